@@ -1,0 +1,46 @@
+# Bekhedmetkom (بخدمتكم) — `make help` lists the targets.
+# Every target installs what it needs into .venv first, so a fresh clone needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run up test lint typecheck bench migrate asyncapi clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+run: install ## the whole platform in one process: SQLite, in-process bus (http://127.0.0.1:$${PORT:-8000})
+	$(BIN)/python -m gateway.embedded
+
+up: install ## every service and the gateway as separate processes on PostgreSQL + RabbitMQ
+	$(BIN)/python -m services up
+
+migrate: install ## upgrade every service's schema to head (BKH_DATABASE_URL selects the database)
+	$(BIN)/python -m services migrate
+
+test: install lint ## lint, then the whole test suite against real PostgreSQL and RabbitMQ
+	$(BIN)/python -m pytest
+
+lint: install ## ruff and mypy (strict on shared/)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install ## the benchmark scenarios; results in bench/results/
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+asyncapi: install ## regenerate docs/asyncapi.json from the event catalog
+	$(BIN)/python -m shared.events.asyncapi
+
+clean: ## remove the virtual environment and local data
+	rm -rf $(VENV) var

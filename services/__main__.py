@@ -1,0 +1,145 @@
+"""Command line for the services: `python -m services {migrate,serve,revision} …`.
+
+    python -m services migrate [NAME …]          upgrade each schema to head (all by default)
+    python -m services serve NAME [--port P]     run one service (API, relay and consumers)
+    python -m services revision NAME -m MESSAGE  autogenerate a migration from the models
+    python -m services up                        the distributed mode on one machine: every
+                                                 service and the gateway as its own process
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import uvicorn
+
+from services import SERVICES
+from shared.db import create_engine
+from shared.logging import configure_logging
+from shared.migrations import autogenerate, upgrade
+from shared.service import ServiceDefinition
+
+DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}
+
+
+def definition_of(name: str) -> ServiceDefinition:
+    definition: ServiceDefinition = importlib.import_module(f"services.{name}.main").DEFINITION
+    return definition
+
+
+async def migrate(names: list[str]) -> None:
+    for name in names:
+        definition = definition_of(name)
+        settings = definition.load_settings()
+        engine = create_engine(
+            settings.database_url, schema=settings.schema_name, application_name="bkh-migrations"
+        )
+        try:
+            await upgrade(engine, migrations=definition.migrations, schema=settings.schema_name)
+        finally:
+            await engine.dispose()
+        print(f"{name}: schema at head")
+
+
+LOCAL_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/bekhedmetkom"
+LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database `make up` points at, if this PostgreSQL does not have it yet."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+        password=parsed.password, database="postgres",
+    )
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
+                                    parsed.database):
+            await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await admin.close()
+
+
+def up() -> None:
+    """Start everything as separate processes; Ctrl-C stops them all."""
+    os.environ.setdefault("BKH_DATABASE_URL", LOCAL_DATABASE)
+    os.environ.setdefault("BKH_AMQP_URL", LOCAL_BROKER)
+    asyncio.run(ensure_database(os.environ["BKH_DATABASE_URL"]))
+    asyncio.run(migrate(list(SERVICES)))
+    commands = [[sys.executable, "-m", "services", "serve", name] for name in SERVICES]
+    commands.append([sys.executable, "-m", "gateway"])
+    processes = [subprocess.Popen(command) for command in commands]
+    print("Bekhedmetkom is up: http://127.0.0.1:8000 (API docs at /docs). Ctrl-C stops it.")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services")
+    commands = parser.add_subparsers(dest="command", required=True)
+    migrate_cmd = commands.add_parser("migrate", help="upgrade schemas to head")
+    migrate_cmd.add_argument("names", nargs="*", choices=[*SERVICES, []], default=list(SERVICES))
+    serve_cmd = commands.add_parser("serve", help="run one service")
+    serve_cmd.add_argument("name", choices=SERVICES)
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int)
+    commands.add_parser("up", help="every service and the gateway as separate processes")
+    revision_cmd = commands.add_parser("revision", help="autogenerate a migration")
+    revision_cmd.add_argument("name", choices=SERVICES)
+    revision_cmd.add_argument("-m", "--message", required=True)
+    args = parser.parse_args()
+
+    if args.command == "up":
+        up()
+    elif args.command == "migrate":
+        asyncio.run(migrate(args.names or list(SERVICES)))
+    elif args.command == "serve":
+        definition = definition_of(args.name)
+        settings = definition.load_settings()
+        configure_logging(args.name, settings.log_level)
+        uvicorn.run(
+            f"services.{args.name}.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port or DEFAULT_PORTS[args.name],
+            log_config=None,
+            access_log=False,
+        )
+    else:
+        definition = definition_of(args.name)
+        settings = definition.load_settings()
+        asyncio.run(
+            autogenerate(
+                settings.database_url,
+                migrations=definition.migrations,
+                schema=settings.schema_name,
+                message=args.message,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

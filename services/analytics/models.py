@@ -1,0 +1,8 @@
+"""Tables of the analytics service, in its own schema; nothing outside this service reads them."""
+
+from shared.bus import inbox_table, outbox_table
+from shared.db import service_metadata
+
+metadata = service_metadata()
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,1 @@
+"""The intake service: Intake — citizens, submissions, reference numbers."""

@@ -1,0 +1,1 @@
+"""The integrity service: Integrity — sealed corruption reports."""

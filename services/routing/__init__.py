@@ -1,0 +1,1 @@
+"""The routing service: Routing — directory and case handling."""

@@ -1,0 +1,1 @@
+"""The sla service: SLA — working-day clock and escalation."""

@@ -1,0 +1,241 @@
+"""Consuming events with an inbox: at-least-once delivery, exactly-once effect.
+
+Deliveries are gathered into batches while the previous batch is processed (no added wait), and
+a whole batch runs in ONE transaction: the event ids go into the `inbox` table (`ON CONFLICT DO
+NOTHING RETURNING` tells which are new), the handlers of the new ones run, then it commits and
+only then are the messages acknowledged. A crash anywhere before the commit leaves no trace and
+the broker redelivers; a crash after it leaves inbox rows that make the redelivery a no-op.
+
+When a handler fails, the batch is rolled back and replayed one event per transaction, so one
+poison event cannot hold back its neighbours; the failing one is retried with backoff and, after
+the last attempt, dead-lettered with its reason. A database that is down is not the event's
+fault: the batch waits and is tried again without spending attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.bus.base import Bus, Delivery
+from shared.clock import Clock
+from shared.events.envelope import (
+    Envelope,
+    EventPayload,
+    MalformedEvent,
+    UnknownEvent,
+    decode_envelope,
+    parse_payload,
+)
+from shared.logging import correlation_id
+
+log = logging.getLogger(__name__)
+
+EVENTS_CONSUMED = Counter(
+    "bkh_events_consumed_total", "Events settled by consumers", ["queue", "outcome"]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    envelope: Envelope
+    payload: EventPayload
+
+
+Handler = Callable[[AsyncSession, ReceivedEvent], Awaitable[None]]
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(120), nullable=False),
+        Column("event_id", Uuid, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+
+
+def is_infrastructure_failure(exc: BaseException) -> bool:
+    """The database or the network failed, not the event: retrying later will work."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    # Database errors can quote row values (personal data): name the class only.
+    if isinstance(exc, DBAPIError):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+@dataclass(slots=True)
+class _Parsed:
+    delivery: Delivery
+    event: ReceivedEvent
+    handler: Handler
+
+
+class EventConsumer:
+    """One durable queue of one service, with a handler per event type it listens to."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        handlers: Mapping[str, Handler],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        clock: Clock,
+        batch_size: int = 256,
+    ) -> None:
+        if not handlers:
+            raise ValueError(f"consumer {name} has no handlers")
+        self.name = name
+        self.handlers = dict(handlers)
+        self.sessionmaker = sessionmaker
+        self.inbox = inbox
+        self.clock = clock
+        self.batch_size = batch_size
+        self._pending: list[Delivery] = []
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, bus: Bus, *, queue: str, prefetch: int) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{queue}")
+        await bus.subscribe(queue, sorted(self.handlers), self._receive, prefetch=prefetch)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        pending, self._pending = self._pending, []
+        for delivery in pending:
+            await delivery.requeue()
+
+    async def _receive(self, delivery: Delivery) -> None:
+        self._pending.append(delivery)
+        self._arrived.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._pending:
+                batch = self._pending[: self.batch_size]
+                del self._pending[: self.batch_size]
+                try:
+                    await self.process(batch)
+                except asyncio.CancelledError:
+                    for delivery in batch:
+                        await delivery.requeue()
+                    raise
+
+    async def process(self, batch: list[Delivery]) -> None:
+        parsed: list[_Parsed] = []
+        for delivery in batch:
+            item = await self._parse(delivery)
+            if item is not None:
+                parsed.append(item)
+        if parsed:
+            await self._apply_with_isolation(parsed)
+
+    async def _parse(self, delivery: Delivery) -> _Parsed | None:
+        try:
+            envelope = decode_envelope(delivery.body)
+            payload = parse_payload(envelope)
+        except (MalformedEvent, UnknownEvent) as exc:
+            await self._dead_letter(delivery, str(exc))
+            return None
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            await self._dead_letter(delivery, f"{self.name} has no handler for {envelope.type}")
+            return None
+        return _Parsed(delivery, ReceivedEvent(envelope, payload), handler)
+
+    async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
+        log.error("event dead-lettered", extra={"consumer": self.name, "reason": reason})
+        EVENTS_CONSUMED.labels(self.name, "dead_lettered").inc()
+        await delivery.dead_letter(reason)
+
+    async def _apply_with_isolation(self, items: list[_Parsed]) -> None:
+        failure = await self._apply_until_not_infrastructure(items)
+        if failure is None:
+            for item in items:
+                await item.delivery.ack()
+            EVENTS_CONSUMED.labels(self.name, "applied").inc(len(items))
+            return
+        if len(items) > 1:
+            for item in items:  # find the culprit: one event, one transaction
+                await self._apply_with_isolation([item])
+            return
+        (item,) = items
+        reason = failure_reason(failure)
+        log.warning(
+            "event handler failed",
+            extra={"consumer": self.name, "event_id": str(item.event.envelope.id),
+                   "attempt": item.delivery.attempt, "reason": reason},
+        )
+        EVENTS_CONSUMED.labels(self.name, "retried").inc()
+        await item.delivery.retry(reason)
+
+    async def _apply_until_not_infrastructure(self, items: list[_Parsed]) -> Exception | None:
+        """Apply in one transaction; wait out database outages; return a handler's failure."""
+        pause = 0.1
+        while True:
+            try:
+                await self._apply(items)
+                return None
+            except Exception as exc:
+                if not is_infrastructure_failure(exc):
+                    return exc
+                log.warning(
+                    "database unavailable to consumer, waiting",
+                    extra={"consumer": self.name, "error": type(exc).__name__},
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def _apply(self, items: list[_Parsed]) -> None:
+        async with self.sessionmaker.begin() as session:
+            fresh = await self._record_in_inbox(session, items)
+            for item in items:
+                if item.event.envelope.id not in fresh:
+                    continue
+                fresh.discard(item.event.envelope.id)  # twice in one batch: apply once
+                token = correlation_id.set(item.event.envelope.correlation_id)
+                try:
+                    await item.handler(session, item.event)
+                finally:
+                    correlation_id.reset(token)
+
+    async def _record_in_inbox(self, session: AsyncSession, items: list[_Parsed]) -> set[Any]:
+        now = self.clock.now()
+        rows = {
+            item.event.envelope.id: {
+                "consumer": self.name,
+                "event_id": item.event.envelope.id,
+                "processed_at": now,
+            }
+            for item in items
+        }
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(self.inbox)
+            .values(list(rows.values()))
+            .on_conflict_do_nothing()
+            .returning(self.inbox.c.event_id)
+        )
+        return set((await session.execute(statement)).scalars())

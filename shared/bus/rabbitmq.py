@@ -1,0 +1,214 @@
+"""The RabbitMQ bus (aio-pika): durable topic exchange, durable queues, persistent messages.
+
+- Publishing waits for publisher confirms, pipelined: a batch is in flight at once and the call
+  returns when all are confirmed, or raises so the outbox keeps the rows and tries again.
+- Each consumer queue has retry queues, one per delay, whose messages expire back into it
+  (dead-lettering to the default exchange), and a `<queue>.dead` queue for the messages that
+  ran out of attempts or could not be understood, with the reason in the headers.
+- `connect_robust` restores channels, declarations and consumers after a lost connection;
+  deliveries in flight then are redelivered by the broker, and the inbox drops the repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from shared.bus.base import Bus, Delivery, OnDelivery, OutgoingMessage, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-bkh-attempt"
+REASON_HEADER = "x-bkh-dead-reason"
+PUBLISH_TIMEOUT_S = 30.0
+
+
+class _RabbitDelivery(Delivery):
+    def __init__(self, bus: RabbitMQBus, queue: str, message: AbstractIncomingMessage) -> None:
+        self._bus, self._queue, self._message = bus, queue, message
+        self.body = message.body
+        self.routing_key = message.routing_key or ""
+        self.message_id = message.message_id
+        raw_attempt = (message.headers or {}).get(ATTEMPT_HEADER, 1)
+        self.attempt = raw_attempt if isinstance(raw_attempt, int) and raw_attempt > 0 else 1
+
+    async def ack(self) -> None:
+        await self._settle(self._message.ack())
+
+    async def retry(self, reason: str) -> None:
+        delay = self._bus.retry_policy.delay_before(self.attempt + 1)
+        if delay is None:
+            await self.dead_letter(f"{reason} (after {self.attempt} attempts)")
+            return
+        await self._bus.forward(
+            self, retry_queue_name(self._queue, delay), {ATTEMPT_HEADER: self.attempt + 1}
+        )
+        await self.ack()
+
+    async def dead_letter(self, reason: str) -> None:
+        await self._bus.forward(
+            self,
+            f"{self._queue}.dead",
+            {
+                ATTEMPT_HEADER: self.attempt,
+                REASON_HEADER: reason[:1000],
+                "x-bkh-original-routing-key": self.routing_key,
+                "x-bkh-dead-at": datetime.now(UTC).isoformat(),
+            },
+        )
+        await self.ack()
+
+    async def requeue(self) -> None:
+        await self._settle(self._message.nack(requeue=True))
+
+    async def _settle(self, operation: object) -> None:
+        try:
+            await operation  # type: ignore[misc]
+        except Exception:
+            # The channel died with the connection: the broker redelivers the message and the
+            # inbox drops the repeat, so there is nothing left to settle here.
+            log.warning("could not settle a delivery on a closed channel", exc_info=True)
+
+
+def retry_queue_name(queue: str, delay_ms: int) -> str:
+    return f"{queue}.retry.{delay_ms}ms"
+
+
+class RabbitMQBus(Bus):
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "bkh",
+        connection_name: str = "bekhedmetkom",
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.connection_name = connection_name
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._consumer_channels: list[AbstractChannel] = []
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(
+            self.url,
+            client_properties={"connection_name": self.connection_name},
+            reconnect_interval=1,
+        )
+        self._publish_channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._publish_channel.declare_exchange(
+            self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    def is_connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed and bool(
+            self._publish_channel and not self._publish_channel.is_closed
+        )
+
+    @property
+    def connection(self) -> AbstractRobustConnection:
+        if self._connection is None:
+            raise ConnectionError("the bus has not been started")
+        return self._connection
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if self._exchange is None:
+            raise ConnectionError("the bus has not been started")
+        exchange = self._exchange
+        results = await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(
+                        message.body,
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=message.message_id,
+                        correlation_id=message.correlation_id,
+                    ),
+                    routing_key=message.routing_key,
+                    mandatory=False,
+                    timeout=PUBLISH_TIMEOUT_S,
+                )
+                for message in messages
+            ),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def forward(self, delivery: Delivery, queue: str, headers: dict[str, object]) -> None:
+        """Put a received message into one of our own queues (retry or dead), confirmed."""
+        if self._publish_channel is None:
+            raise ConnectionError("the bus has not been started")
+        await self._publish_channel.default_exchange.publish(
+            aio_pika.Message(
+                delivery.body,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=delivery.message_id,
+                headers=headers,  # type: ignore[arg-type]
+            ),
+            routing_key=queue,
+            timeout=PUBLISH_TIMEOUT_S,
+        )
+
+    async def subscribe(
+        self, queue: str, binding_keys: Sequence[str], on_delivery: OnDelivery, *, prefetch: int
+    ) -> None:
+        channel = await self.connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        exchange = await channel.declare_exchange(
+            self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        declared = await channel.declare_queue(queue, durable=True)
+        for key in binding_keys:
+            await declared.bind(exchange, routing_key=key)
+        await channel.declare_queue(f"{queue}.dead", durable=True)
+        for delay in sorted(set(self.retry_policy.delays_ms)):
+            await channel.declare_queue(
+                retry_queue_name(queue, delay),
+                durable=True,
+                arguments={
+                    "x-message-ttl": delay,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue,
+                },
+            )
+
+        async def deliver(message: AbstractIncomingMessage) -> None:
+            await on_delivery(_RabbitDelivery(self, queue, message))
+
+        await declared.consume(deliver)
+        self._consumer_channels.append(channel)
+
+    async def dead_letters(self, queue: str) -> list[tuple[bytes, str]]:
+        channel = await self.connection.channel()
+        try:
+            dead = await channel.declare_queue(f"{queue}.dead", durable=True)
+            drained: list[tuple[bytes, str]] = []
+            while (message := await dead.get(fail=False)) is not None:
+                reason = (message.headers or {}).get(REASON_HEADER, "")
+                drained.append((message.body, str(reason)))
+                await message.ack()
+            return drained
+        finally:
+            await channel.close()

@@ -1,0 +1,74 @@
+"""FastAPI dependencies every service uses: `SessionDep`, `ClockDep`, `OutboxDep`, principals.
+
+The session dependency owns the transaction: it commits when the route returns and rolls back
+when it raises, before the response leaves (`scope="function"`), so a client never sees a 201
+for something that was not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal, bearer_token
+from shared.bus.outbox import Outbox
+from shared.clock import Clock
+from shared.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from shared.service import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+if TYPE_CHECKING:
+    RuntimeDep = Runtime
+else:  # FastAPI resolves annotations at run time, where importing Runtime would be circular
+    RuntimeDep = Annotated[object, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.sessionmaker.begin() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_outbox(runtime: RuntimeDep) -> Outbox:
+    return runtime.outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
+
+
+def get_optional_principal(
+    runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> Principal | None:
+    token = bearer_token(authorization)
+    return runtime.verifier.verify(token) if token else None
+
+
+def get_principal(
+    principal: Annotated[Principal | None, Depends(get_optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,235 @@
+"""Errors as RFC 9457 problem+json, titled in Arabic or English by `Accept-Language`.
+
+Every service raises `Problem` subclasses and never builds an error response by hand; one set of
+handlers (`install_problem_handlers`) renders them, FastAPI's own errors and anything unexpected.
+An unexpected error says nothing of its internals to the caller.
+
+    Problem                      400 and friends, a bilingual title and an optional detail
+    ├── NotFound                 404
+    ├── Conflict                 409
+    ├── Unauthorized             401
+    ├── Forbidden                403
+    ├── TooManyRequests          429 (sets Retry-After)
+    ├── PayloadTooLarge          413
+    ├── UnsupportedMediaType     415
+    └── ServiceUnavailable       503
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+Language = Literal["ar", "en"]
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "/problems/"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A sentence in both languages the platform speaks."""
+
+    ar: str
+    en: str
+
+    def in_(self, language: Language) -> str:
+        return self.ar if language == "ar" else self.en
+
+
+def preferred_language(accept_language: str | None) -> Language:
+    """Arabic unless the caller prefers English (q-values honoured; Arabic wins ties)."""
+    best: tuple[float, Language] = (0.0, "ar")
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("ar", "en"):
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if quality > best[0] or (quality == best[0] and primary == "ar"):
+            best = (quality, "ar" if primary == "ar" else "en")
+    return best[1]
+
+
+class Problem(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[Text] = Text("طلب غير صالح", "Bad request")
+
+    def __init__(
+        self,
+        detail: Text | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail.en if detail else self.title.en)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extensions = extensions
+
+    def body(self, language: Language, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + self.code,
+            "title": self.title.in_(language),
+            "status": self.status,
+        }
+        if self.detail is not None:
+            body["detail"] = self.detail.in_(language)
+        if instance:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+class NotFound(Problem):
+    status = 404
+    code = "not-found"
+    title = Text("غير موجود", "Not found")
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    code = "method-not-allowed"
+    title = Text("الطريقة غير مسموح بها", "Method not allowed")
+
+
+class Conflict(Problem):
+    status = 409
+    code = "conflict"
+    title = Text("تعارض مع الحالة الحالية", "Conflict with the current state")
+
+
+class Unauthorized(Problem):
+    status = 401
+    code = "unauthorized"
+    title = Text("يلزم تسجيل الدخول", "Authentication required")
+
+    def __init__(self, detail: Text | None = None, **extensions: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **extensions)
+
+
+class Forbidden(Problem):
+    status = 403
+    code = "forbidden"
+    title = Text("غير مسموح", "Forbidden")
+
+
+class PayloadTooLarge(Problem):
+    status = 413
+    code = "payload-too-large"
+    title = Text("حجم الطلب أكبر من المسموح", "Request body too large")
+
+
+class UnsupportedMediaType(Problem):
+    status = 415
+    code = "unsupported-media-type"
+    title = Text("نوع المحتوى غير مدعوم", "Unsupported content type")
+
+
+class ValidationFailed(Problem):
+    status = 422
+    code = "validation-failed"
+    title = Text("البيانات المدخلة غير صحيحة", "The submitted data is not valid")
+
+
+class MalformedJson(Problem):
+    status = 400
+    code = "malformed-json"
+    title = Text("نص JSON غير سليم", "Malformed JSON")
+
+
+class TooManyRequests(Problem):
+    status = 429
+    code = "too-many-requests"
+    title = Text("طلبات كثيرة، حاول لاحقاً", "Too many requests, try again later")
+
+    def __init__(self, retry_after_s: int, detail: Text | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    code = "service-unavailable"
+    title = Text("الخدمة غير متاحة مؤقتاً، حاول لاحقاً", "Service temporarily unavailable")
+
+
+class InternalError(Problem):
+    status = 500
+    code = "internal-error"
+    title = Text("حدث خطأ غير متوقع", "An unexpected error occurred")
+
+
+_BY_STATUS: dict[int, type[Problem]] = {
+    cls.status: cls
+    for cls in (NotFound, MethodNotAllowed, Unauthorized, Forbidden, PayloadTooLarge,
+                UnsupportedMediaType, TooManyRequests, ServiceUnavailable)
+}
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    language = preferred_language(request.headers.get("accept-language"))
+    return JSONResponse(
+        problem.body(language, instance=request.url.path),
+        status_code=problem.status,
+        headers={**problem.headers, "Content-Language": language},
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only where and what: never echo the submitted value, it may be personal data.
+    return [
+        {"field": ".".join(str(p) for p in error["loc"]), "code": error["type"],
+         "message": error["msg"]}
+        for error in exc.errors()
+    ]
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if any(error["type"] == "json_invalid" for error in exc.errors()):
+        return problem_response(MalformedJson(), request)
+    return problem_response(ValidationFailed(errors=_field_errors(exc)), request)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    problem_class = _BY_STATUS.get(exc.status_code)
+    problem = problem_class() if problem_class is not None else Problem()
+    if problem_class is None:
+        problem.extensions["status"] = exc.status_code
+    response = problem_response(problem, request)
+    response.status_code = exc.status_code
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(InternalError(), request)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,466 @@
+"""The catalog: every event type on the bus and the payload model of each (type, version).
+
+Importing this module registers every model in `REGISTRY` (declaring a class is registering it).
+`PRODUCERS` names the one service allowed to publish each type; the AsyncAPI document
+(`shared.events.asyncapi`) is built from both, so this file is the single truth.
+
+Personal data travels only where a consumer needs it: contact points (phone, email, language,
+notice channel) appear only in `citizen.*` and `directory.person_changed`, which feed notify's
+contact book; request events carry identifiers and never repeat them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from shared.events.envelope import EventPayload
+from shared.events.vocabulary import (
+    Channel,
+    ClassificationCode,
+    ClockKind,
+    ClosedBy,
+    ClosingCode,
+    CodePurpose,
+    DirectoryChange,
+    EmailAddress,
+    EntityCode,
+    EscalationLevel,
+    GovernorateCode,
+    Language,
+    LegalGround,
+    LongText,
+    NoticeChannel,
+    PhoneNumber,
+    Reason,
+    ReferenceNumber,
+    RequestKind,
+    Role,
+    SectorCode,
+    ShortText,
+    SlaStage,
+)
+
+
+class EventType(StrEnum):
+    """Every event type; the value is also the RabbitMQ routing key."""
+
+    citizen_registered = "citizen.registered"
+    citizen_contact_changed = "citizen.contact_changed"
+    citizen_code_requested = "citizen.code_requested"
+
+    request_submitted = "request.submitted"
+    request_assigned = "request.assigned"
+    request_distributed = "request.distributed"
+    request_accepted = "request.accepted"
+    request_jurisdiction_refused = "request.jurisdiction_refused"
+    request_transferred = "request.transferred"
+    request_info_requested = "request.info_requested"
+    request_info_provided = "request.info_provided"
+    request_extended = "request.extended"
+    request_responded = "request.responded"
+    request_rated = "request.rated"
+    request_review_opened = "request.review_opened"
+    request_reopened = "request.reopened"
+    request_closed = "request.closed"
+    request_rejected = "request.rejected"
+
+    sla_deadline_set = "sla.deadline_set"
+    sla_escalated = "sla.escalated"
+    sla_breached = "sla.breached"
+    sla_rating_window_expired = "sla.rating_window_expired"
+
+    notification_sent = "notification.sent"
+    notification_failed = "notification.failed"
+
+    report_sealed = "report.sealed"
+    report_forwarded = "report.forwarded"
+    report_acknowledged = "report.acknowledged"
+
+    directory_entity_changed = "directory.entity_changed"
+    directory_person_changed = "directory.person_changed"
+    directory_role_changed = "directory.role_changed"
+
+
+PRODUCERS: dict[EventType, str] = {
+    EventType.citizen_registered: "intake",
+    EventType.citizen_contact_changed: "intake",
+    EventType.citizen_code_requested: "intake",
+    EventType.request_submitted: "intake",
+    EventType.request_assigned: "routing",
+    EventType.request_distributed: "routing",
+    EventType.request_accepted: "routing",
+    EventType.request_jurisdiction_refused: "routing",
+    EventType.request_transferred: "routing",
+    EventType.request_info_requested: "routing",
+    EventType.request_info_provided: "intake",
+    EventType.request_extended: "routing",
+    EventType.request_responded: "routing",
+    EventType.request_rated: "intake",
+    EventType.request_review_opened: "routing",
+    EventType.request_reopened: "routing",
+    EventType.request_closed: "routing",
+    EventType.request_rejected: "routing",
+    EventType.sla_deadline_set: "sla",
+    EventType.sla_escalated: "sla",
+    EventType.sla_breached: "sla",
+    EventType.sla_rating_window_expired: "sla",
+    EventType.notification_sent: "notify",
+    EventType.notification_failed: "notify",
+    EventType.report_sealed: "intake",
+    EventType.report_forwarded: "integrity",
+    EventType.report_acknowledged: "integrity",
+    EventType.directory_entity_changed: "routing",
+    EventType.directory_person_changed: "routing",
+    EventType.directory_role_changed: "routing",
+}
+"""The service that publishes each type (the design's producer column)."""
+
+AttachmentIds = Annotated[list[UUID], Field(max_length=20)]
+
+# Sized for a report with a few attachments; larger evidence would need an object store.
+MAX_SEALED_ENVELOPE_CHARS = 16 * 1024 * 1024
+
+
+# --- citizens (intake) -------------------------------------------------------------------------
+
+
+class CitizenRegistered(EventPayload, type=EventType.citizen_registered, version=1):
+    """Emitted when a citizen's identity and phone are verified and the account exists."""
+
+    citizen_id: UUID
+    phone: PhoneNumber = Field(repr=False)
+    email: EmailAddress | None = Field(default=None, repr=False)
+    language: Language
+    notice_channel: NoticeChannel
+
+
+class CitizenContactChanged(EventPayload, type=EventType.citizen_contact_changed, version=1):
+    """Emitted when a citizen's contact points or preferences change; carries the whole new set."""
+
+    citizen_id: UUID
+    phone: PhoneNumber = Field(repr=False)
+    email: EmailAddress | None = Field(default=None, repr=False)
+    language: Language
+    notice_channel: NoticeChannel
+
+
+class CitizenCodeRequested(EventPayload, type=EventType.citizen_code_requested, version=1):
+    """Emitted when a one-time code must be sent by SMS; the code is never logged or stored."""
+
+    challenge_id: UUID = Field(description="The registration or change this code confirms.")
+    phone: PhoneNumber = Field(repr=False)
+    code: str = Field(
+        pattern=r"^[0-9]{4,8}$",
+        repr=False,
+        json_schema_extra={"x-sensitive": True},
+        description="Transient secret: deliver it, never log or store it.",
+    )
+    purpose: CodePurpose
+    language: Language
+    expires_at: AwareDatetime
+
+
+# --- request lifecycle -------------------------------------------------------------------------
+
+
+SubmittableKind = Literal[
+    RequestKind.complaint, RequestKind.suggestion, RequestKind.inquiry, RequestKind.praise
+]
+"""Every kind but `report`: reports never travel in the clear, they go as `report.sealed`."""
+
+
+class RequestSubmitted(EventPayload, type=EventType.request_submitted, version=1):
+    """Emitted when intake accepts a request and gives it a reference number."""
+
+    reference: ReferenceNumber
+    kind: SubmittableKind
+    entity: EntityCode | None = Field(description="None when no entity is clear: CMU triage.")
+    sector: SectorCode | None
+    governorate: GovernorateCode | None
+    channel: Channel
+    subject: ShortText
+    description: LongText
+    attachment_ids: AttachmentIds = Field(default_factory=list)
+    requester_id: UUID
+    submitted_by: UUID | None = Field(
+        default=None, description="The agent or clerk who keyed it in for the requester."
+    )
+    submitted_at: AwareDatetime
+
+
+class RequestAssigned(EventPayload, type=EventType.request_assigned, version=1):
+    """Emitted when a request reaches a main liaison officer (at first, or after CMU triage)."""
+
+    reference: ReferenceNumber
+    entity: EntityCode
+    sector: SectorCode
+    officer_ids: list[UUID] = Field(min_length=1, max_length=20)
+    assigned_by: UUID | None = Field(default=None, description="CMU staff; None when automatic.")
+
+
+class RequestDistributed(EventPayload, type=EventType.request_distributed, version=1):
+    """Emitted when a main liaison officer hands a request to sub-liaison officers."""
+
+    reference: ReferenceNumber
+    entity: EntityCode
+    sector: SectorCode
+    officer_ids: list[UUID] = Field(min_length=1, max_length=20)
+    actor_id: UUID
+
+
+class RequestAccepted(EventPayload, type=EventType.request_accepted, version=1):
+    """Emitted when an officer accepts jurisdiction, classifies and sets the processing time."""
+
+    reference: ReferenceNumber
+    classification: ClassificationCode
+    processing_working_days: int = Field(ge=1, le=250)
+    actor_id: UUID
+
+
+class RequestJurisdictionRefused(
+    EventPayload, type=EventType.request_jurisdiction_refused, version=1
+):
+    """Emitted when an officer says the request is not the entity's; it goes to CMU triage."""
+
+    reference: ReferenceNumber
+    from_entity: EntityCode
+    suggested_entity: EntityCode | None = None
+    reason: Reason
+    transfer_count: int = Field(ge=0)
+    actor_id: UUID
+
+
+class RequestTransferred(EventPayload, type=EventType.request_transferred, version=1):
+    """Emitted when a request moves to another entity; the new entity's clock starts."""
+
+    reference: ReferenceNumber
+    from_entity: EntityCode | None
+    to_entity: EntityCode
+    to_sector: SectorCode
+    reason: Reason
+    # Not capped at 3: after the third transfer the CMU decides, and its decision is a transfer too.
+    transfer_count: int = Field(ge=1)
+    actor_id: UUID
+
+
+class RequestInfoRequested(EventPayload, type=EventType.request_info_requested, version=1):
+    """Emitted when an officer asks the requester for information; both clocks pause."""
+
+    reference: ReferenceNumber
+    question: Reason
+    actor_id: UUID
+
+
+class RequestInfoProvided(EventPayload, type=EventType.request_info_provided, version=1):
+    """Emitted when the requester answers an information request; both clocks resume."""
+
+    reference: ReferenceNumber
+    answer: LongText
+    attachment_ids: AttachmentIds = Field(default_factory=list)
+
+
+class RequestExtended(EventPayload, type=EventType.request_extended, version=1):
+    """Emitted when an officer extends the deadline (at most twice, with a reason shown)."""
+
+    reference: ReferenceNumber
+    extension_number: Literal[1, 2]
+    added_working_days: int = Field(ge=1, le=250)
+    reason: Reason
+    actor_id: UUID
+
+
+class RequestResponded(EventPayload, type=EventType.request_responded, version=1):
+    """Emitted when an officer answers the request; the rating window opens."""
+
+    reference: ReferenceNumber
+    actions_taken: LongText
+    solution: LongText
+    actor_id: UUID
+
+
+class RequestRated(EventPayload, type=EventType.request_rated, version=1):
+    """Emitted when the requester rates the response (1 sends it to CMU review)."""
+
+    reference: ReferenceNumber
+    score: int = Field(ge=1, le=5)
+    comment: Reason | None = None
+
+
+class RequestReviewOpened(EventPayload, type=EventType.request_review_opened, version=1):
+    """Emitted when a dissatisfied rating moves the request to CMU review."""
+
+    reference: ReferenceNumber
+    entity: EntityCode
+    sector: SectorCode
+
+
+class RequestReopened(EventPayload, type=EventType.request_reopened, version=1):
+    """Emitted when the CMU decides a reviewed request goes back to the entity."""
+
+    reference: ReferenceNumber
+    entity: EntityCode
+    sector: SectorCode
+    decision: Reason = Field(description="The CMU's reasoning, shown to the requester.")
+    actor_id: UUID
+
+
+class RequestClosed(EventPayload, type=EventType.request_closed, version=1):
+    """Emitted when a request is closed, by a person or by the platform's rules."""
+
+    reference: ReferenceNumber
+    closing_code: ClosingCode
+    closed_by: ClosedBy
+    actor_id: UUID | None = Field(default=None, description="None when closed_by is system.")
+    confirmed_after_review: bool = False
+
+
+class RequestRejected(EventPayload, type=EventType.request_rejected, version=1):
+    """Emitted when a request is found inadmissible; the reason is shown to the requester."""
+
+    reference: ReferenceNumber
+    legal_ground: LegalGround
+    reason: Reason
+    actor_id: UUID
+
+
+# --- deadlines (sla) ---------------------------------------------------------------------------
+
+
+class SlaDeadlineSet(EventPayload, type=EventType.sla_deadline_set, version=1):
+    """Emitted when a deadline is set or recomputed (pause, extension, holiday change)."""
+
+    reference: ReferenceNumber
+    clock: ClockKind
+    entity: EntityCode | None = Field(
+        description="The entity whose clock it is; None for requester."
+    )
+    stage: SlaStage
+    due_at: AwareDatetime
+
+
+class SlaEscalated(EventPayload, type=EventType.sla_escalated, version=1):
+    """Emitted when a deadline passes unanswered: level 1 to the entity head, 2 to the minister."""
+
+    reference: ReferenceNumber
+    level: EscalationLevel
+    entity: EntityCode
+    sector: SectorCode
+    stage: SlaStage
+    overdue_since: AwareDatetime
+
+
+class SlaBreached(EventPayload, type=EventType.sla_breached, version=1):
+    """Emitted when a deadline passes; counted against the clock's owner."""
+
+    reference: ReferenceNumber
+    clock: ClockKind
+    entity: EntityCode | None
+    stage: SlaStage
+    due_at: AwareDatetime
+
+
+class SlaRatingWindowExpired(EventPayload, type=EventType.sla_rating_window_expired, version=1):
+    """Emitted when a working day passes after the response without a rating; routing closes."""
+
+    reference: ReferenceNumber
+    due_at: AwareDatetime
+
+
+# --- notifications (notify) --------------------------------------------------------------------
+
+# Machine-readable only: a free-text reason could echo the address it failed to reach.
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+TemplateName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]{0,99}$")]
+
+
+class NotificationSent(EventPayload, type=EventType.notification_sent, version=1):
+    """Emitted when a notice was handed to (or confirmed by) the SMS or email gateway."""
+
+    notification_id: UUID
+    source_event_id: UUID
+    channel: NoticeChannel
+    template: TemplateName
+    status: Literal["accepted", "delivered"]
+    attempts: int = Field(ge=1)
+
+
+class NotificationFailed(EventPayload, type=EventType.notification_failed, version=1):
+    """Emitted when a notice could not be delivered and notify has stopped trying."""
+
+    notification_id: UUID
+    source_event_id: UUID
+    channel: NoticeChannel
+    template: TemplateName
+    status: Literal["rejected", "undeliverable", "expired"]
+    reason_code: ReasonCode
+    attempts: int = Field(ge=1)
+
+
+# --- corruption reports (intake, integrity) ----------------------------------------------------
+
+
+class ReportSealed(EventPayload, type=EventType.report_sealed, version=1):
+    """Emitted when intake has sealed a report to the commission's key; only ciphertext travels."""
+
+    envelope_id: UUID
+    key_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    envelope: str = Field(
+        min_length=4,
+        max_length=MAX_SEALED_ENVELOPE_CHARS,
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        description="The sealed envelope's bytes, standard base64.",
+    )
+    # A day, not an instant: a precise time helps identify the reporter.
+    created_day: date
+
+
+class ReportForwarded(EventPayload, type=EventType.report_forwarded, version=1):
+    """Emitted when integrity has filed a sealed report in the commission's inbox."""
+
+    envelope_id: UUID
+
+
+class ReportAcknowledged(EventPayload, type=EventType.report_acknowledged, version=1):
+    """Emitted when the commission acknowledges a report."""
+
+    envelope_id: UUID
+
+
+# --- directory (routing) -----------------------------------------------------------------------
+
+
+class DirectoryEntityChanged(EventPayload, type=EventType.directory_entity_changed, version=1):
+    """Emitted when the CMU creates, renames, moves or retires an entity or department."""
+
+    entity: EntityCode
+    sector: SectorCode
+    parent: EntityCode | None = Field(default=None, description="Set for a department.")
+    name_ar: ShortText
+    name_en: ShortText
+    change: DirectoryChange
+
+
+class DirectoryPersonChanged(EventPayload, type=EventType.directory_person_changed, version=1):
+    """Emitted when an official's contact points change; feeds notify's contact book."""
+
+    person_id: UUID
+    phone: PhoneNumber | None = Field(default=None, repr=False)
+    email: EmailAddress | None = Field(default=None, repr=False)
+    language: Language
+    notice_channel: NoticeChannel
+    change: DirectoryChange
+
+
+class DirectoryRoleChanged(EventPayload, type=EventType.directory_role_changed, version=1):
+    """Emitted when a person gains or loses a role, e.g. becomes an entity's head or minister."""
+
+    person_id: UUID
+    role: Role
+    entity: EntityCode | None = Field(default=None, description="Scope of entity-level roles.")
+    sector: SectorCode | None = Field(default=None, description="Scope of sector-level roles.")
+    granted: bool

@@ -1,0 +1,165 @@
+"""The words events are made of: enums and constrained identifier types shared by the catalog.
+
+Services import these too (their tables and APIs speak the same words), so a value means the same
+thing on the bus, in a database row and in an API response. Adding a member is a compatible
+change only once every consumer has been deployed with it; until then it is a new event version.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+
+class RequestKind(StrEnum):
+    """What the requester wants (from the regulations)."""
+
+    complaint = "complaint"
+    suggestion = "suggestion"
+    inquiry = "inquiry"
+    praise = "praise"
+    report = "report"
+
+
+class Channel(StrEnum):
+    """How a request reached the platform."""
+
+    mobile_app = "mobile_app"
+    portal = "portal"
+    call_center = "call_center"
+    complaint_box = "complaint_box"
+    chatbot = "chatbot"
+    service_center = "service_center"
+
+
+class NoticeChannel(StrEnum):
+    """How a person wants to hear from the platform."""
+
+    sms = "sms"
+    email = "email"
+
+
+class Language(StrEnum):
+    ar = "ar"
+    en = "en"
+
+
+class ClosingCode(StrEnum):
+    """Why a request was closed; only `resolved` counts as resolved in the figures."""
+
+    resolved = "resolved"
+    partly_resolved = "partly_resolved"
+    rejected = "rejected"
+    duplicate = "duplicate"
+    withdrawn = "withdrawn"
+    no_response_from_requester = "no_response_from_requester"
+
+
+class ClockKind(StrEnum):
+    """The requester's clock runs from receipt to closing; an entity's from when it holds it."""
+
+    requester = "requester"
+    entity = "entity"
+
+
+class SlaStage(StrEnum):
+    """The step a deadline is about."""
+
+    first_response = "first_response"
+    processing = "processing"
+    rating_window = "rating_window"
+
+
+class LegalGround(StrEnum):
+    """Why a request is not admissible."""
+
+    before_court = "before_court"
+    before_public_prosecution = "before_public_prosecution"
+    already_judged = "already_judged"
+    malicious = "malicious"
+
+
+class ClosedBy(StrEnum):
+    """Who closed a request: a person in a role, or the platform by its own rules."""
+
+    requester = "requester"
+    officer = "officer"
+    cmu = "cmu"
+    system = "system"
+
+
+class CodePurpose(StrEnum):
+    """What a one-time code confirms."""
+
+    registration = "registration"
+    contact_change = "contact_change"
+    sign_in = "sign_in"
+
+
+class DirectoryChange(StrEnum):
+    created = "created"
+    updated = "updated"
+    retired = "retired"
+
+
+class Role(StrEnum):
+    """What a person (or a service) is to the platform; tokens and directory events carry it.
+
+    The scope (entities or sectors) travels beside it.
+    """
+
+    citizen = "citizen"
+    call_center_agent = "call_center_agent"
+    complaint_box_clerk = "complaint_box_clerk"
+    main_liaison_officer = "main_liaison_officer"
+    sub_liaison_officer = "sub_liaison_officer"
+    entity_head = "entity_head"
+    minister = "minister"
+    cmu_staff = "cmu_staff"
+    cmu_admin = "cmu_admin"
+    integrity_commission = "integrity_commission"
+    decision_maker = "decision_maker"
+    operator = "operator"
+    service = "service"  # service to service
+
+
+EscalationLevel = Literal[1, 2]
+"""1: the entity head; 2: the sector's minister."""
+
+ReferenceNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9/-]*$")
+]
+"""A request's reference number as the requester sees it (intake decides the format)."""
+
+EntityCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+]
+"""An entity's or department's directory code, e.g. `PM-GAM`."""
+
+SectorCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Z][A-Z0-9]*$")
+]
+"""A sector's directory code, e.g. `MOH`."""
+
+GovernorateCode = Annotated[str, StringConstraints(pattern=r"^JO-[A-Z]{2}$")]
+"""ISO 3166-2:JO code of one of the twelve governorates, e.g. `JO-AM`."""
+
+ClassificationCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+"""A complaint classification's directory code."""
+
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+"""E.164, e.g. `+962791234567`."""
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+"""A syntactically plausible address; deliverability is notify's business."""
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
