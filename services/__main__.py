@@ -21,10 +21,9 @@ import time
 import uvicorn
 
 from services import SERVICES
-from shared.db import create_engine
 from shared.logging import configure_logging
-from shared.migrations import autogenerate, upgrade
-from shared.service import ServiceDefinition
+from shared.migrations import autogenerate
+from shared.service import ServiceDefinition, migrate_to_head
 
 DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}
 
@@ -37,14 +36,7 @@ def definition_of(name: str) -> ServiceDefinition:
 async def migrate(names: list[str]) -> None:
     for name in names:
         definition = definition_of(name)
-        settings = definition.load_settings()
-        engine = create_engine(
-            settings.database_url, schema=settings.schema_name, application_name="bkh-migrations"
-        )
-        try:
-            await upgrade(engine, migrations=definition.migrations, schema=settings.schema_name)
-        finally:
-            await engine.dispose()
+        await migrate_to_head(definition, definition.load_settings())
         print(f"{name}: schema at head")
 
 

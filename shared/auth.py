@@ -49,8 +49,8 @@ from jose.exceptions import JOSEError
 
 from shared.clock import Clock
 from shared.errors import Forbidden, Text, Unauthorized
-from shared.events.vocabulary import Role
-from shared.settings import VAR_DIR, BaseServiceSettings
+from shared.events.vocabulary import Role as Role  # re-exported: tokens carry it
+from shared.settings import VAR_DIR, PlatformSettings
 
 ALGORITHM: Final = "ES256"
 TOKEN_TYPE: Final = "at+jwt"
@@ -558,7 +558,7 @@ class TokenVerifier:
 
 
 def load_keys(
-    settings: BaseServiceSettings, *, dev_dir: Path | None = None
+    settings: PlatformSettings, *, dev_dir: Path | None = None
 ) -> tuple[KeySet, SigningKey | None]:
     """The verification keys, and the signing key when this service issues tokens.
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import TokenVerifier, load_keys
 from shared.bus import (
+    BatchHandler,
     Bus,
     EventConsumer,
     Handler,
@@ -37,7 +38,7 @@ from shared.clock import Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_problem_handlers
 from shared.health import health_router
-from shared.migrations import head_revision
+from shared.migrations import head_revision, upgrade
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
 from shared.web import ContentTypeMiddleware, RequestContextMiddleware
@@ -50,7 +51,8 @@ class Subscription:
     """One durable queue of a service: `<namespace>.<service>.<name>`."""
 
     name: str
-    handlers: Mapping[str, Handler]
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,17 @@ class ServiceDefinition:
     @property
     def inbox_table(self) -> Table:
         return self.metadata.tables["inbox"]
+
+
+async def migrate_to_head(definition: ServiceDefinition, settings: BaseServiceSettings) -> None:
+    """Upgrade one service's schema (or SQLite file) to the newest revision."""
+    engine = create_engine(
+        settings.database_url, schema=settings.schema_name, application_name="bkh-migrations"
+    )
+    try:
+        await upgrade(engine, migrations=definition.migrations, schema=settings.schema_name)
+    finally:
+        await engine.dispose()
 
 
 def build_bus(settings: BaseServiceSettings) -> Bus:
@@ -156,11 +169,16 @@ class Runtime:
         )
 
     async def start_workers(self) -> None:
-        """Consumers first, so that no event published at start-up finds no queue."""
+        await self.start_consumers()
+        self.start_relay()
+
+    async def start_consumers(self) -> None:
+        """Before any relay runs, so that no event published at start-up finds no queue."""
         for subscription in self.definition.subscriptions:
             consumer = EventConsumer(
                 name=subscription.name,
                 handlers=subscription.handlers,
+                batch_handlers=subscription.batch_handlers,
                 sessionmaker=self.sessionmaker,
                 inbox=self.definition.inbox_table,
                 clock=self.clock,
@@ -172,6 +190,8 @@ class Runtime:
                 prefetch=self.settings.consumer_prefetch,
             )
             self.consumers.append(consumer)
+
+    def start_relay(self) -> None:
         self.tasks.append(
             asyncio.create_task(self.relay.run(), name=f"relay:{self.definition.name}")
         )

@@ -60,6 +60,12 @@ class Delivery(abc.ABC):
     @abc.abstractmethod
     async def ack(self) -> None: ...
 
+    @classmethod
+    async def ack_all(cls, batch: Sequence[Delivery]) -> None:
+        """Acknowledge a whole batch; transports that can do it in one frame override this."""
+        for delivery in batch:
+            await delivery.ack()
+
     @abc.abstractmethod
     async def retry(self, reason: str) -> None:
         """Try again later, or dead-letter when the attempts are used up."""

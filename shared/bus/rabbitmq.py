@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import aio_pika
+import aiormq.abc
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
+from aio_pika.exceptions import ChannelInvalidStateError
 
 from shared.bus.base import Bus, Delivery, OnDelivery, OutgoingMessage, RetryPolicy
 
@@ -41,9 +44,33 @@ class _RabbitDelivery(Delivery):
         self.message_id = message.message_id
         raw_attempt = (message.headers or {}).get(ATTEMPT_HEADER, 1)
         self.attempt = raw_attempt if isinstance(raw_attempt, int) and raw_attempt > 0 else 1
+        self.settled = False
 
     async def ack(self) -> None:
         await self._settle(self._message.ack())
+
+    @classmethod
+    async def ack_all(cls, batch: Sequence[Delivery]) -> None:
+        """One `basic.ack multiple` per channel for the whole batch.
+
+        Safe because a consumer settles its deliveries in arrival order, one batch at a time,
+        on a channel of its own: every earlier tag on that channel is settled already. After a
+        reconnect the old channel is closed, so its stale tags are never sent on the new one.
+        """
+        last_on_channel: dict[int, tuple[aiormq.abc.AbstractChannel, int]] = {}
+        for delivery in batch:
+            assert isinstance(delivery, _RabbitDelivery)
+            delivery.settled = True
+            channel = _open_channel_of(delivery._message)
+            tag = delivery._message.delivery_tag
+            if channel is not None and tag is not None:
+                last_on_channel[id(channel)] = (channel, tag)
+            # else: its channel died; the broker redelivers it and the inbox drops the repeat
+        for channel, tag in last_on_channel.values():
+            try:
+                await channel.basic_ack(delivery_tag=tag, multiple=True)
+            except Exception as exc:
+                log.warning("batch acknowledgement lost", extra={"error": type(exc).__name__})
 
     async def retry(self, reason: str) -> None:
         delay = self._bus.retry_policy.delay_before(self.attempt + 1)
@@ -71,13 +98,25 @@ class _RabbitDelivery(Delivery):
     async def requeue(self) -> None:
         await self._settle(self._message.nack(requeue=True))
 
-    async def _settle(self, operation: object) -> None:
+    async def _settle(self, operation: Coroutine[Any, Any, None]) -> None:
+        if self.settled:
+            operation.close()
+            return
+        self.settled = True
         try:
-            await operation  # type: ignore[misc]
-        except Exception:
+            await operation
+        except Exception as exc:
             # The channel died with the connection: the broker redelivers the message and the
             # inbox drops the repeat, so there is nothing left to settle here.
-            log.warning("could not settle a delivery on a closed channel", exc_info=True)
+            log.info("delivery not settled on a closed channel",
+                     extra={"error": type(exc).__name__})
+
+
+def _open_channel_of(message: AbstractIncomingMessage) -> aiormq.abc.AbstractChannel | None:
+    try:
+        return message.channel
+    except ChannelInvalidStateError:
+        return None
 
 
 def retry_queue_name(queue: str, delay_ms: int) -> str:

@@ -1,0 +1,98 @@
+"""THE table that says which service serves which public path. Nowhere else decides it.
+
+An ordered list of (methods, path pattern, service); the first row that matches wins, so the
+specific rows come before the broad ones: case-handling actions on a request belong to routing
+although every other `/requests/...` path belongs to intake. A path no row matches is unknown
+(404) — the gateway never guesses a service.
+
+Only `/api/v1/...` and `/dashboard` are public. Service-internal paths (`/livez`, `/readyz`,
+`/metrics`, `/ops/clock`, `/openapi.json`) are never reachable through this table.
+
+This module must never do I/O: it is pure data and a lookup, imported by the proxy, the rate
+limiter and the OpenAPI merger alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+
+class BodyCap(StrEnum):
+    default = "default"  # settings.max_body_bytes
+    upload = "upload"    # settings.max_upload_bytes: routes that carry files
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    methods: frozenset[str] | None  # None: any method
+    pattern: re.Pattern[str]
+    service: str
+    body_cap: BodyCap = BodyCap.default
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.methods is None or method in self.methods) and bool(
+            self.pattern.fullmatch(path)
+        )
+
+
+ANY: Final = None
+_REF = r"[^/]+"
+CASE_ACTIONS: Final = (
+    "accept", "refuse-jurisdiction", "distribute", "transfer", "respond", "extend", "ask-info",
+    "close", "review-decision",
+)
+
+
+def _route(methods: Iterable[str] | None, pattern: str, service: str,
+           body_cap: BodyCap = BodyCap.default) -> Route:
+    return Route(
+        None if methods is None else frozenset(m.upper() for m in methods),
+        re.compile(pattern),
+        service,
+        body_cap,
+    )
+
+
+def _under(*prefixes: str) -> str:
+    """`/api/v1/<prefix>` itself and anything below it (never `/api/v1/<prefix>xyz`)."""
+    return rf"/api/v1/(?:{'|'.join(re.escape(p) for p in prefixes)})(?:/.*)?"
+
+
+ROUTES: Final[tuple[Route, ...]] = (
+    # Case handling (staff) on a request: routing, before intake's broad `/requests` row.
+    _route(ANY, rf"/api/v1/requests/{_REF}/(?:{'|'.join(CASE_ACTIONS)})/?", "routing"),
+    # Files: the larger body cap.
+    _route({"POST"}, r"/api/v1/reports/?", "intake", BodyCap.upload),
+    _route({"POST", "PUT"}, rf"/api/v1/requests/{_REF}/attachments(?:/.*)?", "intake",
+           BodyCap.upload),
+    _route({"POST", "PUT"}, _under("attachments"), "intake", BodyCap.upload),
+    # Citizens, sign-in, submissions, the requester's view, reports' status.
+    _route(ANY, _under("citizens", "auth", "requests", "reports", "attachments"), "intake"),
+    # The directory, staff and their inboxes.
+    _route(ANY, _under("entities", "governorates", "sectors", "classifications", "directory",
+                       "staff", "inbox"), "routing"),
+    # The working-day calendar and deadlines.
+    _route(ANY, _under("sla", "holidays", "calendar"), "sla"),
+    _route(ANY, _under("notifications"), "notify"),
+    _route(ANY, _under("integrity"), "integrity"),
+    _route(ANY, _under("analytics"), "analytics"),
+    # The live dashboard page and its static assets.
+    _route(ANY, r"/dashboard(?:/.*)?", "analytics"),
+)
+
+
+def resolve(method: str, path: str, routes: Iterable[Route] = ROUTES) -> Route | None:
+    """The first row that serves `method` on `path`, or None when the path is not public."""
+    method = method.upper()
+    for route in routes:
+        if route.matches(method, path):
+            return route
+    return None
+
+
+def services_in(routes: Iterable[Route] = ROUTES) -> frozenset[str]:
+    return frozenset(route.service for route in routes)

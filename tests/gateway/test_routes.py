@@ -1,0 +1,86 @@
+"""The route table: which service serves which public path (first match wins)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "service"),
+    [
+        ("POST", "/api/v1/citizens/registrations", "intake"),
+        ("POST", "/api/v1/citizens/registrations/123/verify", "intake"),
+        ("POST", "/api/v1/auth/token", "intake"),
+        ("POST", "/api/v1/auth/refresh", "intake"),
+        ("POST", "/api/v1/requests", "intake"),
+        ("GET", "/api/v1/requests", "intake"),
+        ("GET", "/api/v1/requests/JO-2030-000123", "intake"),
+        ("POST", "/api/v1/requests/JO-2030-000123/rating", "intake"),
+        ("POST", "/api/v1/reports", "intake"),
+        ("GET", "/api/v1/reports/R-1", "intake"),
+        ("GET", "/api/v1/entities", "routing"),
+        ("POST", "/api/v1/entities", "routing"),
+        ("GET", "/api/v1/governorates", "routing"),
+        ("GET", "/api/v1/sectors/health", "routing"),
+        ("GET", "/api/v1/classifications", "routing"),
+        ("GET", "/api/v1/directory/people", "routing"),
+        ("GET", "/api/v1/staff/me", "routing"),
+        ("GET", "/api/v1/inbox", "routing"),
+        ("GET", "/api/v1/sla/JO-1", "sla"),
+        ("GET", "/api/v1/holidays", "sla"),
+        ("GET", "/api/v1/calendar/working-days", "sla"),
+        ("GET", "/api/v1/notifications", "notify"),
+        ("GET", "/api/v1/integrity/inbox", "integrity"),
+        ("POST", "/api/v1/integrity/inbox/E-1/acknowledgement", "integrity"),
+        ("GET", "/api/v1/analytics/kpis", "analytics"),
+        ("GET", "/api/v1/analytics/reports", "analytics"),
+        ("GET", "/dashboard", "analytics"),
+        ("GET", "/dashboard/static/app.js", "analytics"),
+    ],
+)
+def test_each_public_path_has_its_service(method: str, path: str, service: str) -> None:
+    route = resolve(method, path)
+    assert route is not None
+    assert route.service == service
+
+
+@pytest.mark.parametrize("action", CASE_ACTIONS)
+def test_case_handling_actions_go_to_routing_not_intake(action: str) -> None:
+    route = resolve("POST", f"/api/v1/requests/JO-2030-000123/{action}")
+    assert route is not None
+    assert route.service == "routing"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/", "/api", "/api/v1", "/api/v1/", "/api/v2/requests", "/api/v1/requestsx",
+        "/api/v1/unknown", "/livez", "/readyz", "/metrics", "/ops/clock", "/openapi.json",
+        "/dashboardx",
+    ],
+)
+def test_paths_outside_the_table_are_unknown(path: str) -> None:
+    assert resolve("GET", path) is None
+
+
+def test_files_get_the_larger_cap_and_nothing_else_does() -> None:
+    reports = resolve("POST", "/api/v1/reports")
+    assert reports is not None
+    assert reports.body_cap is BodyCap.upload
+    attachment = resolve("POST", "/api/v1/requests/JO-1/attachments")
+    assert attachment is not None
+    assert attachment.body_cap is BodyCap.upload
+    submission = resolve("POST", "/api/v1/requests")
+    assert submission is not None
+    assert submission.body_cap is BodyCap.default
+    report_status = resolve("GET", "/api/v1/reports/R-1")
+    assert report_status is not None
+    assert report_status.body_cap is BodyCap.default
+
+
+def test_every_service_is_in_the_table() -> None:
+    assert services_in(ROUTES) == {
+        "intake", "routing", "sla", "notify", "integrity", "analytics"
+    }
