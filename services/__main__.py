@@ -62,16 +62,32 @@ async def ensure_database(url: str) -> None:
         await admin.close()
 
 
-def up() -> None:
+def up(gateway_port: int, first_service_port: int) -> None:
     """Start everything as separate processes; Ctrl-C stops them all."""
     os.environ.setdefault("BKH_DATABASE_URL", LOCAL_DATABASE)
     os.environ.setdefault("BKH_AMQP_URL", LOCAL_BROKER)
     asyncio.run(ensure_database(os.environ["BKH_DATABASE_URL"]))
     asyncio.run(migrate(list(SERVICES)))
-    commands = [[sys.executable, "-m", "services", "serve", name] for name in SERVICES]
+    ports = {name: first_service_port + index for index, name in enumerate(SERVICES)}
+    commands = [
+        [sys.executable, "-m", "services", "serve", name, "--port", str(port)]
+        for name, port in ports.items()
+    ]
     commands.append([sys.executable, "-m", "gateway"])
-    processes = [subprocess.Popen(command) for command in commands]
-    print("Bekhedmetkom is up: http://127.0.0.1:8000 (API docs at /docs). Ctrl-C stops it.")
+    gateway_env = {
+        **os.environ,
+        "BKH_PORT": str(gateway_port),
+        **{f"BKH_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+    }
+    # Each child in its own session: a Ctrl-C reaches only this supervisor, which passes it on
+    # once (a second SIGINT would make uvicorn skip its graceful shutdown).
+    processes = [subprocess.Popen(command, start_new_session=True) for command in commands[:-1]]
+    processes.append(subprocess.Popen(commands[-1], env=gateway_env, start_new_session=True))
+    print(
+        f"Bekhedmetkom is up: http://127.0.0.1:{gateway_port} (API docs at /docs). "
+        "Ctrl-C stops it.",
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
     try:
         while all(process.poll() is None for process in processes):
@@ -98,14 +114,16 @@ def main() -> None:
     serve_cmd.add_argument("name", choices=SERVICES)
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int)
-    commands.add_parser("up", help="every service and the gateway as separate processes")
+    up_cmd = commands.add_parser("up", help="every service and the gateway as separate processes")
+    up_cmd.add_argument("--port", type=int, default=8000, help="the gateway's port")
+    up_cmd.add_argument("--first-service-port", type=int, default=DEFAULT_PORTS[SERVICES[0]])
     revision_cmd = commands.add_parser("revision", help="autogenerate a migration")
     revision_cmd.add_argument("name", choices=SERVICES)
     revision_cmd.add_argument("-m", "--message", required=True)
     args = parser.parse_args()
 
     if args.command == "up":
-        up()
+        up(args.port, args.first_service_port)
     elif args.command == "migrate":
         asyncio.run(migrate(args.names or list(SERVICES)))
     elif args.command == "serve":

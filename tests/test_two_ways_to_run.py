@@ -1,0 +1,148 @@
+"""The README's promise: `make run` and `make up` each start the whole platform with one command
+and stop cleanly on Ctrl-C. Both run here as real processes on real ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from services import SERVICES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], limit_s: float = 90) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"exited early with {process.returncode}"
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=2)
+            body = response.json()
+            if response.status_code == 200 and all(
+                body["upstreams"].get(name) == "ok" for name in SERVICES
+            ):
+                return dict(body)
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{base_url} never became ready")
+
+
+def stop_with_ctrl_c(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def check_the_door(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/livez").json() == {"status": "ok"}
+    docs = httpx.get(f"{base_url}/docs")
+    assert docs.status_code == 200
+    assert "cdn.jsdelivr" not in docs.text  # served from the project, not a CDN
+    document = httpx.get(f"{base_url}/api/v1/openapi.json").json()
+    assert document.get("x-unavailable-services", []) == []
+    missing = httpx.get(f"{base_url}/api/v1/nowhere")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["title"] == "غير موجود"
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "BKH_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "gateway.embedded"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_make_run_serves_everything_on_one_port_and_stops_on_ctrl_c(
+    embedded: tuple[str, subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    base_url, process = embedded
+    ready = wait_until_ready(base_url, process)
+    assert set(ready["upstreams"]) == set(SERVICES)
+    check_the_door(base_url)
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == sorted(f"{s}.db" for s in SERVICES)
+    assert stop_with_ctrl_c(process) == 0
+
+
+@pytest.fixture
+def distributed_env(postgres_url: str, amqp_url: str) -> Iterator[dict[str, str]]:
+    database = f"bkh_up_{uuid.uuid4().hex[:8]}"
+    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    namespace = f"bkhtest-up-{uuid.uuid4().hex[:8]}"
+    yield {**os.environ, "BKH_DATABASE_URL": url, "BKH_AMQP_URL": amqp_url,
+           "BKH_BUS_NAMESPACE": namespace}
+    import asyncio
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(postgres_url.replace("+asyncpg", "").rsplit("/", 1)[0]
+                                      + "/postgres")
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await admin.close()
+        import aio_pika
+
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.exchange_delete(f"{namespace}.events")
+
+    asyncio.run(drop())
+
+
+def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
+    distributed_env: dict[str, str],
+) -> None:
+    port, first = free_port(), free_port()
+    while any(_busy(p) for p in range(first, first + len(SERVICES))):
+        first = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "up", "--port", str(port),
+         "--first-service-port", str(first)],
+        cwd=ROOT, env=distributed_env, stdout=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_ready(base_url, process)
+        check_the_door(base_url)
+        for index, name in enumerate(SERVICES):
+            service = httpx.get(f"http://127.0.0.1:{first + index}/readyz").json()
+            assert service["checks"] == {"database": "ok", "schema": "ok", "bus": "ok"}, name
+        assert stop_with_ctrl_c(process) == 0
+        for index in range(len(SERVICES)):
+            assert not _busy(first + index), "a service outlived Ctrl-C"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _busy(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
