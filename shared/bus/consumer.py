@@ -249,11 +249,11 @@ class EventConsumer:
             }
             for item in items
         }
+        # Parameters passed as a list (executemany, sent as batched VALUES by SQLAlchemy's
+        # "insertmanyvalues") keep one cached statement; `.values(list)` would compile a new
+        # statement for every batch, which cost more than the rest of the consumer together.
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         statement = (
-            dialect.insert(self.inbox)
-            .values(list(rows.values()))
-            .on_conflict_do_nothing()
-            .returning(self.inbox.c.event_id)
+            dialect.insert(self.inbox).on_conflict_do_nothing().returning(self.inbox.c.event_id)
         )
-        return set((await session.execute(statement)).scalars())
+        return set((await session.execute(statement, list(rows.values()))).scalars())
