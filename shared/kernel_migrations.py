@@ -36,3 +36,25 @@ def create_outbox_and_inbox_v1() -> None:
 def drop_outbox_and_inbox_v1() -> None:
     op.drop_table("inbox")
     op.drop_table("outbox")
+
+
+def create_idempotency_keys_v1() -> None:
+    """For services with creating POSTs (see `shared.idempotency`)."""
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("owner", sa.String(length=160), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("owner", "key", name=op.f("pk_idempotency_keys")),
+    )
+    op.create_index(
+        op.f("ix_idempotency_keys_created_at"), "idempotency_keys", ["created_at"], unique=False
+    )
+
+
+def drop_idempotency_keys_v1() -> None:
+    op.drop_index(op.f("ix_idempotency_keys_created_at"), table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")

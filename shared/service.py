@@ -38,12 +38,15 @@ from shared.clock import Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_problem_handlers
 from shared.health import health_router
+from shared.idempotency import purge_expired_keys
 from shared.migrations import head_revision, upgrade
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
 from shared.web import ContentTypeMiddleware, RequestContextMiddleware
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class Runtime:
     async def start_workers(self) -> None:
         await self.start_consumers()
         self.start_relay()
+        self.start_housekeeping()
 
     async def start_consumers(self) -> None:
         """Before any relay runs, so that no event published at start-up finds no queue."""
@@ -195,6 +199,25 @@ class Runtime:
         self.tasks.append(
             asyncio.create_task(self.relay.run(), name=f"relay:{self.definition.name}")
         )
+
+    def start_housekeeping(self) -> None:
+        """Periodic chores of the kernel's own tables (today: expired idempotency keys)."""
+        if "idempotency_keys" in self.definition.metadata.tables:
+            self.tasks.append(
+                asyncio.create_task(self._purge_idempotency_keys(), name="idempotency-purge")
+            )
+
+    async def _purge_idempotency_keys(self) -> None:
+        table = self.definition.metadata.tables["idempotency_keys"]
+        while True:
+            try:
+                async with self.sessionmaker.begin() as session:
+                    await purge_expired_keys(session, table, now=self.clock.now())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database comes back; the next round catches up
+                log.warning("idempotency purge failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
 
     async def close(self) -> None:
         for task in self.tasks:

@@ -1,0 +1,201 @@
+"""Idempotency keys: a creating POST sent twice has its effect once and gets the same answer.
+
+Every POST that creates something requires an `Idempotency-Key` header (the IETF draft "The
+Idempotency-Key HTTP Header Field"). The key is claimed in the route's own transaction, so the
+claim, the effect (rows and outbox events) and the stored answer commit together or not at all:
+
+- a new key runs the route and stores its answer;
+- the same key with the same request replays the stored answer (`Idempotent-Replayed: true`);
+- the same key with another request (other body or other path) is refused with 422;
+- a repeat that arrives while the first is still running waits for it (PostgreSQL holds the
+  claimed row's lock until the first commits) and then replays it;
+- a route that fails (a problem, a crash) leaves no claim behind: the retry runs afresh.
+
+A service that takes creating POSTs adds `idempotency_table(metadata)` to its models and calls
+`create_idempotency_keys_v1()` in a migration. Keys are kept `RETENTION` long; the service's
+runtime purges older ones.
+
+What it must never do: let one caller replay another's answer (keys are scoped by owner: the
+token's subject, or the anonymous scope for sign-up style routes), or store a request body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Final, TypeVar
+
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.clock import Clock
+from shared.dependencies import RuntimeDep
+from shared.errors import Problem, Text
+
+HEADER: Final = "Idempotency-Key"
+REPLAYED_HEADER: Final = "Idempotent-Replayed"
+RETENTION: Final = timedelta(hours=24)
+ANONYMOUS: Final = "anonymous"
+_KEY: Final = re.compile(r"[\x21-\x7e]{8,255}")  # visible ASCII: UUIDs, ULIDs, random strings
+
+Result = TypeVar("Result", bound=BaseModel)
+
+
+class IdempotencyKeyMissing(Problem):
+    status = 400
+    code = "idempotency-key-missing"
+    title = Text("ترويسة Idempotency-Key مطلوبة", "The Idempotency-Key header is required")
+    detail_text = Text(
+        "أرسل مفتاحاً فريداً (مثل UUID) في ترويسة Idempotency-Key لكل عملية إنشاء، وأعد "
+        "استخدامه عند إعادة المحاولة.",
+        "Send a unique key (such as a UUID) in the Idempotency-Key header of every creating "
+        "request, and reuse it when you retry.",
+    )
+
+
+class IdempotencyKeyInvalid(Problem):
+    status = 400
+    code = "idempotency-key-invalid"
+    title = Text("ترويسة Idempotency-Key غير صالحة", "The Idempotency-Key header is not valid")
+    detail_text = Text(
+        "المفتاح من 8 إلى 255 حرفاً لاتينياً مرئياً.",
+        "A key is 8 to 255 visible ASCII characters.",
+    )
+
+
+class IdempotencyKeyReused(Problem):
+    status = 422
+    code = "idempotency-key-reused"
+    title = Text(
+        "استُخدم مفتاح Idempotency-Key هذا لطلب آخر",
+        "This Idempotency-Key was used for a different request",
+    )
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("owner", String(160), nullable=False),
+        Column("key", String(255), nullable=False),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status_code", Integer, nullable=True),
+        Column("response", LargeBinary, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("owner", "key"),
+        Index(None, "created_at"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """The key of this request, ready to guard the route's effect."""
+
+    value: str
+    path: str
+    table: Table
+    clock: Clock
+
+    async def once(
+        self,
+        session: AsyncSession,
+        *,
+        owner: str,
+        request: BaseModel | bytes | str,
+        response: Response,
+        result_type: type[Result],
+        create: Callable[[], Awaitable[Result]],
+        status_code: int = 201,
+    ) -> Result:
+        """Run `create` once for this (owner, key); replay its result for an exact repeat."""
+        fingerprint = self._fingerprint(request)
+        if not await self._claim(session, owner, fingerprint):
+            stored = (
+                await session.execute(
+                    select(self.table.c.fingerprint, self.table.c.status_code,
+                           self.table.c.response)
+                    .where(self.table.c.owner == owner, self.table.c.key == self.value)
+                )
+            ).one()
+            if stored.fingerprint != fingerprint or stored.response is None:
+                raise IdempotencyKeyReused()
+            response.status_code = stored.status_code
+            response.headers[REPLAYED_HEADER] = "true"
+            return result_type.model_validate_json(stored.response)
+        result = await create()
+        await session.execute(
+            update(self.table)
+            .where(self.table.c.owner == owner, self.table.c.key == self.value)
+            .values(status_code=status_code, response=result.model_dump_json().encode())
+        )
+        return result
+
+    def _fingerprint(self, request: BaseModel | bytes | str) -> str:
+        if isinstance(request, BaseModel):
+            body = request.model_dump_json().encode()
+        elif isinstance(request, str):
+            body = request.encode()
+        else:
+            body = request
+        return hashlib.sha256(self.path.encode() + b"\n" + body).hexdigest()
+
+    async def _claim(self, session: AsyncSession, owner: str, fingerprint: str) -> bool:
+        dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        claimed = await session.execute(
+            dialect.insert(self.table)
+            .values(owner=owner, key=self.value, fingerprint=fingerprint,
+                    created_at=self.clock.now())
+            .on_conflict_do_nothing()
+            .returning(self.table.c.key)
+        )
+        return claimed.first() is not None
+
+
+async def purge_expired_keys(session: AsyncSession, table: Table, *, now: datetime) -> int:
+    result = await session.execute(delete(table).where(table.c.created_at < now - RETENTION))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def require_idempotency_key(
+    request: Request,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            description="A unique key per creating request (e.g. a UUID); reuse it to retry.",
+        ),
+    ] = None,
+) -> IdempotencyKey:
+    if idempotency_key is None:
+        raise IdempotencyKeyMissing(IdempotencyKeyMissing.detail_text)
+    if not _KEY.fullmatch(idempotency_key):
+        raise IdempotencyKeyInvalid(IdempotencyKeyInvalid.detail_text)
+    return IdempotencyKey(
+        value=idempotency_key,
+        path=request.url.path,
+        table=runtime.definition.metadata.tables["idempotency_keys"],
+        clock=runtime.clock,
+    )
+
+
+IdempotencyKeyDep = Annotated[IdempotencyKey, Depends(require_idempotency_key)]
