@@ -54,6 +54,7 @@ class EventType(StrEnum):
     citizen_code_requested = "citizen.code_requested"
 
     request_submitted = "request.submitted"
+    request_triaged = "request.triaged"
     request_assigned = "request.assigned"
     request_distributed = "request.distributed"
     request_accepted = "request.accepted"
@@ -81,6 +82,7 @@ class EventType(StrEnum):
     report_forwarded = "report.forwarded"
     report_acknowledged = "report.acknowledged"
 
+    directory_sector_changed = "directory.sector_changed"
     directory_entity_changed = "directory.entity_changed"
     directory_person_changed = "directory.person_changed"
     directory_role_changed = "directory.role_changed"
@@ -91,6 +93,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.citizen_contact_changed: "intake",
     EventType.citizen_code_requested: "intake",
     EventType.request_submitted: "intake",
+    EventType.request_triaged: "routing",
     EventType.request_assigned: "routing",
     EventType.request_distributed: "routing",
     EventType.request_accepted: "routing",
@@ -114,6 +117,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.report_sealed: "intake",
     EventType.report_forwarded: "integrity",
     EventType.report_acknowledged: "integrity",
+    EventType.directory_sector_changed: "routing",
     EventType.directory_entity_changed: "routing",
     EventType.directory_person_changed: "routing",
     EventType.directory_role_changed: "routing",
@@ -191,6 +195,22 @@ class RequestSubmitted(EventPayload, type=EventType.request_submitted, version=1
         default=None, description="The agent or clerk who keyed it in for the requester."
     )
     submitted_at: AwareDatetime
+    # How the requester wants to hear about this request; None: their account's preference.
+    notice_channel: NoticeChannel | None = None
+    language: Language | None = None
+
+
+class TriageReason(StrEnum):
+    no_entity = "no_entity"                        # the requester could not name one
+    jurisdiction_refused = "jurisdiction_refused"  # an officer said it is not theirs
+    transfer_limit = "transfer_limit"              # three transfers: only the CMU decides now
+
+
+class RequestTriaged(EventPayload, type=EventType.request_triaged, version=1):
+    """Emitted when a request goes to the CMU's triage queue to find the right entity."""
+
+    reference: ReferenceNumber
+    reason: TriageReason
 
 
 class RequestAssigned(EventPayload, type=EventType.request_assigned, version=1):
@@ -352,6 +372,11 @@ class SlaEscalated(EventPayload, type=EventType.sla_escalated, version=1):
     sector: SectorCode
     stage: SlaStage
     overdue_since: AwareDatetime
+    recipient_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The entity head (level 1) or the minister (level 2) from the directory.",
+    )
 
 
 class SlaBreached(EventPayload, type=EventType.sla_breached, version=1):
@@ -432,6 +457,15 @@ class ReportAcknowledged(EventPayload, type=EventType.report_acknowledged, versi
 
 
 # --- directory (routing) -----------------------------------------------------------------------
+
+
+class DirectorySectorChanged(EventPayload, type=EventType.directory_sector_changed, version=1):
+    """Emitted when the CMU creates, renames or retires a sector (a ministry, or the PM)."""
+
+    sector: SectorCode
+    name_ar: ShortText
+    name_en: ShortText
+    change: DirectoryChange
 
 
 class DirectoryEntityChanged(EventPayload, type=EventType.directory_entity_changed, version=1):

@@ -8,7 +8,7 @@ change only once every consumer has been deployed with it; until then it is a ne
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import StringConstraints
 
@@ -21,6 +21,23 @@ class RequestKind(StrEnum):
     inquiry = "inquiry"
     praise = "praise"
     report = "report"
+
+
+class RequestStatus(StrEnum):
+    """Where a request stands in its lifecycle (DESIGN.md, "Request lifecycle").
+
+    Routing decides the status; intake shows it to the requester, analytics counts it.
+    """
+
+    received = "received"            # intake has it; routing has not placed it yet
+    triage = "triage"                # no entity could be determined, or jurisdiction refused
+    assigned = "assigned"            # with a main (or, after distribution, a sub-) liaison officer
+    in_progress = "in_progress"      # accepted and classified; the processing clock runs
+    awaiting_information = "awaiting_information"  # the requester was asked; clocks paused
+    responded = "responded"          # answered; the rating window is open
+    under_review = "under_review"    # rated 1: the CMU decides to reopen or confirm
+    closed = "closed"
+    rejected = "rejected"            # inadmissible, with the legal ground
 
 
 class Channel(StrEnum):
@@ -143,8 +160,14 @@ SectorCode = Annotated[
 ]
 """A sector's directory code, e.g. `MOH`."""
 
+GOVERNORATES: Final = frozenset({
+    "JO-AM", "JO-IR", "JO-AZ", "JO-BA", "JO-MA", "JO-KA",
+    "JO-JA", "JO-MD", "JO-AJ", "JO-AQ", "JO-MN", "JO-AT",
+})
+"""The twelve governorates (ISO 3166-2:JO); their names are in routing's directory."""
+
 GovernorateCode = Annotated[str, StringConstraints(pattern=r"^JO-[A-Z]{2}$")]
-"""ISO 3166-2:JO code of one of the twelve governorates, e.g. `JO-AM`."""
+"""ISO 3166-2:JO code of one of the twelve governorates (`GOVERNORATES`), e.g. `JO-AM`."""
 
 ClassificationCode = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

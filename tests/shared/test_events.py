@@ -94,6 +94,7 @@ def _samples() -> list[EventPayload]:
             requester_id=uuid4(),
             submitted_at=AT,
         ),
+        c.RequestTriaged(reference=REF, reason=c.TriageReason.no_entity),
         c.RequestAssigned(reference=REF, entity="PM-GAM", sector="PM", officer_ids=[PERSON]),
         c.RequestDistributed(
             reference=REF, entity="PM-GAM", sector="PM", officer_ids=[uuid4()], actor_id=PERSON
@@ -161,6 +162,7 @@ def _samples() -> list[EventPayload]:
             sector="PM",
             stage=SlaStage.first_response,
             overdue_since=AT,
+            recipient_ids=[PERSON],
         ),
         c.SlaBreached(
             reference=REF,
@@ -195,6 +197,10 @@ def _samples() -> list[EventPayload]:
         ),
         c.ReportForwarded(envelope_id=uuid4()),
         c.ReportAcknowledged(envelope_id=uuid4()),
+        c.DirectorySectorChanged(
+            sector="PM", name_ar="رئاسة الوزراء", name_en="Prime Ministry",
+            change=DirectoryChange.created,
+        ),
         c.DirectoryEntityChanged(
             entity="PM-GAM",
             sector="PM",
