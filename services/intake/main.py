@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.intake.config import IntakeSettings
 from services.intake.models import metadata
 from shared.service import ServiceDefinition, create_service_app
 
@@ -12,6 +13,7 @@ DEFINITION = ServiceDefinition(
     title="Intake — citizens, submissions, reference numbers",
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
+    settings_class=IntakeSettings,
 )
 
 

@@ -2,7 +2,9 @@
 
 from shared.bus import inbox_table, outbox_table
 from shared.db import service_metadata
+from shared.idempotency import idempotency_table
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
