@@ -82,6 +82,8 @@ class EventType(StrEnum):
     report_forwarded = "report.forwarded"
     report_acknowledged = "report.acknowledged"
 
+    analytics_report_published = "analytics.report_published"
+
     directory_sector_changed = "directory.sector_changed"
     directory_entity_changed = "directory.entity_changed"
     directory_person_changed = "directory.person_changed"
@@ -117,6 +119,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.report_sealed: "intake",
     EventType.report_forwarded: "integrity",
     EventType.report_acknowledged: "integrity",
+    EventType.analytics_report_published: "analytics",
     EventType.directory_sector_changed: "routing",
     EventType.directory_entity_changed: "routing",
     EventType.directory_person_changed: "routing",
@@ -198,6 +201,8 @@ class RequestSubmitted(EventPayload, type=EventType.request_submitted, version=1
     # How the requester wants to hear about this request; None: their account's preference.
     notice_channel: NoticeChannel | None = None
     language: Language | None = None
+    # Where the matter is (a town or city as the requester names it), for reports by place.
+    city: ShortText | None = None
 
 
 class TriageReason(StrEnum):
@@ -454,6 +459,35 @@ class ReportAcknowledged(EventPayload, type=EventType.report_acknowledged, versi
     """Emitted when the commission acknowledges a report."""
 
     envelope_id: UUID
+
+
+# --- periodic reports (analytics) -------------------------------------------------------------
+
+
+class ReportCadence(StrEnum):
+    weekly = "weekly"    # Sunday to Saturday, Asia/Amman
+    monthly = "monthly"  # a calendar month, Asia/Amman
+
+
+class AnalyticsReportPublished(
+    EventPayload, type=EventType.analytics_report_published, version=1
+):
+    """Emitted when a scheduled periodic report is ready: notify tells its audience where it is.
+
+    No figures and no personal data travel: only where to fetch it (staff sign in to read it,
+    and see it only within their scope). `sector` None means the government-wide report for the
+    prime minister's office (decision makers); a sector's report goes to its minister.
+    """
+
+    report_id: UUID
+    cadence: ReportCadence
+    period_start: date
+    period_end: date = Field(description="Inclusive last day of the period.")
+    sector: SectorCode | None = None
+    link: str = Field(
+        min_length=1, max_length=300, pattern=r"^/api/v1/analytics/[A-Za-z0-9/._?=&-]+$",
+        description="Path under the public API (through the gateway) to fetch the report.",
+    )
 
 
 # --- directory (routing) -----------------------------------------------------------------------

@@ -197,6 +197,11 @@ def _samples() -> list[EventPayload]:
         ),
         c.ReportForwarded(envelope_id=uuid4()),
         c.ReportAcknowledged(envelope_id=uuid4()),
+        c.AnalyticsReportPublished(
+            report_id=uuid4(), cadence=c.ReportCadence.monthly, period_start=date(2025, 3, 1),
+            period_end=date(2025, 3, 31), sector="MOH",
+            link="/api/v1/analytics/published-reports/6f1c2b9e-0000-4000-8000-000000000001",
+        ),
         c.DirectorySectorChanged(
             sector="PM", name_ar="رئاسة الوزراء", name_en="Prime Ministry",
             change=DirectoryChange.created,
@@ -322,7 +327,8 @@ def test_every_event_type_has_a_model_and_every_model_a_known_type() -> None:
 
 def test_every_event_type_has_a_producer() -> None:
     assert set(c.PRODUCERS) == set(EventType)
-    assert set(c.PRODUCERS.values()) <= {"intake", "routing", "sla", "notify", "integrity"}
+    assert set(c.PRODUCERS.values()) <= {"intake", "routing", "sla", "notify", "integrity",
+                                         "analytics"}
 
 
 def test_importing_the_package_registers_the_whole_catalog() -> None:
