@@ -131,6 +131,8 @@ AttachmentIds = Annotated[list[UUID], Field(max_length=20)]
 
 # Sized for a report with a few attachments; larger evidence would need an object store.
 MAX_SEALED_ENVELOPE_CHARS = 16 * 1024 * 1024
+MAX_SEALED_IDENTITY_CHARS = 64 * 1024
+_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
 # --- citizens (intake) -------------------------------------------------------------------------
@@ -442,11 +444,24 @@ class ReportSealed(EventPayload, type=EventType.report_sealed, version=1):
     envelope: str = Field(
         min_length=4,
         max_length=MAX_SEALED_ENVELOPE_CHARS,
-        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
-        description="The sealed envelope's bytes, standard base64.",
+        pattern=_BASE64,
+        description="The sealed envelope's bytes, standard base64 (format: shared/sealing.py).",
     )
     # A day, not an instant: a precise time helps identify the reporter.
     created_day: date
+    identity_envelope: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=MAX_SEALED_IDENTITY_CHARS,
+        pattern=_BASE64,
+        description="The reporter's identity, sealed apart (same envelope id); None: anonymous.",
+    )
+    receipt_digest: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the reporter's receipt (shared.sealing.receipt_digest), so "
+        "integrity can answer the receipt's status; the receipt itself never travels.",
+    )
 
 
 class ReportForwarded(EventPayload, type=EventType.report_forwarded, version=1):

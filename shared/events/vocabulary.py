@@ -40,6 +40,18 @@ class RequestStatus(StrEnum):
     rejected = "rejected"            # inadmissible, with the legal ground
 
 
+class ReportStatus(StrEnum):
+    """Where a sealed corruption report stands, as its receipt shows (DESIGN.md's lifecycle).
+
+    Unknown receipts answer `sealed` too: a report is sealed before it is filed, so the answer
+    says nothing about whether a receipt exists.
+    """
+
+    sealed = "sealed"              # intake sealed it; on its way to the commission
+    forwarded = "forwarded"        # filed in the commission's inbox
+    acknowledged = "acknowledged"  # the commission confirmed receipt
+
+
 class Channel(StrEnum):
     """How a request reached the platform."""
 

@@ -194,6 +194,8 @@ def _samples() -> list[EventPayload]:
             key_id="commission-2025-01",
             envelope=base64.b64encode(b"\x00sealed bytes\xff").decode(),
             created_day=date(2025, 3, 6),
+            identity_envelope=base64.b64encode(b"\x00sealed identity\xff").decode(),
+            receipt_digest="ab" * 32,
         ),
         c.ReportForwarded(envelope_id=uuid4()),
         c.ReportAcknowledged(envelope_id=uuid4()),
