@@ -65,6 +65,8 @@ def _under(*prefixes: str) -> str:
 ROUTES: Final[tuple[Route, ...]] = (
     # Case handling (staff) on a request: routing, before intake's broad `/requests` row.
     _route(ANY, rf"/api/v1/requests/{_REF}/(?:{'|'.join(CASE_ACTIONS)})/?", "routing"),
+    # A report's status by its receipt: integrity holds it (and the commission's notes).
+    _route({"GET", "HEAD"}, rf"/api/v1/reports/{_REF}/?", "integrity"),
     # Files: the larger body cap.
     _route({"POST"}, r"/api/v1/reports/?", "intake", BodyCap.upload),
     _route({"POST", "PUT"}, rf"/api/v1/requests/{_REF}/attachments(?:/.*)?", "intake",

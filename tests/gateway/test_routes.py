@@ -19,7 +19,8 @@ from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
         ("GET", "/api/v1/requests/JO-2030-000123", "intake"),
         ("POST", "/api/v1/requests/JO-2030-000123/rating", "intake"),
         ("POST", "/api/v1/reports", "intake"),
-        ("GET", "/api/v1/reports/R-1", "intake"),
+        ("GET", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N", "integrity"),
+        ("GET", "/api/v1/reports", "intake"),
         ("GET", "/api/v1/entities", "routing"),
         ("POST", "/api/v1/entities", "routing"),
         ("GET", "/api/v1/governorates", "routing"),
@@ -33,6 +34,7 @@ from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
         ("GET", "/api/v1/calendar/working-days", "sla"),
         ("GET", "/api/v1/notifications", "notify"),
         ("GET", "/api/v1/integrity/inbox", "integrity"),
+        ("GET", "/api/v1/integrity/public-key", "integrity"),
         ("POST", "/api/v1/integrity/inbox/E-1/acknowledgement", "integrity"),
         ("GET", "/api/v1/analytics/kpis", "analytics"),
         ("GET", "/api/v1/analytics/reports", "analytics"),
@@ -84,3 +86,17 @@ def test_every_service_is_in_the_table() -> None:
     assert services_in(ROUTES) == {
         "intake", "routing", "sla", "notify", "integrity", "analytics"
     }
+
+
+def test_a_reports_status_is_integritys_while_submitting_one_is_intakes() -> None:
+    status = resolve("GET", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N")
+    submit = resolve("POST", "/api/v1/reports")
+    assert status is not None
+    assert submit is not None
+    assert (status.service, submit.service) == ("integrity", "intake")
+    # Nothing else under /reports moves: a status is read, never written, through integrity.
+    for method, path in (("POST", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N"),
+                         ("GET", "/api/v1/reports/7K3QD/extra")):
+        route = resolve(method, path)
+        assert route is not None
+        assert route.service == "intake"
