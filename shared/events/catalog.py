@@ -211,6 +211,7 @@ class TriageReason(StrEnum):
     no_entity = "no_entity"                        # the requester could not name one
     jurisdiction_refused = "jurisdiction_refused"  # an officer said it is not theirs
     transfer_limit = "transfer_limit"              # three transfers: only the CMU decides now
+    no_liaison_officer = "no_liaison_officer"      # the entity's sector has no active main officer
 
 
 class RequestTriaged(EventPayload, type=EventType.request_triaged, version=1):
@@ -308,6 +309,11 @@ class RequestResponded(EventPayload, type=EventType.request_responded, version=1
     actions_taken: LongText
     solution: LongText
     actor_id: UUID
+    also_answers: list[ReferenceNumber] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Duplicates merged into this request: their requesters get this answer too.",
+    )
 
 
 class RequestRated(EventPayload, type=EventType.request_rated, version=1):
@@ -344,6 +350,10 @@ class RequestClosed(EventPayload, type=EventType.request_closed, version=1):
     closed_by: ClosedBy
     actor_id: UUID | None = Field(default=None, description="None when closed_by is system.")
     confirmed_after_review: bool = False
+    merged_into: ReferenceNumber | None = Field(
+        default=None,
+        description="Closed as a duplicate: the request that carries it and will answer it.",
+    )
 
 
 class RequestRejected(EventPayload, type=EventType.request_rejected, version=1):

@@ -154,6 +154,11 @@ class Role(StrEnum):
     service = "service"  # service to service
 
 
+STAFF_ROLES: Final = frozenset(Role) - {Role.citizen, Role.operator, Role.service}
+"""The roles people sign in with at routing (the directory's staff). Their standing is checked
+on every request (gateway and routing), so a deactivation or a role change takes effect at once."""
+
+
 EscalationLevel = Literal[1, 2]
 """1: the entity head; 2: the sector's minister."""
 
