@@ -43,7 +43,7 @@ ANY: Final = None
 _REF = r"[^/]+"
 CASE_ACTIONS: Final = (
     "accept", "refuse-jurisdiction", "distribute", "transfer", "respond", "extend", "ask-info",
-    "close", "review-decision",
+    "close", "review-decision", "reject", "merge",
 )
 
 
@@ -74,9 +74,9 @@ ROUTES: Final[tuple[Route, ...]] = (
     _route({"POST", "PUT"}, _under("attachments"), "intake", BodyCap.upload),
     # Citizens, sign-in, submissions, the requester's view, reports' status.
     _route(ANY, _under("citizens", "auth", "requests", "reports", "attachments"), "intake"),
-    # The directory, staff and their inboxes.
+    # The directory, staff and their inboxes, the case view and its audit trail (staff).
     _route(ANY, _under("entities", "governorates", "sectors", "classifications", "directory",
-                       "staff", "inbox"), "routing"),
+                       "staff", "inbox", "cases"), "routing"),
     # The working-day calendar and deadlines.
     _route(ANY, _under("sla", "holidays", "calendar"), "sla"),
     _route(ANY, _under("notifications"), "notify"),

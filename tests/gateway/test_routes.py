@@ -29,6 +29,10 @@ from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
         ("GET", "/api/v1/directory/people", "routing"),
         ("GET", "/api/v1/staff/me", "routing"),
         ("GET", "/api/v1/inbox", "routing"),
+        ("GET", "/api/v1/inbox/triage", "routing"),
+        ("GET", "/api/v1/cases/JO-2030-000123", "routing"),
+        ("GET", "/api/v1/cases/JO-2030-000123/timeline", "routing"),
+        ("POST", "/api/v1/staff/auth/token", "routing"),
         ("GET", "/api/v1/sla/JO-1", "sla"),
         ("GET", "/api/v1/holidays", "sla"),
         ("GET", "/api/v1/calendar/working-days", "sla"),
@@ -60,7 +64,7 @@ def test_case_handling_actions_go_to_routing_not_intake(action: str) -> None:
     [
         "/", "/api", "/api/v1", "/api/v1/", "/api/v2/requests", "/api/v1/requestsx",
         "/api/v1/unknown", "/livez", "/readyz", "/metrics", "/ops/clock", "/openapi.json",
-        "/dashboardx",
+        "/dashboardx", "/internal/v1/staff/standing", "/api/v1/casesx",
     ],
 )
 def test_paths_outside_the_table_are_unknown(path: str) -> None:
