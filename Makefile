@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up test lint typecheck bench migrate asyncapi clean
+.PHONY: help install run up test lint typecheck bench migrate asyncapi image clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,23 @@ bench: install ## the benchmark scenarios; results in bench/results/
 
 asyncapi: install ## regenerate docs/asyncapi.json from the event catalog
 	$(BIN)/python -m shared.events.asyncapi
+
+# The one image every service, worker, migration job and the gateway run (see Dockerfile and
+# deploy/RUNBOOK.md), tagged with the version in pyproject.toml. Needs a Docker engine.
+DOCKER  ?= docker
+IMAGE   ?= bekhedmetkom
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+
+image: ## build the container image bekhedmetkom:<version> (needs a Docker engine)
+	@if ! command -v $(DOCKER) >/dev/null 2>&1; then \
+		echo "make image: '$(DOCKER)' is not installed; the image needs a Docker engine (or DOCKER=podman)." >&2; \
+		exit 2; \
+	fi
+	@if ! $(DOCKER) info >/dev/null 2>&1; then \
+		echo "make image: no Docker engine answers here ('$(DOCKER) info' failed); start one, or build where one runs." >&2; \
+		exit 2; \
+	fi
+	$(DOCKER) build --tag $(IMAGE):$(VERSION) .
 
 clean: ## remove the virtual environment and local data
 	rm -rf $(VENV) var

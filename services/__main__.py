@@ -2,6 +2,8 @@
 
     python -m services migrate [NAME …]          upgrade each schema to head (all by default)
     python -m services serve NAME [--port P]     run one service (API, relay and consumers)
+    python -m services work NAME [--port P]      its relay and consumers alone (health and
+                                                 metrics on the port): a separate worker
     python -m services revision NAME -m MESSAGE  autogenerate a migration from the models
     python -m services up                        the distributed mode on one machine: every
                                                  service and the gateway as its own process
@@ -21,11 +23,13 @@ import time
 import uvicorn
 
 from services import SERVICES
+from services.worker import create_worker_app
 from shared.logging import configure_logging
 from shared.migrations import autogenerate
 from shared.service import ServiceDefinition, migrate_to_head
 
 DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}
+WORKER_PORT = 8081  # health and metrics of a worker (deploy/k8s probes and scrapes it there)
 
 
 def definition_of(name: str) -> ServiceDefinition:
@@ -114,6 +118,10 @@ def main() -> None:
     serve_cmd.add_argument("name", choices=SERVICES)
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int)
+    work_cmd = commands.add_parser("work", help="run one service's relay and consumers alone")
+    work_cmd.add_argument("name", choices=SERVICES)
+    work_cmd.add_argument("--host", default="127.0.0.1")
+    work_cmd.add_argument("--port", type=int, default=WORKER_PORT)
     up_cmd = commands.add_parser("up", help="every service and the gateway as separate processes")
     up_cmd.add_argument("--port", type=int, default=8000, help="the gateway's port")
     up_cmd.add_argument("--first-service-port", type=int, default=DEFAULT_PORTS[SERVICES[0]])
@@ -135,6 +143,16 @@ def main() -> None:
             factory=True,
             host=args.host,
             port=args.port or DEFAULT_PORTS[args.name],
+            log_config=None,
+            access_log=False,
+        )
+    elif args.command == "work":
+        definition = definition_of(args.name)
+        configure_logging(args.name, definition.load_settings().log_level)
+        uvicorn.run(
+            create_worker_app(definition),
+            host=args.host,
+            port=args.port,
             log_config=None,
             access_log=False,
         )
