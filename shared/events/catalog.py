@@ -16,8 +16,9 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.calendar import CalendarPolicy, DayOverride, RamadanPeriod, WorkingCalendar
 from shared.events.envelope import EventPayload
 from shared.events.vocabulary import (
     Channel,
@@ -74,6 +75,7 @@ class EventType(StrEnum):
     sla_escalated = "sla.escalated"
     sla_breached = "sla.breached"
     sla_rating_window_expired = "sla.rating_window_expired"
+    sla_rules_changed = "sla.rules_changed"
 
     notification_sent = "notification.sent"
     notification_failed = "notification.failed"
@@ -114,6 +116,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.sla_escalated: "sla",
     EventType.sla_breached: "sla",
     EventType.sla_rating_window_expired: "sla",
+    EventType.sla_rules_changed: "sla",
     EventType.notification_sent: "notify",
     EventType.notification_failed: "notify",
     EventType.report_sealed: "intake",
@@ -392,7 +395,8 @@ class SlaEscalated(EventPayload, type=EventType.sla_escalated, version=1):
     recipient_ids: list[UUID] = Field(
         default_factory=list,
         max_length=50,
-        description="The entity head (level 1) or the minister (level 2) from the directory.",
+        description="The entity head (level 1) or the minister (level 2) from the directory, "
+        "and the CMU's staff when the policy says they hear of escalations.",
     )
 
 
@@ -411,6 +415,59 @@ class SlaRatingWindowExpired(EventPayload, type=EventType.sla_rating_window_expi
 
     reference: ReferenceNumber
     due_at: AwareDatetime
+
+
+WorkingDays = Annotated[int, Field(ge=1, le=250)]
+"""A duration of the policy, in whole working days (see `shared.calendar`)."""
+
+
+class SlaPolicy(BaseModel):
+    """The time rules the CMU edits (as versions): the working calendar and every duration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    calendar: CalendarPolicy = CalendarPolicy()
+    first_response_working_days: WorkingDays = 1
+    entity_head_after_working_days: WorkingDays = Field(
+        default=1, description="Level 1: the entity head hears when nobody has responded."
+    )
+    minister_after_working_days: WorkingDays = Field(
+        default=2, description="Level 2: the sector's minister hears when nobody has responded."
+    )
+    inquiry_working_days: WorkingDays = 2
+    suggestion_working_days: WorkingDays = 7
+    rating_window_working_days: WorkingDays = 1
+    review_working_days: WorkingDays = Field(
+        default=2, description="The CMU's review of a rating of 1."
+    )
+    cmu_hears_of_escalations: bool = True
+
+    @model_validator(mode="after")
+    def _escalation_climbs(self) -> SlaPolicy:
+        if self.entity_head_after_working_days < self.first_response_working_days:
+            raise ValueError("the entity head hears no earlier than the first response is due")
+        if self.minister_after_working_days <= self.entity_head_after_working_days:
+            raise ValueError("the minister hears after the entity head")
+        return self
+
+
+class SlaRulesChanged(EventPayload, type=EventType.sla_rules_changed, version=1):
+    """Emitted when the SLA policy or the CMU's calendar overrides change; carries them whole.
+
+    A consumer keeps the event with the highest `revision` and builds the calendar from it with
+    `calendar()`; until the first one arrives, `SlaPolicy()` and no overrides are the rules.
+    """
+
+    revision: int = Field(ge=1, description="Grows with every change; the highest wins.")
+    policy_version: int = Field(ge=1)
+    policy: SlaPolicy
+    holiday_overrides: list[DayOverride] = Field(default_factory=list, max_length=5000)
+    ramadan_periods: list[RamadanPeriod] = Field(default_factory=list, max_length=200)
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(
+            self.policy.calendar, self.holiday_overrides, self.ramadan_periods
+        )
 
 
 # --- notifications (notify) --------------------------------------------------------------------

@@ -99,6 +99,7 @@ class SlaStage(StrEnum):
     first_response = "first_response"
     processing = "processing"
     rating_window = "rating_window"
+    review = "review"  # the CMU studies a rating of 1
 
 
 class LegalGround(StrEnum):

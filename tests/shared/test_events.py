@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from shared.calendar import DayOverride, DayStatus, RamadanPeriod
 from shared.clock import SystemClock
 from shared.events import (
     REGISTRY,
@@ -172,6 +173,19 @@ def _samples() -> list[EventPayload]:
             due_at=AT,
         ),
         c.SlaRatingWindowExpired(reference=REF, due_at=AT),
+        c.SlaRulesChanged(
+            revision=3,
+            policy_version=2,
+            policy=c.SlaPolicy(suggestion_working_days=5),
+            holiday_overrides=[
+                DayOverride(day=date(2025, 3, 31), status=DayStatus.working_day),
+                DayOverride(day=date(2025, 4, 2), status=DayStatus.holiday,
+                            name_ar="عطلة عيد الفطر", name_en="Eid al-Fitr holiday"),
+            ],
+            ramadan_periods=[
+                RamadanPeriod(first_day=date(2025, 3, 1), last_day=date(2025, 3, 29)),
+            ],
+        ),
         c.NotificationSent(
             notification_id=uuid4(),
             source_event_id=uuid4(),
