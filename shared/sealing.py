@@ -511,6 +511,11 @@ def report_day(clock: Clock) -> date:
     return clock.now().astimezone(AMMAN).date()
 
 
+def start_of(day: date) -> datetime:
+    """The instant a day starts in Amman, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=AMMAN).astimezone(UTC)
+
+
 class DayClock:
     """A clock that tells only the start of today (Amman): for events about reports.
 
@@ -522,7 +527,7 @@ class DayClock:
         self._clock = clock
 
     def now(self) -> datetime:
-        return datetime.combine(report_day(self._clock), time(0), tzinfo=AMMAN).astimezone(UTC)
+        return start_of(report_day(self._clock))
 
 
 def new_receipt() -> str:
