@@ -1,0 +1,422 @@
+"""From events to the read model: facts, the request projection and the rollup increments.
+
+An event becomes a `Fact`: its type, when it happened, the request it is about and only the
+fields analytics uses (no free text, no person identifiers: `DROPPED_FIELDS`). Facts are kept in
+`event_log`, so replaying them rebuilds everything; the live consumer and the rebuild both go
+through `Projector.apply`, the one place where the rules of the read model live:
+
+- the request's row changes as its lifecycle says (status, entity, milestones, durations);
+- each change adds counters (`services.analytics.measures.COUNTERS`) to the rollup rows of the
+  request's dimensions at that hour and day; an open request's place in `open_counts` moves
+  with its status and entity.
+
+A `Projector` works in memory on the rows it was given; `repository.flush` writes the result.
+It must never read or write the database itself, nor look at the wall clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final
+from uuid import UUID
+
+from services.analytics.measures import (
+    Tally,
+    closing_counter,
+    duration_bucket,
+    first_response_counter,
+    rating_counter,
+    resolution_counter,
+)
+from services.analytics.worktime import WorkingCalendar, amman_day
+from shared.bus import ReceivedEvent
+from shared.events.catalog import EventType
+from shared.events.vocabulary import ClockKind, RequestStatus, SlaStage
+
+DROPPED_FIELDS: Final = frozenset({
+    # Free text: may hold anything a person wrote.
+    "subject", "description", "answer", "question", "reason", "actions_taken", "solution",
+    "comment", "decision",
+    # Who: analytics counts requests, never people.
+    "requester_id", "submitted_by", "actor_id", "officer_ids", "recipient_ids", "assigned_by",
+    "attachment_ids", "notice_channel", "language",
+})
+
+CONSUMED: Final[tuple[EventType, ...]] = tuple(
+    t for t in EventType
+    if t.value.split(".")[0] in ("request", "sla", "notification", "report", "directory")
+    and t not in (EventType.report_sealed, EventType.directory_person_changed,
+                  EventType.directory_role_changed)
+)
+"""What analytics listens to: the lifecycle, SLA, notifications, report counts and names.
+
+Not `citizen.*` (contact points are notify's), nor `report.sealed` (ciphertext is integrity's),
+nor people and roles in the directory."""
+
+OPEN_STATUSES: Final = frozenset(s.value for s in RequestStatus) - {
+    RequestStatus.closed.value, RequestStatus.rejected.value
+}
+_FIRST_RESPONSE_STAGES: Final = frozenset({SlaStage.first_response.value,
+                                           SlaStage.processing.value})
+
+
+class RequestNotYetKnown(Exception):
+    """An event about a request whose `request.submitted` has not arrived yet: retried later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    event_id: UUID
+    type: str
+    occurred_at: datetime
+    reference: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: ReceivedEvent) -> Fact:
+        data = event.payload.model_dump(mode="json", exclude=set(DROPPED_FIELDS))
+        return cls(
+            event_id=event.envelope.id,
+            type=event.envelope.type,
+            occurred_at=event.envelope.occurred_at,
+            reference=data.get("reference"),
+            data=data,
+        )
+
+    def instant(self, name: str) -> datetime:
+        return datetime.fromisoformat(self.data[name])
+
+
+@dataclass(slots=True)
+class RequestRow:
+    """One row of `requests` (same names as its columns)."""
+
+    reference: str
+    kind: str
+    channel: str
+    entity: str | None
+    sector: str | None
+    governorate: str | None
+    city: str | None
+    status: str
+    submitted_at: datetime
+    submitted_day: date
+    closing_code: str | None = None
+    legal_ground: str | None = None
+    first_response_at: datetime | None = None
+    responded_at: datetime | None = None
+    closed_at: datetime | None = None
+    due_at: datetime | None = None
+    rating: int | None = None
+    transfers: int = 0
+    escalation_level: int = 0
+    reopened: int = 0
+    breached: bool = False
+    on_time: bool | None = None
+    paused_since: datetime | None = None
+    paused_s: float = 0.0
+    first_response_wd: float | None = None
+    resolution_wd: float | None = None
+
+    @classmethod
+    def from_mapping(cls, row: Any) -> RequestRow:
+        return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def stock_key(self) -> tuple[str, ...] | None:
+        """Where this request counts in `open_counts`; None once it is closed or rejected."""
+        if self.status not in OPEN_STATUSES:
+            return None
+        return (self.sector or "", self.entity or "", self.governorate or "", self.kind,
+                self.channel, self.status)
+
+
+CubeKey = tuple[object, ...]
+
+
+@dataclass
+class Changes:
+    """What a batch of facts did, ready for `repository.flush`."""
+
+    rows: dict[str, RequestRow] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    # (cube name, key) -> increments; keys are (grain, *dimensions) in the cube's column order.
+    cubes: dict[tuple[str, CubeKey], Tally] = field(default_factory=lambda: defaultdict(Tally))
+    open_counts: dict[tuple[str, ...], int] = field(default_factory=lambda: defaultdict(int))
+    notifications: dict[tuple[date, str], Tally] = field(
+        default_factory=lambda: defaultdict(Tally))
+    integrity: dict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    sectors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events_applied: int = 0
+    last_event_at: datetime | None = None
+
+
+def hour_of(instant: datetime) -> datetime:
+    return instant.replace(minute=0, second=0, microsecond=0)
+
+
+class Projector:
+    """Applies facts to the request rows it holds; `parents` maps a department to its entity."""
+
+    def __init__(self, rows: dict[str, RequestRow], *, parents: dict[str, str],
+                 calendar: WorkingCalendar) -> None:
+        self.changes = Changes(rows=rows)
+        self.parents = parents
+        self.calendar = calendar
+
+    def apply(self, facts: Iterable[Fact]) -> Changes:
+        for fact in facts:
+            self._apply(fact)
+            self.changes.events_applied += 1
+            last = self.changes.last_event_at
+            if last is None or fact.occurred_at > last:
+                self.changes.last_event_at = fact.occurred_at
+        return self.changes
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def _apply(self, fact: Fact) -> None:
+        kind = fact.type.split(".")[0]
+        if fact.type == EventType.request_submitted:
+            self._submitted(fact)
+        elif kind in ("request", "sla"):
+            self._about_request(fact)
+        elif kind == "notification":
+            day = amman_day(fact.occurred_at)
+            sent = fact.type == EventType.notification_sent
+            self.changes.notifications[(day, fact.data["channel"])].add(
+                {"sent" if sent else "failed": 1})
+        elif kind == "report":
+            column = "forwarded" if fact.type == EventType.report_forwarded else "acknowledged"
+            self.changes.integrity[amman_day(fact.occurred_at)].add({column: 1})
+        elif fact.type == EventType.directory_sector_changed:
+            self.changes.sectors[fact.data["sector"]] = {
+                "code": fact.data["sector"], "name_ar": fact.data["name_ar"],
+                "name_en": fact.data["name_en"], "retired": fact.data["change"] == "retired",
+            }
+        elif fact.type == EventType.directory_entity_changed:
+            entity = fact.data["entity"]
+            if fact.data.get("parent"):
+                self.parents[entity] = fact.data["parent"]
+            self.changes.entities[entity] = {
+                "code": entity, "sector": fact.data["sector"], "parent": fact.data.get("parent"),
+                "name_ar": fact.data["name_ar"], "name_en": fact.data["name_en"],
+                "retired": fact.data["change"] == "retired",
+            }
+
+    def _entity(self, code: str | None) -> str | None:
+        """Departments count under their entity: heads and ministers see entities."""
+        seen = set()
+        while code is not None and code in self.parents and code not in seen:
+            seen.add(code)
+            code = self.parents[code]
+        return code
+
+    def _submitted(self, fact: Fact) -> None:
+        data = fact.data
+        reference = data["reference"]
+        if reference in self.changes.rows:
+            return  # the same request announced twice (a re-published event): counted once
+        submitted_at = fact.instant("submitted_at")
+        row = RequestRow(
+            reference=reference, kind=data["kind"], channel=data["channel"],
+            entity=self._entity(data.get("entity")), sector=data.get("sector"),
+            governorate=data.get("governorate"), city=_city(data.get("city")),
+            status=RequestStatus.received.value, submitted_at=submitted_at,
+            submitted_day=amman_day(submitted_at),
+        )
+        self.changes.rows[reference] = row
+        self.changes.touched.add(reference)
+        self._count(row, submitted_at, received=1)
+        self._move_stock(None, row.stock_key())
+
+    def _about_request(self, fact: Fact) -> None:
+        row = self.changes.rows.get(fact.reference or "")
+        if row is None:
+            raise RequestNotYetKnown(f"{fact.type} before request.submitted")
+        before = row.stock_key()
+        handler = _REQUEST_HANDLERS.get(fact.type)
+        if handler is not None:
+            handler(self, row, fact, fact.occurred_at)
+        self.changes.touched.add(row.reference)
+        self._move_stock(before, row.stock_key())
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+
+    def _count(self, row: RequestRow, at: datetime, **counters: int) -> None:
+        tally = Tally(counters)
+        sector, entity = row.sector or "", row.entity or ""
+        governorate = row.governorate or ""
+        day = amman_day(at)
+        cubes = self.changes.cubes
+        cubes[("rollup_hour_entity", (hour_of(at), sector, entity))].add(tally)
+        cubes[("rollup_day_entity", (day, sector, entity))].add(tally)
+        cubes[("rollup_day_geo", (day, sector, governorate))].add(tally)
+        cubes[("rollup_day_full", (day, sector, entity, governorate, row.kind, row.channel))
+              ].add(tally)
+
+    def _move_stock(self, before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> None:
+        if before == after:
+            return
+        if before is not None:
+            self.changes.open_counts[before] -= 1
+        if after is not None:
+            self.changes.open_counts[after] += 1
+
+    def _working_days(self, row: RequestRow, until: datetime) -> float:
+        """From receipt to `until`, in working days, without the time paused for information."""
+        paused = row.paused_s
+        if row.paused_since is not None:
+            paused += self.calendar.working_seconds(row.paused_since, until)
+        seconds = self.calendar.working_seconds(row.submitted_at, until) - paused
+        return max(seconds, 0.0) / self.calendar.rules.working_day_s
+
+    def _first_response(self, row: RequestRow, at: datetime) -> None:
+        if row.first_response_at is not None:
+            return
+        row.first_response_at = at
+        row.first_response_wd = self._working_days(row, at)
+        self._count(row, at, first_responded=1,
+                    **{first_response_counter(duration_bucket(row.first_response_wd)): 1})
+
+    def _place(self, row: RequestRow, entity: str, sector: str, at: datetime) -> None:
+        """The request is with `entity` now; its first entity also takes over its receipt."""
+        if row.entity is None:
+            # Counted as received with no entity (CMU triage) on its day: that receipt is the
+            # entity's now, on the same day, so national totals stay the same.
+            self._count(row, row.submitted_at, received=-1)
+            row.entity, row.sector = self._entity(entity), sector
+            self._count(row, row.submitted_at, received=1)
+        else:
+            row.entity, row.sector = self._entity(entity), sector
+
+    # --- one rule per event type ---------------------------------------------------------------
+
+    def _triaged(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        row.status = RequestStatus.triage.value
+
+    def _assigned(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._place(row, fact.data["entity"], fact.data["sector"], at)
+        row.status = RequestStatus.assigned.value
+
+    def _accepted(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._first_response(row, at)
+        row.status = RequestStatus.in_progress.value
+
+    def _jurisdiction_refused(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._first_response(row, at)
+        row.transfers = fact.data["transfer_count"]
+        row.status = RequestStatus.triage.value
+
+    def _transferred(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if row.entity is not None:
+            self._count(row, at, transferred=1)  # against the entity that passed it on
+        self._place(row, fact.data["to_entity"], fact.data["to_sector"], at)
+        row.transfers = fact.data["transfer_count"]
+        row.status = RequestStatus.assigned.value
+        # A new entity clock: its deadlines and breaches are its own.
+        row.breached, row.due_at, row.on_time = False, None, None
+
+    def _info_requested(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._first_response(row, at)
+        row.status = RequestStatus.awaiting_information.value
+        if row.paused_since is None:
+            row.paused_since = at
+
+    def _info_provided(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if row.paused_since is not None:
+            row.paused_s += self.calendar.working_seconds(row.paused_since, at)
+            row.paused_since = None
+        row.status = RequestStatus.in_progress.value
+
+    def _responded(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._first_response(row, at)
+        on_time = not row.breached and (row.due_at is None or at <= row.due_at)
+        row.responded_at, row.on_time = at, on_time
+        row.status = RequestStatus.responded.value
+        self._count(row, at, responded=1, responded_on_time=int(on_time))
+
+    def _rated(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        row.rating = fact.data["score"]
+        self._count(row, at, rated=1, **{rating_counter(row.rating): 1})
+
+    def _review_opened(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        row.status = RequestStatus.under_review.value
+
+    def _reopened(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._place(row, fact.data["entity"], fact.data["sector"], at)
+        row.reopened += 1
+        row.status = RequestStatus.in_progress.value
+        row.closing_code, row.closed_at, row.resolution_wd = None, None, None
+        self._count(row, at, reopened=1)
+
+    def _closed(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if row.status in (RequestStatus.closed.value, RequestStatus.rejected.value):
+            return  # closing a closed request changes nothing
+        row.resolution_wd = self._working_days(row, at)
+        row.paused_since = None
+        row.status, row.closing_code, row.closed_at = (
+            RequestStatus.closed.value, fact.data["closing_code"], at)
+        self._count(row, at, closed=1, **{
+            closing_counter(row.closing_code): 1,
+            resolution_counter(duration_bucket(row.resolution_wd)): 1,
+        })
+
+    def _rejected(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        self._first_response(row, at)
+        row.status, row.legal_ground, row.closed_at = (
+            RequestStatus.rejected.value, fact.data["legal_ground"], at)
+        self._count(row, at, inadmissible=1)
+
+    def _deadline_set(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if (fact.data["clock"] == ClockKind.entity.value
+                and fact.data["stage"] in _FIRST_RESPONSE_STAGES):
+            row.due_at = fact.instant("due_at")
+
+    def _escalated(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        level = int(fact.data["level"])
+        row.escalation_level = max(row.escalation_level, level)
+        self._count(row, at, **{f"escalated_{level}": 1})
+
+    def _breached(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if fact.data["stage"] in _FIRST_RESPONSE_STAGES and not row.breached:
+            row.breached = True
+            self._count(row, at, breached=1)
+
+
+def _city(value: str | None) -> str | None:
+    """One spelling per city however it was typed: inner runs of spaces collapsed."""
+    if not value:
+        return None
+    return " ".join(value.split())[:200]
+
+
+_Rule = Callable[[Projector, RequestRow, Fact, datetime], None]
+_REQUEST_HANDLERS: Final[dict[str, _Rule]] = {
+    EventType.request_triaged: Projector._triaged,
+    EventType.request_assigned: Projector._assigned,
+    EventType.request_distributed: Projector._assigned,
+    EventType.request_accepted: Projector._accepted,
+    EventType.request_jurisdiction_refused: Projector._jurisdiction_refused,
+    EventType.request_transferred: Projector._transferred,
+    EventType.request_info_requested: Projector._info_requested,
+    EventType.request_info_provided: Projector._info_provided,
+    EventType.request_responded: Projector._responded,
+    EventType.request_rated: Projector._rated,
+    EventType.request_review_opened: Projector._review_opened,
+    EventType.request_reopened: Projector._reopened,
+    EventType.request_closed: Projector._closed,
+    EventType.request_rejected: Projector._rejected,
+    EventType.sla_deadline_set: Projector._deadline_set,
+    EventType.sla_escalated: Projector._escalated,
+    EventType.sla_breached: Projector._breached,
+}
+"""Request and SLA events that change the read model; the others (an extension, an expired
+rating window) are logged and counted as applied but change nothing here."""
