@@ -1,0 +1,133 @@
+"""Email over SMTP with aiosmtplib: STARTTLS (or implicit TLS) and authentication.
+
+A small pool of open connections: each one authenticates once and then carries message after
+message, so a batch costs three round trips per message rather than a whole session. A reply
+in 5xx refuses the message for good; 4xx asks to try again; a broken connection, a timeout or
+a refused login means the relay itself is unavailable (the circuit breaker counts it).
+
+Each message carries `Message-ID: <notification id@domain>`: a resend after a crash between the
+relay's acceptance and our record of it is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+
+from services.notify.config import NotifySettings
+from services.notify.providers import Outcome, OutgoingMessage, Result
+from shared.clock import Clock
+from shared.events.vocabulary import NoticeChannel
+
+
+def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> EmailMessage:
+    """The MIME message: a plain-text part and an HTML alternative, both UTF-8."""
+    _name, sender_address = parseaddr(sender)
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = Address(addr_spec=message.address)
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(clock.now())
+    email["Message-ID"] = f"<{message.notification_id}@{sender_address.rpartition('@')[2]}>"
+    email["Content-Language"] = message.language.value
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office robots stay quiet
+    email.set_content(message.text, charset="utf-8")
+    email.add_alternative(message.html, subtype="html", charset="utf-8")
+    return email
+
+
+class SmtpProvider:
+    name = "smtp"
+    channel = NoticeChannel.email
+
+    def __init__(self, settings: NotifySettings, *, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._sender = parseaddr(settings.smtp_sender)[1]
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._tls: ssl.SSLContext | None = None
+        if settings.smtp_ca_file is not None:
+            self._tls = ssl.create_default_context(cafile=str(settings.smtp_ca_file))
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            smtp = self._idle.pop()
+            if smtp.is_connected:
+                return smtp
+        s = self._settings
+        smtp = aiosmtplib.SMTP(
+            hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_s,
+            use_tls=s.smtp_implicit_tls, start_tls=s.smtp_starttls and not s.smtp_implicit_tls,
+            username=s.smtp_username or None,
+            password=s.smtp_password.get_secret_value() or None,
+            tls_context=self._tls,
+        )
+        await smtp.connect()
+        return smtp
+
+    async def send(self, messages: Sequence[OutgoingMessage]) -> list[Outcome]:
+        lanes = min(self._settings.smtp_connections, len(messages))
+        shares = [messages[i::lanes] for i in range(lanes)]
+        results = await asyncio.gather(*(self._send_share(share) for share in shares))
+        return [outcome for result in results for outcome in result]
+
+    async def _send_share(self, messages: Sequence[OutgoingMessage]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        try:
+            smtp = await self._connection()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return [Outcome(m.notification_id, Result.unavailable, _reason(exc))
+                    for m in messages]
+        for index, message in enumerate(messages):
+            email = build_email(message, sender=self._settings.smtp_sender, clock=self._clock)
+            try:
+                await smtp.send_message(email, sender=self._sender, recipients=[message.address])
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                code = exc.recipients[0].code if exc.recipients else 550
+                outcomes.append(_by_code(message, code, "recipient_refused"))
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+                    aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPSenderRefused,
+                    OSError, TimeoutError) as exc:
+                # The connection (or our standing with the relay) is gone: so is the share.
+                outcomes += [Outcome(m.notification_id, Result.unavailable, _reason(exc))
+                             for m in messages[index:]]
+                with contextlib.suppress(Exception):
+                    smtp.close()
+                return outcomes
+            except aiosmtplib.SMTPResponseException as exc:
+                outcomes.append(_by_code(message, exc.code, "message_refused"))
+            else:
+                outcomes.append(Outcome.accepted(message.notification_id,
+                                                 f"<{message.notification_id}>"))
+        self._idle.append(smtp)
+        return outcomes
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for smtp in idle:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(smtp.quit(), self._settings.smtp_timeout_s)
+
+
+def _by_code(message: OutgoingMessage, code: int, refused: str) -> Outcome:
+    # SMTP's own rule: 5xx is permanent, 4xx transient.
+    if code >= 500:
+        return Outcome(message.notification_id, Result.refused, f"smtp_{refused}_{code}")
+    return Outcome(message.notification_id, Result.retry, f"smtp_deferred_{code}")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError):
+        return "smtp_timeout"
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return "smtp_auth_failed"
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        return "smtp_sender_refused"
+    return "smtp_unavailable"
