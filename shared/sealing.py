@@ -27,8 +27,9 @@ Report content (the plaintext of a `report` envelope)::
 
     u32 manifest length | manifest (JSON) | attachment bytes, one after another
 
-with the manifest `{"format": 1, "subject": str|null, "text": str, "attachments":
-[{"name": str, "media_type": str, "size": int}, …]}`. An identity envelope holds the JSON of
+with the manifest `{"format": 1, "subject": str, "text": str, "attachments": [{"name": str,
+"media_type": str, "size": int}, …], "receipt_digest": hex}` (subject and receipt_digest
+optional). An identity envelope holds the JSON of
 `ReporterIdentity`.
 
 What it must never do: log or keep content, keys or plaintext; accept an envelope whose
@@ -389,6 +390,7 @@ class _Manifest(_Strict):
     subject: str | None = Field(default=None, max_length=200)
     text: str = Field(min_length=1, max_length=100_000)
     attachments: list[_AttachmentEntry] = Field(default_factory=list, max_length=100)
+    receipt_digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +407,9 @@ class ReportContent:
     text: str = field(repr=False)
     subject: str | None = field(default=None, repr=False)
     attachments: tuple[Attachment, ...] = ()
+    # Sealed with the content when intake issues the receipt, so the commission can tell that
+    # whoever shows the receipt made this report (a client-sealed report has none).
+    receipt_digest: str | None = None
 
     def to_plaintext(self) -> bytes:
         manifest = _Manifest(
@@ -415,7 +420,8 @@ class ReportContent:
                 _AttachmentEntry(name=a.name, media_type=a.media_type, size=len(a.data))
                 for a in self.attachments
             ],
-        ).model_dump_json().encode("utf-8")
+            receipt_digest=self.receipt_digest,
+        ).model_dump_json(exclude_none=True).encode("utf-8")
         return b"".join(
             (_MANIFEST_LENGTH.pack(len(manifest)), manifest, *(a.data for a in self.attachments))
         )
@@ -440,7 +446,12 @@ class ReportContent:
             offset += entry.size
         if offset != len(plaintext):
             raise EnvelopeRefused("content")
-        return cls(text=manifest.text, subject=manifest.subject, attachments=tuple(attachments))
+        return cls(
+            text=manifest.text,
+            subject=manifest.subject,
+            attachments=tuple(attachments),
+            receipt_digest=manifest.receipt_digest,
+        )
 
 
 class ReporterIdentity(_Strict):
