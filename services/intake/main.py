@@ -4,7 +4,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.intake import routes_accounts
 from services.intake.config import IntakeSettings
+from services.intake.context import resources
 from services.intake.models import metadata
 from shared.service import ServiceDefinition, create_service_app
 
@@ -14,6 +16,7 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=IntakeSettings,
+    routers=(resources, routes_accounts.router),
 )
 
 

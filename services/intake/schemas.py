@@ -1,0 +1,439 @@
+"""The API's shapes: what citizens, agents and clerks send, and what they get back.
+
+Formats are checked here (a national number is 10 digits, a phone is a mobile number, a name has
+no markup or direction controls); rules that need the clock, the database or the registry are the
+service layer's. Field errors carry stable codes (`national_number_format`, `phone_not_mobile`, …)
+that apps can show in the person's language.
+
+What it must never do: echo a submitted value in an error, or accept a field it does not know
+(`extra="forbid"`: a typo must not silently drop what the citizen meant to say).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from services.intake.civil_registry import IdType
+from services.intake.text import (
+    InvalidPhone,
+    clean_name,
+    compact_identifier,
+    free_text_problem,
+    mobile_e164,
+    name_problem,
+)
+from shared.errors import Text
+from shared.events.catalog import SubmittableKind
+from shared.events.vocabulary import (
+    GOVERNORATES,
+    Channel,
+    ClockKind,
+    EmailAddress,
+    EntityCode,
+    Language,
+    NoticeChannel,
+    RequestStatus,
+    SlaStage,
+)
+
+PHONE_REGION = "JO"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _phone(value: str) -> str:
+    try:
+        return mobile_e164(value, region=PHONE_REGION)
+    except InvalidPhone as exc:
+        code = "phone_not_mobile" if "mobile" in str(exc) else "phone_format"
+        raise PydanticCustomError(code, f"The phone number is {exc}") from None
+
+
+def _name(value: str) -> str:
+    if problem := name_problem(value):
+        raise PydanticCustomError("name_characters", f"The name {problem}")
+    return clean_name(value)
+
+
+def _free_text(value: str) -> str:
+    if problem := free_text_problem(value):
+        raise PydanticCustomError("text_characters", f"The text {problem}")
+    return value
+
+
+def _identifier(value: object) -> object:
+    return compact_identifier(value) if isinstance(value, str) else value
+
+
+def _country(value: str) -> str:
+    value = value.upper()
+    if not _COUNTRY.fullmatch(value):
+        raise PydanticCustomError("country_code", "A country is its ISO 3166 two-letter code")
+    return value
+
+
+def _governorate(value: str) -> str:
+    if value not in GOVERNORATES:
+        raise PydanticCustomError("unknown_governorate", "Not one of the twelve governorates")
+    return value
+
+
+MobilePhone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+PersonName = Annotated[
+    str, StringConstraints(min_length=1, max_length=50), AfterValidator(_name)
+]
+IdNumber = Annotated[
+    str, BeforeValidator(_identifier), StringConstraints(min_length=5, max_length=20)
+]
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Place = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_free_text)]
+Address = Annotated[
+    str, StringConstraints(min_length=1, max_length=300), AfterValidator(_free_text)
+]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Code = Annotated[str, BeforeValidator(_identifier), StringConstraints(pattern=r"^[0-9]{4,8}$")]
+Governorate = Annotated[str, AfterValidator(_governorate)]
+Subject = Annotated[
+    str, StringConstraints(min_length=3, max_length=200), AfterValidator(_free_text)
+]
+Description = Annotated[
+    str, StringConstraints(min_length=10, max_length=5000), AfterValidator(_free_text)
+]
+Comment = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_free_text)
+]
+
+
+def check_id_number(id_type: IdType, id_number: str) -> None:
+    """National and personal numbers are 10 digits; passports 6–12 letters and digits."""
+    if id_type is IdType.passport:
+        if not re.fullmatch(r"[A-Z0-9]{6,12}", id_number):
+            raise PydanticCustomError("passport_format", "A passport number is 6 to 12 letters "
+                                      "and digits")
+    elif not re.fullmatch(r"[0-9]{10}", id_number):
+        raise PydanticCustomError(f"{id_type.value}_format", "This number is exactly 10 digits")
+
+
+class Bilingual(BaseModel):
+    ar: str
+    en: str
+
+    @classmethod
+    def of(cls, text: Text) -> Bilingual:
+        return cls(ar=text.ar, en=text.en)
+
+
+class FullName(_In):
+    """The four-part name, as on the national ID card."""
+
+    first_name: PersonName
+    father_name: PersonName
+    grandfather_name: PersonName
+    family_name: PersonName
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(
+            (self.first_name, self.father_name, self.grandfather_name, self.family_name)
+        )
+
+
+# --- registration and sign-in ------------------------------------------------------------------
+
+
+class RegistrationCreate(FullName):
+    id_type: IdType = IdType.national_number
+    id_number: IdNumber
+    nationality: Country
+    date_of_birth: date
+    phone: MobilePhone
+    email: EmailAddress | None = None
+    country: Country
+    city: Place
+    address: Address
+    password: Password = Field(repr=False)
+    password_confirmation: Password = Field(repr=False)
+    policy_accepted: bool
+    language: Language = Language.ar
+    notice_channel: NoticeChannel = NoticeChannel.sms
+
+    @model_validator(mode="after")
+    def _identity_number_fits_its_type(self) -> RegistrationCreate:
+        check_id_number(self.id_type, self.id_number)
+        if self.id_type is IdType.national_number and self.nationality != "JO":
+            raise PydanticCustomError(
+                "nationality_mismatch", "A national number belongs to a Jordanian (JO)"
+            )
+        return self
+
+
+class RegistrationStarted(BaseModel):
+    """The same answer whoever the identity number belongs to."""
+
+    registration_id: uuid.UUID
+    code_sent_to: str = Field(description="The phone, masked: the code goes there by SMS.")
+    code_expires_at: datetime
+    code_length: int
+
+
+class CodeSubmission(_In):
+    code: Code
+
+
+class RegistrationCompleted(BaseModel):
+    citizen_id: uuid.UUID
+    next: Bilingual
+
+
+class SignIn(_In):
+    id_type: IdType = IdType.national_number
+    id_number: IdNumber
+    password: Password = Field(repr=False)
+
+
+class RefreshRequest(_In):
+    refresh_token: str = Field(min_length=20, max_length=200, repr=False)
+
+
+class Tokens(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+class CitizenProfile(BaseModel):
+    citizen_id: uuid.UUID
+    full_name: str
+    id_type: str | None
+    id_number_last_digits: str | None
+    phone: str
+    email: str | None
+    country: str | None
+    city: str | None
+    address: str | None
+    language: Language
+    notice_channel: NoticeChannel
+
+
+class ProfileUpdate(_In):
+    email: EmailAddress | None = None
+    city: Place | None = None
+    address: Address | None = None
+    language: Language | None = None
+    notice_channel: NoticeChannel | None = None
+
+
+class PhoneChangeCreate(_In):
+    phone: MobilePhone
+    password: Password = Field(repr=False)
+
+
+class PhoneChangeStarted(BaseModel):
+    challenge_id: uuid.UUID
+    code_sent_to: str
+    code_expires_at: datetime
+    code_length: int
+
+
+# --- call center and complaint box -------------------------------------------------------------
+
+
+class CallerCheckCreate(FullName):
+    """What a call-center agent asks the caller, checked against the civil registry."""
+
+    id_type: IdType = IdType.national_number
+    id_number: IdNumber
+    date_of_birth: date
+    phone: MobilePhone | None = Field(
+        default=None, description="Where to send notices when the caller has no account."
+    )
+    language: Language = Language.ar
+
+    @model_validator(mode="after")
+    def _identity_number_fits_its_type(self) -> CallerCheckCreate:
+        check_id_number(self.id_type, self.id_number)
+        return self
+
+
+class CallerCheck(BaseModel):
+    check_id: uuid.UUID
+    requester_id: uuid.UUID
+    has_account: bool
+    expires_at: datetime
+
+
+class PaperRequester(_In):
+    """The requester of a paper form, as a complaint-box clerk keys them in."""
+
+    full_name: Annotated[str, StringConstraints(min_length=2, max_length=200),
+                         AfterValidator(_name)]
+    phone: MobilePhone
+    language: Language = Language.ar
+
+
+class CallerLookup(_In):
+    id_number: IdNumber
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+class RequestCreate(_In):
+    kind: SubmittableKind
+    entity: EntityCode | None = Field(
+        default=None, description="None when unknown: the complaints unit routes it."
+    )
+    subject: Subject
+    description: Description
+    governorate: Governorate
+    city: Place | None = None
+    latitude: float | None = Field(default=None, ge=29.0, le=33.5)
+    longitude: float | None = Field(default=None, ge=34.8, le=39.5)
+    channel: Channel = Channel.mobile_app
+    notice_channel: NoticeChannel | None = None
+    language: Language | None = None
+    not_before_court: bool = Field(
+        description="The requester declares the matter is not before a court or the public "
+        "prosecution and not already judged."
+    )
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    confirm_despite_similar: bool = False
+    caller_check_id: uuid.UUID | None = Field(
+        default=None, description="Call-center agents: the identity check of the caller."
+    )
+    requester: PaperRequester | None = Field(
+        default=None, description="Complaint-box clerks: the requester of the paper form."
+    )
+
+    @model_validator(mode="after")
+    def _coordinates_come_in_pairs(self) -> RequestCreate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise PydanticCustomError("coordinates_pair", "Give both latitude and longitude")
+        return self
+
+
+class StatusView(BaseModel):
+    code: RequestStatus
+    label: Bilingual
+
+
+class DeadlineView(BaseModel):
+    stage: SlaStage
+    clock: ClockKind
+    due_at: datetime = Field(description="Asia/Amman time.")
+    provisional: bool = Field(
+        description="Estimated by intake at submission; the SLA service's figure replaces it."
+    )
+
+
+class SimilarRequest(BaseModel):
+    reference: str
+    subject: str
+    status: StatusView
+    submitted_at: datetime
+
+
+class RequestReceipt(BaseModel):
+    reference: str
+    kind: str
+    status: StatusView
+    submitted_at: datetime
+    deadlines: list[DeadlineView]
+    acknowledgement: Bilingual
+
+
+class TimelineStep(BaseModel):
+    step: str
+    label: Bilingual
+    at: datetime
+    details: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class RequestView(BaseModel):
+    reference: str
+    kind: str
+    kind_label: Bilingual
+    status: StatusView
+    subject: str
+    description: str
+    entity: str | None
+    entity_name: Bilingual | None
+    governorate: str
+    city: str | None
+    channel: str
+    submitted_at: datetime
+    timeline: list[TimelineStep]
+    actions_taken: str | None
+    solution: str | None
+    outcome: str | None
+    deadlines: list[DeadlineView]
+    rating: int | None
+    next_step: Bilingual
+    attachment_ids: list[uuid.UUID]
+
+
+class RequestSummary(BaseModel):
+    reference: str
+    kind: str
+    subject: str
+    status: StatusView
+    entity: str | None
+    submitted_at: datetime
+
+
+class RequestList(BaseModel):
+    items: list[RequestSummary]
+    next_before: datetime | None = Field(
+        description="Pass as `before` for the next page; None on the last."
+    )
+
+
+class RatingCreate(_In):
+    score: int = Field(ge=1, le=5)
+    comment: Comment | None = None
+
+
+class RatingRecorded(BaseModel):
+    reference: str
+    score: int
+    comment: str | None
+    rated_at: datetime
+    next_step: Bilingual
+
+
+class InformationCreate(_In):
+    answer: Annotated[str, StringConstraints(min_length=1, max_length=5000),
+                      AfterValidator(_free_text)]
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class InformationRecorded(BaseModel):
+    reference: str
+    status: StatusView
+    provided_at: datetime
+
+
+class AttachmentStored(BaseModel):
+    attachment_id: uuid.UUID
+    media_type: str
+    size: int
+    sha256: str

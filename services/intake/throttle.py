@@ -1,0 +1,159 @@
+"""Rate limits of intake: what one phone, one identity, one address and everyone together may do.
+
+Each one-time code costs an SMS, so sending one spends from four budgets at once: the phone
+number's, the identity number's, the client address's, and a global budget against SMS pumping
+(someone making us text premium numbers). Sign-in attempts spend from the identity's own
+budget, so a password cannot be guessed from many addresses. Counts live in the storage the
+settings name (`memory://` in the embedded mode; Redis, `redis://…`, for several replicas), in
+moving windows (the `limits` library).
+
+What it must never do: put a phone or identity number into a storage key (they are keyed by an
+HMAC), or send a code when the storage cannot say how many were sent (fail closed: 503).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from prometheus_client import Counter
+from redis.asyncio import ConnectionPool
+
+from shared.errors import ServiceUnavailable, Text, TooManyRequests
+
+log = logging.getLogger(__name__)
+
+THROTTLED = Counter("bkh_intake_throttled_total", "Requests refused by a rate limit", ["budget"])
+STORAGE_ERRORS = Counter(
+    "bkh_intake_rate_limit_storage_errors_total", "Rate-limit checks the storage could not answer"
+)
+
+_TOO_MANY_CODES = Text(
+    "أُرسل عدد كبير من الرموز؛ انتظر قليلاً ثم أعد المحاولة.",
+    "Too many codes have been sent; wait a while and try again.",
+)
+_TOO_MANY_SIGN_INS = Text(
+    "محاولات دخول كثيرة لهذا الحساب؛ انتظر قليلاً ثم أعد المحاولة.",
+    "Too many sign-in attempts for this account; wait a while and try again.",
+)
+_NO_COUNTS = Text(
+    "تعذّر إرسال الرمز الآن؛ أعد المحاولة بعد قليل.",
+    "The code cannot be sent right now; try again shortly.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Budgets:
+    """Limits in the `limits` notation, several joined by `;` ("3/10 minutes;10/day")."""
+
+    codes_per_phone: str
+    codes_per_identity: str
+    codes_per_address: str
+    codes_everywhere: str
+    sign_ins_per_identity: str
+
+
+def _storage(uri: str) -> tuple[Storage, ConnectionPool | None]:
+    """The counts' storage, and the Redis connection pool to close with it (if any)."""
+    plain = uri.removeprefix("async+")
+    if plain.startswith(("redis://", "rediss://")):
+        # redis-py rather than the library's default coredis: one Redis client for the
+        # platform, and a pool we own, so shutting down closes its connections.
+        pool = ConnectionPool.from_url(plain)
+        return RedisStorage(f"async+{plain}", implementation="redispy",
+                            connection_pool=pool), pool  # type: ignore[arg-type]
+    storage = storage_from_string(f"async+{plain}")
+    assert isinstance(storage, Storage)
+    return storage, None
+
+
+class Throttle:
+    def __init__(self, *, storage_uri: str, prefix: str, key_secret: str, budgets: Budgets) -> None:
+        self.storage, self._pool = _storage(storage_uri)
+        self._limiter = MovingWindowRateLimiter(self.storage)
+        self._prefix = prefix
+        self._key = key_secret.encode()
+        self._per_phone = tuple(parse_many(budgets.codes_per_phone))
+        self._per_identity = tuple(parse_many(budgets.codes_per_identity))
+        self._per_address = tuple(parse_many(budgets.codes_per_address))
+        self._everywhere = tuple(parse_many(budgets.codes_everywhere))
+        self._sign_ins = tuple(parse_many(budgets.sign_ins_per_identity))
+
+    def _pseudonym(self, value: str) -> str:
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def spend_code(self, *, phone: str, identity: str | None, address: str) -> None:
+        """Count one code about to be sent, or raise 429 (a budget is spent) or 503."""
+        budgets = [
+            ("code-phone", self._per_phone, self._pseudonym(phone)),
+            ("code-address", self._per_address, self._pseudonym(address)),
+            ("code-global", self._everywhere, "all"),
+        ]
+        if identity is not None:
+            budgets.append(("code-identity", self._per_identity, self._pseudonym(identity)))
+        try:
+            await self._spend(budgets, _TOO_MANY_CODES)
+        except TooManyRequests:
+            raise
+        except Exception as exc:
+            STORAGE_ERRORS.inc()
+            log.error("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+            raise ServiceUnavailable(_NO_COUNTS, headers={"Retry-After": "30"}) from None
+
+    async def spend_code_try(self, *, code_key: str, tries: int, window_s: int) -> int | None:
+        """Count one try of a code: how many tries are left after it, or None once `tries`
+        were spent on it.
+
+        Counted here rather than in the database: a wrong try must count although the request
+        that made it fails and its transaction rolls back.
+        """
+        item = parse_many(f"{tries} per {window_s} seconds")[0]
+        try:
+            if not await self._limiter.hit(item, self._prefix, "code-try", code_key):
+                return None
+            stats = await self._limiter.get_window_stats(item, self._prefix, "code-try", code_key)
+            return stats.remaining
+        except Exception as exc:
+            STORAGE_ERRORS.inc()
+            log.error("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+            raise ServiceUnavailable(_NO_COUNTS, headers={"Retry-After": "30"}) from None
+
+    async def spend_sign_in(self, identity: str) -> None:
+        """Count one sign-in attempt; when the storage is down the attempt goes on (logged)."""
+        try:
+            await self._spend(
+                [("sign-in", self._sign_ins, self._pseudonym(identity))], _TOO_MANY_SIGN_INS
+            )
+        except TooManyRequests:
+            raise
+        except Exception as exc:  # availability of sign-in over a perfect count
+            STORAGE_ERRORS.inc()
+            log.warning("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+
+    async def _spend(
+        self, budgets: list[tuple[str, tuple[RateLimitItem, ...], str]], detail: Text
+    ) -> None:
+        # Test every budget before hitting any: a refused send must not eat the others.
+        for name, items, key in budgets:
+            for item in items:
+                if not await self._limiter.test(item, self._prefix, name, key):
+                    stats = await self._limiter.get_window_stats(item, self._prefix, name, key)
+                    THROTTLED.labels(name).inc()
+                    # The windows run on real time (the library's), not the simulated clock.
+                    wait = stats.reset_time - time.time()
+                    raise TooManyRequests(math.ceil(max(wait, 1)), detail)
+        for name, items, key in budgets:
+            for item in items:
+                await self._limiter.hit(item, self._prefix, name, key)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

@@ -1,0 +1,188 @@
+"""Intake under test: the real service on PostgreSQL, the civil-registry simulator over real HTTP.
+
+`intake` starts the service app (its own PostgreSQL schema, migrated) with the outbox relay off,
+so the events it wrote stay in its outbox for the test to read; `intake_with_bus` also runs its
+consumers on RabbitMQ, for tests that feed it lifecycle and directory events. The registry
+simulator listens on a free port for the whole session; Redis, for the rate limits shared by
+replicas, is the local one (or `BKH_TEST_REDIS_URL`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select, text
+
+from services.intake.main import DEFINITION
+from services.intake.models import outbox
+from services.intake.registry_simulator import QuietServer, SimulatorSettings, create_simulator
+from shared.auth import Role, TokenIssuer, load_keys
+from shared.bus import Bus, OutgoingMessage, RabbitMQBus
+from shared.clock import SimulatedClock
+from shared.events.envelope import EventPayload, new_envelope
+from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.settings import BaseServiceSettings
+from tests.conftest import RabbitMQBusFactory
+
+LOCAL_REDIS = "redis://127.0.0.1:6379"
+CLIENT_ADDRESS = "198.51.100.7"
+# A Sunday morning in Amman: working time, so deadlines are easy to reason about.
+SUNDAY_MORNING = datetime(2030, 3, 3, 7, 0, tzinfo=UTC)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` on a free port of 127.0.0.1 until the block ends; yields its base URL."""
+    server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
+                                        access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def registry_url() -> AsyncIterator[str]:
+    async with serving(create_simulator(SimulatorSettings())) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("BKH_TEST_REDIS_URL", LOCAL_REDIS)
+    host, _, port = url.removeprefix("redis://").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 6379)), timeout=1):
+            pass
+    except OSError:
+        message = f"Redis is not reachable at {url}: start it or set BKH_TEST_REDIS_URL"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def _issuer(clock: SimulatedClock) -> TokenIssuer:
+    settings = BaseServiceSettings(service_name="tests")
+    _keys, signing = load_keys(settings)
+    assert signing is not None
+    return TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                       clock=clock)
+
+
+@dataclass
+class IntakeUnderTest:
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: SimulatedClock
+    issuer: TokenIssuer
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def auth(self, role: Role, subject: str | None = None, **scope: Any) -> dict[str, str]:
+        token = self.issuer.issue(subject or str(uuid.uuid4()), role, **scope)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def events(self, event_type: str) -> list[dict[str, Any]]:
+        """The payloads of `event_type` intake wrote into its outbox, oldest first."""
+        async with self.runtime.sessionmaker() as session:
+            rows = await session.execute(
+                select(outbox.c.body).where(outbox.c.event_type == event_type)
+                .order_by(outbox.c.id)
+            )
+            return [json.loads(row.body)["payload"] for row in rows]
+
+    async def count(self, table: str) -> int:
+        async with self.runtime.sessionmaker() as session:
+            return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+@contextlib.asynccontextmanager
+async def intake_app(
+    postgres_url: str, schema: str, registry_url: str, *, clock: SimulatedClock,
+    bus: Bus | None = None, **overrides: Any,
+) -> AsyncIterator[IntakeUnderTest]:
+    settings = DEFINITION.load_settings(**{
+        "environment": "test",
+        "database_url": postgres_url,
+        "database_schema": schema,
+        "database_pool_size": 5,
+        "civil_registry_url": registry_url,
+        "run_workers": False,
+        **overrides,
+    })
+    await migrate_to_head(DEFINITION, settings)
+    app = create_service_app(DEFINITION, settings, clock=clock, bus=bus)
+    async with app.router.lifespan_context(app):
+        if bus is not None:  # consumers only: the outbox stays readable by the test
+            await app.state.runtime.start_consumers()
+        transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield IntakeUnderTest(app=app, client=client, clock=clock, issuer=_issuer(clock))
+
+
+def sunday_clock() -> SimulatedClock:
+    clock = SimulatedClock()
+    clock.set(SUNDAY_MORNING)
+    return clock
+
+
+@pytest.fixture
+async def intake(
+    postgres_url: str, pg_schema: str, registry_url: str
+) -> AsyncIterator[IntakeUnderTest]:
+    async with intake_app(postgres_url, pg_schema, registry_url, clock=sunday_clock()) as service:
+        yield service
+
+
+@dataclass
+class Broker:
+    """Publishes events onto the test's RabbitMQ namespace, as other services would."""
+
+    bus: RabbitMQBus
+    clock: SimulatedClock
+
+    async def publish(self, payload: EventPayload, *, producer: str = "routing",
+                      correlation_id: str | None = None, at: datetime | None = None) -> None:
+        envelope = new_envelope(payload, producer=producer, clock=self.clock,
+                                correlation_id=correlation_id)
+        if at is not None:
+            envelope = envelope.model_copy(update={"occurred_at": at})
+        await self.bus.publish([OutgoingMessage.from_envelope(envelope)])
+
+
+@pytest.fixture
+async def intake_with_bus(
+    postgres_url: str, pg_schema: str, registry_url: str, amqp_url: str, bus_namespace: str,
+    rabbit_bus_factory: RabbitMQBusFactory,
+) -> AsyncIterator[tuple[IntakeUnderTest, Broker]]:
+    clock = sunday_clock()
+    # Both buses come from the factory, so the queues intake declares are deleted afterwards.
+    bus = await rabbit_bus_factory(name="intake")
+    publisher = await rabbit_bus_factory(name="publisher")
+    async with intake_app(postgres_url, pg_schema, registry_url, clock=clock, bus=bus,
+                          amqp_url=amqp_url, bus_namespace=bus_namespace) as service:
+        yield service, Broker(publisher, clock)
