@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,10 @@ class Subscription:
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
 
 
+BackgroundLoop = Callable[["Runtime"], Coroutine[Any, Any, None]]
+"""A service's own long-running loop (SLA's deadline scheduler); it runs until cancelled."""
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str
@@ -67,6 +71,7 @@ class ServiceDefinition:
     settings_class: type[BaseServiceSettings] = BaseServiceSettings
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
+    background: Sequence[BackgroundLoop] = ()
 
     def load_settings(self, **overrides: Any) -> BaseServiceSettings:
         return self.settings_class(service_name=self.name, **overrides)
@@ -201,11 +206,15 @@ class Runtime:
         )
 
     def start_housekeeping(self) -> None:
-        """Periodic chores of the kernel's own tables (today: expired idempotency keys)."""
+        """Periodic chores of the kernel's own tables (today: expired idempotency keys), and
+        the service's own background loops; wherever the relay runs, these run too."""
         if "idempotency_keys" in self.definition.metadata.tables:
             self.tasks.append(
                 asyncio.create_task(self._purge_idempotency_keys(), name="idempotency-purge")
             )
+        for loop in self.definition.background:
+            name = f"{self.definition.name}:{getattr(loop, '__name__', 'background')}"
+            self.tasks.append(asyncio.create_task(loop(self), name=name))
 
     async def _purge_idempotency_keys(self) -> None:
         table = self.definition.metadata.tables["idempotency_keys"]
