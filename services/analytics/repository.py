@@ -87,7 +87,7 @@ async def department_parents(session: AsyncSession) -> dict[str, str]:
     entities = models.entities
     rows = await session.execute(
         select(entities.c.code, entities.c.parent).where(entities.c.parent.is_not(None)))
-    return {code: parent for code, parent in rows.tuples()}
+    return {code: parent for code, parent in rows}
 
 
 async def flush(session: AsyncSession, changes: Changes) -> None:
@@ -474,7 +474,7 @@ async def published_keys(session: AsyncSession, starts: set[date]
     rows = await session.execute(
         select(table.c.cadence, table.c.period_start, table.c.sector)
         .where(table.c.period_start.in_(sorted(starts))))
-    return {(cadence, start, sector) for cadence, start, sector in rows.tuples()}
+    return {(cadence, start, sector) for cadence, start, sector in rows}
 
 
 async def published_reports(session: AsyncSession, *, sectors: frozenset[str] | None,
