@@ -70,9 +70,15 @@ class Outbox:
         *,
         correlation_id: str | None = None,
     ) -> list[Envelope]:
+        return await self.add_each(session, [(p, correlation_id) for p in payloads])
+
+    async def add_each(
+        self, session: AsyncSession, events: Sequence[tuple[EventPayload, str | None]]
+    ) -> list[Envelope]:
+        """Events about different requests (each its own correlation id), in one statement."""
         envelopes = [
-            new_envelope(p, producer=self.producer, clock=self.clock, correlation_id=correlation_id)
-            for p in payloads
+            new_envelope(p, producer=self.producer, clock=self.clock, correlation_id=c)
+            for p, c in events
         ]
         if envelopes:
             await session.execute(self.table.insert(), [self._row(e) for e in envelopes])
