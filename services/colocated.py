@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 
 from services.__main__ import definition_of
@@ -41,6 +42,11 @@ async def colocated_services(
         )
         await migrate_to_head(definition, settings)
         apps[name] = create_service_app(definition, settings, bus=bus, clock=clock)
+    # In one process a service reaches another's HTTP API in memory (`app.state.peers`), the
+    # same requests it would send over the network (e.g. intake asking integrity for a key).
+    peers = {name: httpx.ASGITransport(app=app) for name, app in apps.items()}
+    for app in apps.values():
+        app.state.peers = peers
 
     async with contextlib.AsyncExitStack() as stack:
         for app in apps.values():

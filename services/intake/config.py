@@ -56,6 +56,12 @@ class IntakeSettings(BaseServiceSettings):
     # One-tap rating links (`shared.links`); notify signs them with the same secret.
     link_secret: str = Field(default=DEVELOPMENT_LINK_SECRET, repr=False)
 
+    # Corruption reports (`services.intake.reports`): integrity publishes the commission's
+    # public key; intake asks for it again after this long (a rotation takes effect then).
+    integrity_url: str = "http://127.0.0.1:8105"
+    integrity_timeout_s: float = Field(default=5.0, gt=0)
+    commission_key_max_age_s: float = Field(default=60.0, ge=0)
+
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
         if link_problem := secret_problem(self.link_secret, production=True):

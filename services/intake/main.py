@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import routes_accounts
+from services.intake import reports, routes_accounts
 from services.intake.config import IntakeSettings
 from services.intake.context import resources
 from services.intake.models import metadata
@@ -16,7 +16,7 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=IntakeSettings,
-    routers=(resources, routes_accounts.router),
+    routers=(resources, routes_accounts.router, reports.router),
 )
 
 

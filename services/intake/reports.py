@@ -1,0 +1,483 @@
+"""Corruption reports at intake: `POST /api/v1/reports`, sealed in memory the moment they arrive.
+
+A report comes in the clear over TLS (text, attachments, and the reporter's identity if they
+give it) or already sealed by the reporter's device. Either way only sealed envelopes leave
+this module: the content is sealed at once to the commission's current public key (fetched
+from integrity's `GET /api/v1/integrity/public-key` and kept for a minute), published as
+`report.sealed` through intake's outbox, and the reporter gets a random receipt to follow it
+(`GET /api/v1/reports/{receipt}`, answered by integrity).
+
+The idempotency record of a report links nobody to anything: it is kept under one shared owner
+(never the caller's account), under a hash of the Idempotency-Key, with a fingerprint keyed by
+the Idempotency-Key itself and the receipt encrypted under it. Only whoever holds the key (the
+reporter's device) can replay the answer or test a guess of what was sent.
+
+What it must never do: write a report's plaintext, or anything derived from it without a key
+only the reporter holds, to a table, a log, a temporary file or the broker; record which
+account sent a report (the account id travels only inside the sealed identity envelope, and
+only when the reporter asks for it); stamp a report's events with more than the day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import io
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Annotated, Any, Final
+
+import filetype
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from nacl import secret
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth import Principal
+from shared.bus import Outbox
+from shared.clock import Clock
+from shared.dependencies import ClockDep, OptionalPrincipalDep, RuntimeDep, SessionDep
+from shared.errors import PayloadTooLarge, Problem, ServiceUnavailable, Text
+from shared.events.catalog import ReportSealed
+from shared.events.vocabulary import ReportStatus, Role
+from shared.idempotency import IdempotencyKey, IdempotencyKeyDep
+from shared.sealing import (
+    Attachment,
+    CommissionPublicKey,
+    DayClock,
+    EnvelopeRefused,
+    ReportContent,
+    ReporterIdentity,
+    SealedReport,
+    check_sealed_report,
+    new_receipt,
+    receipt_digest,
+    report_day,
+    seal_report,
+    strict_b64decode,
+)
+
+log = logging.getLogger(__name__)
+
+PUBLIC_KEY_PATH: Final = "/api/v1/integrity/public-key"
+IDEMPOTENCY_OWNER: Final = "corruption-reports"  # one shared owner: never the reporter's id
+MAX_TEXT_CHARS: Final = 20_000
+MAX_ATTACHMENTS: Final = 5
+MAX_ATTACHMENT_BYTES: Final = 5 * 1024 * 1024
+MAX_ATTACHMENTS_TOTAL_BYTES: Final = 7 * 1024 * 1024  # with the text, fits the 8 MiB bucket
+# Evidence people carry on a phone: photos, scans, recordings, short videos.
+ALLOWED_MEDIA_TYPES: Final = frozenset({
+    "image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf",
+    "audio/mpeg", "audio/mp4", "audio/x-m4a", "video/mp4",
+})
+_IMAGES_TO_CLEAN: Final = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+# --- problems -----------------------------------------------------------------------------------
+
+
+class ReportRefused(Problem):
+    status = 422
+    code = "report-refused"
+    title = Text("لم يُقبل البلاغ", "The report is not accepted")
+
+
+class EnvelopeNotAccepted(Problem):
+    status = 422
+    code = "envelope-refused"
+    title = Text("الظرف المختوم غير صالح", "The sealed envelope is not valid")
+    detail_text = Text(
+        "اختم البلاغ بالمفتاح العام الحالي للهيئة (GET /api/v1/integrity/public-key) وبصيغة "
+        "الظرف المعتمدة، ثم أعد الإرسال.",
+        "Seal the report to the commission's current public key (GET "
+        "/api/v1/integrity/public-key) in the agreed envelope format, and send it again.",
+    )
+
+
+class ReportsUnavailable(ServiceUnavailable):
+    code = "reports-unavailable"
+    title = Text(
+        "لا يمكن استقبال البلاغات الآن، حاول بعد قليل",
+        "Reports cannot be received right now; try again shortly",
+    )
+
+    def __init__(self) -> None:
+        super().__init__(
+            Text("لم يُحفظ شيء من بلاغك.", "Nothing of your report was kept."),
+            headers={"Retry-After": "30"},
+        )
+
+
+def _refused(field: str, reason: str, detail: Text) -> ReportRefused:
+    return ReportRefused(
+        detail, errors=[{"field": field, "code": reason, "message": detail.en}]
+    )
+
+
+# --- the commission's key, from integrity -------------------------------------------------------
+
+
+class CommissionKeys:
+    """The commission's current public key as integrity publishes it, kept `max_age_s`.
+
+    Integrity is asked over HTTP (through an in-memory transport when both run in one
+    process); a failure to learn the key refuses the report (503) rather than sealing to a
+    key that may have been replaced.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, *, max_age_s: float) -> None:
+        self._client = client
+        self._max_age_s = max_age_s
+        self._key: CommissionPublicKey | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> CommissionPublicKey:
+        key = self._key
+        if key is not None and time.monotonic() - self._fetched_at < self._max_age_s:
+            return key
+        return await self.refresh(stale=key)
+
+    async def refresh(self, *, stale: CommissionPublicKey | None = None) -> CommissionPublicKey:
+        """Fetch the key again (one request for all the callers waiting on it)."""
+        async with self._lock:
+            if self._key is not None and self._key is not stale:
+                return self._key  # another caller refreshed it meanwhile
+            self._key = await self._fetch()
+            self._fetched_at = time.monotonic()
+            return self._key
+
+    async def _fetch(self) -> CommissionPublicKey:
+        try:
+            response = await self._client.get(PUBLIC_KEY_PATH)
+        except httpx.HTTPError as exc:
+            log.warning("integrity unreachable for the public key",
+                        extra={"error": type(exc).__name__})
+            raise ReportsUnavailable() from None
+        if response.status_code != 200:
+            log.warning("no commission key from integrity",
+                        extra={"status": response.status_code})
+            raise ReportsUnavailable()
+        try:
+            published = response.json()
+            key = CommissionPublicKey.from_base64(published["key_id"], published["public_key"])
+            if key.fingerprint != published["fingerprint"]:
+                raise ValueError("fingerprint")
+        except (ValueError, KeyError, TypeError):
+            log.error("integrity published an unusable public key")
+            raise ReportsUnavailable() from None
+        return key
+
+
+@contextlib.asynccontextmanager
+async def _open_commission_keys(app: FastAPI) -> AsyncIterator[None]:
+    settings = app.state.runtime.settings
+    # In one process (embedded mode, end-to-end tests) integrity is reached in memory.
+    transport: httpx.AsyncBaseTransport | None = getattr(app.state, "peers", {}).get("integrity")
+    async with httpx.AsyncClient(
+        base_url="http://integrity" if transport else settings.integrity_url,
+        transport=transport,
+        timeout=settings.integrity_timeout_s,
+    ) as client:
+        app.state.commission_keys = CommissionKeys(
+            client, max_age_s=settings.commission_key_max_age_s
+        )
+        yield
+
+
+router = APIRouter(tags=["corruption reports"], lifespan=_open_commission_keys)
+"""`POST /api/v1/reports`; its lifespan holds the client that asks integrity for the key."""
+
+
+def get_commission_keys(request: Request) -> CommissionKeys:
+    keys: CommissionKeys = request.app.state.commission_keys
+    return keys
+
+
+CommissionKeysDep = Annotated[CommissionKeys, Depends(get_commission_keys)]
+
+
+# --- what a reporter sends ----------------------------------------------------------------------
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EvidenceIn(_In):
+    name: str = Field(min_length=1, max_length=255)
+    content: str = Field(min_length=4, description="The file's bytes, standard base64.")
+
+
+class IdentityIn(_In):
+    """Who the reporter is, if they choose to say; sealed apart from the report."""
+
+    name: str | None = Field(default=None, max_length=200)
+    national_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    note: str | None = Field(default=None, max_length=1000,
+                             description="How and when the commission may contact them.")
+
+
+class PlaintextReport(_In):
+    """A report in the clear (over TLS); sealed in memory before anything else happens."""
+
+    subject: str | None = Field(default=None, max_length=200)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    attachments: list[EvidenceIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    identity: IdentityIn | None = None
+    attach_account: bool = Field(
+        default=False,
+        description="Seal the signed-in citizen's account id into the identity envelope.",
+    )
+
+
+class ClientSealedReport(_In):
+    """A report the reporter's device sealed itself (format: shared/sealing.py)."""
+
+    envelope: str = Field(min_length=4, description="The report envelope, standard base64.")
+    identity_envelope: str | None = Field(default=None, min_length=4, max_length=64 * 1024)
+
+
+def _form(body: Any) -> str:
+    if isinstance(body, dict):
+        return "sealed" if "envelope" in body else "plaintext"
+    return "sealed" if isinstance(body, ClientSealedReport) else "plaintext"
+
+
+ReportIn = Annotated[
+    Annotated[PlaintextReport, Tag("plaintext")] | Annotated[ClientSealedReport, Tag("sealed")],
+    Discriminator(_form),
+]
+
+
+class ReportReceipt(BaseModel):
+    """What the reporter keeps: the receipt is the only way to follow the report."""
+
+    receipt: str = Field(examples=["7K3QD-M2X9P-4WQ8R-Z1C5N"])
+    status: ReportStatus
+    message: Text
+
+
+class _StoredReceipt(BaseModel):
+    """The idempotency record's answer: the receipt sealed under the Idempotency-Key."""
+
+    sealed: str
+
+
+# --- sealing ------------------------------------------------------------------------------------
+
+
+def _decode(field: str, text: str) -> bytes:
+    try:
+        return strict_b64decode(text)
+    except ValueError:
+        raise _refused(field, "not_base64", Text("ليست بترميز base64 القياسي.",
+                                                 "Not standard base64.")) from None
+
+
+def _without_metadata(data: bytes, media_type: str) -> bytes:
+    """Photos carry the camera, the place and the time: enough to find a reporter."""
+    image_format = _IMAGES_TO_CLEAN.get(media_type)
+    if image_format is None:
+        return data
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            clean = Image.new(image.mode, image.size)
+            clean.paste(image)
+            out = io.BytesIO()
+            clean.save(out, format=image_format, **({"quality": 95}
+                                                     if image_format == "JPEG" else {}))
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise _refused("attachments", "unreadable_image",
+                       Text("صورة تالفة لا يمكن قراءتها.", "A damaged image.")) from None
+
+
+async def _evidence(attachments: list[EvidenceIn]) -> tuple[Attachment, ...]:
+    files = [(a.name, _decode("attachments", a.content)) for a in attachments]
+    if any(len(data) > MAX_ATTACHMENT_BYTES for _, data in files) or (
+        sum(len(data) for _, data in files) > MAX_ATTACHMENTS_TOTAL_BYTES
+    ):
+        raise PayloadTooLarge(Text(
+            "المرفق الواحد حتى 5 ميغابايت، ومجموعها حتى 7 ميغابايت.",
+            "Each attachment up to 5 MB, all together up to 7 MB.",
+        ))
+    checked = []
+    for name, data in files:
+        kind = filetype.guess(data)
+        media_type = kind.mime if kind else None
+        if media_type not in ALLOWED_MEDIA_TYPES:
+            raise _refused("attachments", "type_not_allowed", Text(
+                "نوع المرفق غير مسموح (يُحكم عليه بمحتواه): صور، PDF، تسجيلات صوتية أو مرئية.",
+                "Attachment type not allowed (judged by its content): images, PDF, audio or "
+                "video recordings.",
+            ))
+        assert media_type is not None
+        clean = await asyncio.to_thread(_without_metadata, data, media_type)
+        checked.append(Attachment(name=name, media_type=media_type, data=clean))
+    return tuple(checked)
+
+
+def _identity(body: PlaintextReport, principal: Principal | None) -> ReporterIdentity | None:
+    account = None
+    if body.attach_account:
+        if principal is None or principal.role is not Role.citizen:
+            raise _refused("attach_account", "not_signed_in", Text(
+                "سجّل الدخول لإرفاق حسابك بالبلاغ، أو أرسله دون حساب.",
+                "Sign in to attach your account, or send the report without it.",
+            ))
+        account = principal.subject
+    given = body.identity.model_dump() if body.identity else {}
+    if not any(given.values()) and account is None:
+        return None
+    return ReporterIdentity(**given, citizen_id=account)
+
+
+async def _seal_plaintext(
+    body: PlaintextReport, principal: Principal | None, *, keys: CommissionKeys, clock: Clock,
+    receipt: str,
+) -> SealedReport:
+    content = ReportContent(
+        text=body.text, subject=body.subject, attachments=await _evidence(body.attachments),
+        receipt_digest=receipt_digest(receipt),
+    )
+    return seal_report(content, _identity(body, principal), to=await keys.current(),
+                       day=report_day(clock))
+
+
+async def _check_client_sealed(
+    body: ClientSealedReport, *, keys: CommissionKeys, clock: Clock
+) -> SealedReport:
+    envelope = _decode("envelope", body.envelope)
+    identity = None if body.identity_envelope is None else _decode(
+        "identity_envelope", body.identity_envelope
+    )
+    key = await keys.current()
+    try:
+        try:
+            info, _ = check_sealed_report(envelope, identity, known_key_ids=frozenset({key.key_id}))
+        except EnvelopeRefused as refused:
+            if refused.reason != "unknown-key":
+                raise
+            # The commission may have rotated since we last asked: ask once more.
+            key = await keys.refresh(stale=key)
+            info, _ = check_sealed_report(envelope, identity, known_key_ids=frozenset({key.key_id}))
+    except EnvelopeRefused as refused:
+        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason=refused.reason) from None
+    today = report_day(clock)
+    if abs(info.header.day - today) > timedelta(days=1):
+        # A day far from today would be a precise marker of this reporter among the others.
+        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason="day")
+    return SealedReport(info.header.envelope_id, info.header.key_id, info.header.day, envelope,
+                        identity)
+
+
+# --- idempotency without a link -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ReporterKey:
+    """Keys derived from the reporter's Idempotency-Key; the key itself is never stored."""
+
+    record: IdempotencyKey
+    mac_key: bytes
+    box_key: bytes
+
+    @classmethod
+    def of(cls, key: IdempotencyKey) -> _ReporterKey:
+        def derive(purpose: bytes, size: int) -> bytes:
+            return hashlib.blake2b(key.value.encode(), digest_size=size,
+                                   person=purpose).digest()
+
+        return cls(
+            record=replace(key, value=derive(b"bkh-report-key", 32).hex()),
+            mac_key=derive(b"bkh-report-mac", 32),
+            box_key=derive(b"bkh-report-box", secret.SecretBox.KEY_SIZE),
+        )
+
+    def fingerprint(self, body: bytes) -> bytes:
+        return hmac.new(self.mac_key, body, hashlib.sha256).digest()
+
+    def seal_receipt(self, receipt: str) -> _StoredReceipt:
+        sealed = secret.SecretBox(self.box_key).encrypt(receipt.encode("ascii"))
+        return _StoredReceipt(sealed=base64.b64encode(bytes(sealed)).decode("ascii"))
+
+    def open_receipt(self, stored: _StoredReceipt) -> str:
+        opened: bytes = secret.SecretBox(self.box_key).decrypt(base64.b64decode(stored.sealed))
+        return opened.decode("ascii")
+
+
+# --- the route ----------------------------------------------------------------------------------
+
+RECEIVED: Final = Text(
+    "خُتم بلاغك ولا يقرؤه أحد غير هيئة النزاهة ومكافحة الفساد. احتفظ بالإيصال: هو الطريقة "
+    "الوحيدة لمتابعة بلاغك.",
+    "Your report is sealed: nobody but the Integrity and Anti-Corruption Commission can read "
+    "it. Keep the receipt: it is the only way to follow your report.",
+)
+
+
+async def _publish(
+    session: AsyncSession, sealed: SealedReport, receipt: str, *, outbox: Outbox
+) -> None:
+    await outbox.add(
+        session,
+        ReportSealed(
+            envelope_id=sealed.envelope_id,
+            key_id=sealed.key_id,
+            envelope=base64.b64encode(sealed.envelope).decode("ascii"),
+            created_day=sealed.day,
+            identity_envelope=(base64.b64encode(sealed.identity_envelope).decode("ascii")
+                               if sealed.identity_envelope else None),
+            receipt_digest=receipt_digest(receipt),
+        ),
+    )
+
+
+@router.post("/api/v1/reports", status_code=201,
+             responses={201: {"description": "Sealed; the receipt follows the report."}})
+async def submit_report(
+    body: ReportIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    runtime: RuntimeDep,
+    keys: CommissionKeysDep,
+    idempotency: IdempotencyKeyDep,
+    principal: OptionalPrincipalDep,
+) -> ReportReceipt:
+    """Report corruption, anonymously or not: sealed for the integrity commission at once."""
+    reporter_key = _ReporterKey.of(idempotency)
+    outbox = Outbox(runtime.definition.outbox_table, producer="intake", clock=DayClock(clock),
+                    wake=runtime.relay.wake)
+
+    async def create() -> _StoredReceipt:
+        receipt = new_receipt()
+        if isinstance(body, PlaintextReport):
+            sealed = await _seal_plaintext(body, principal, keys=keys, clock=clock,
+                                           receipt=receipt)
+        else:
+            sealed = await _check_client_sealed(body, keys=keys, clock=clock)
+        # Not logged, not even its id: a log line's time beside an id would say when this
+        # reporter pressed send.
+        await _publish(session, sealed, receipt, outbox=outbox)
+        return reporter_key.seal_receipt(receipt)
+
+    stored = await reporter_key.record.once(
+        session, owner=IDEMPOTENCY_OWNER, request=reporter_key.fingerprint(await request.body()),
+        response=response, result_type=_StoredReceipt, create=create,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return ReportReceipt(receipt=reporter_key.open_receipt(stored), status=ReportStatus.sealed,
+                         message=RECEIVED)
