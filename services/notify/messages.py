@@ -74,8 +74,10 @@ def _ltr(context: Context, value: object) -> str:
     return f"{_LRI}{text}{_PDI}" if context.get("language") == Language.ar else text
 
 
-def _amman(value: datetime) -> str:
-    return value.astimezone(AMMAN).strftime("%Y-%m-%d %H:%M")
+def _amman(value: datetime | str) -> str:
+    """An instant as Amman's clocks show it (contexts keep instants as ISO strings, in UTC)."""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant.astimezone(AMMAN).strftime("%Y-%m-%d %H:%M")
 
 
 def _clip(value: object, length: int) -> str:

@@ -36,10 +36,10 @@ def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> Email
     email["Subject"] = message.subject
     email["Date"] = format_datetime(clock.now())
     email["Message-ID"] = f"<{message.notification_id}@{sender_address.rpartition('@')[2]}>"
-    email["Content-Language"] = message.language.value
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office robots stay quiet
     email.set_content(message.text, charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
+    email["Content-Language"] = message.language.value  # after: set_content clears Content-*
     return email
 
 
