@@ -233,6 +233,15 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
             notices.append(_to_requester(
                 event, request, MessageKind.responded, actions_taken=payload.actions_taken,
                 solution=payload.solution, rating_link=True))
+            # Duplicates merged into this request: their requesters hear the same answer (the
+            # rating is the answered request's requester's alone).
+            duplicates = await repository.request_facts(session, payload.also_answers)
+            notices += [
+                _to_requester(event, duplicate, MessageKind.duplicate_answered,
+                              answered=reference, actions_taken=payload.actions_taken,
+                              solution=payload.solution)
+                for duplicate in duplicates.values()
+            ]
         case c.RequestReviewOpened():
             cmu = await repository.holders_of(session, Role.cmu_staff)
             notices += _to_each(event, cmu, MessageKind.review_opened, reference=reference,
@@ -246,7 +255,8 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
             changes = {"open": False, "overdue_since": None}
             await repository.clear_officers(session, reference)
             notices.append(_to_requester(event, request, MessageKind.closed,
-                                         closing_code=payload.closing_code.value))
+                                         closing_code=payload.closing_code.value,
+                                         merged_into=payload.merged_into))
         case c.RequestRejected():
             changes = {"open": False, "overdue_since": None}
             await repository.clear_officers(session, reference)

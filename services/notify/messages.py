@@ -45,6 +45,7 @@ class MessageKind(StrEnum):
     info_requested = "requester.info_requested"
     extended = "requester.extended"
     responded = "requester.responded"
+    duplicate_answered = "requester.duplicate_answered"
     closed = "requester.closed"
     reopened = "requester.reopened"
     rejected = "requester.rejected"
