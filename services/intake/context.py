@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from services.intake.civil_registry import CivilRegistry
 from services.intake.config import IntakeSettings
+from services.intake.deadlines import RulesCache
 from services.intake.throttle import Budgets, Throttle
 from shared.auth import TokenIssuer, load_keys
 from shared.clock import Clock
@@ -35,6 +36,7 @@ class Intake:
     throttle: Throttle
     issuer: TokenIssuer
     links: LinkSigner
+    rules: RulesCache
 
 
 @asynccontextmanager
@@ -75,6 +77,7 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
             clock=runtime.clock,
         ),
         links=LinkSigner(settings.link_secret, clock=runtime.clock),
+        rules=RulesCache(),
     )
     try:
         yield

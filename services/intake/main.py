@@ -4,9 +4,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import reports, routes_accounts
+from services.intake import reports, routes_accounts, routes_requests
 from services.intake.config import IntakeSettings
 from services.intake.context import resources
+from services.intake.handlers import SUBSCRIPTIONS
 from services.intake.models import metadata
 from shared.service import ServiceDefinition, create_service_app
 
@@ -16,7 +17,8 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=IntakeSettings,
-    routers=(resources, routes_accounts.router, reports.router),
+    routers=(resources, routes_accounts.router, routes_requests.router, reports.router),
+    subscriptions=SUBSCRIPTIONS,
 )
 
 

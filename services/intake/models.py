@@ -288,3 +288,13 @@ class StaffAccess(Base):
     reference: Mapped[str | None] = mapped_column(String(40), index=True)
     requester_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     occurred_at: Mapped[datetime]
+
+
+class SlaRules(Base):
+    """The SLA rules as `sla.rules_changed` last announced them (the highest revision wins)."""
+
+    __tablename__ = "sla_rules"
+
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]

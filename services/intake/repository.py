@@ -12,14 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
-    and_,
     column,
     delete,
     func,
     insert,
-    or_,
     select,
     table,
     update,
@@ -354,22 +351,16 @@ async def attachments_on(session: AsyncSession, *, reference: str) -> int:
     )
 
 
-async def attachment_content(
-    session: AsyncSession, *, attachment_id: uuid.UUID, owners: Sequence[str],
-    references: Sequence[str] = (),
-) -> tuple[str, bytes] | None:
-    """The media type and bytes of an attachment its caller may see (its uploader, or the
-    requester of the request it is on)."""
-    condition: ColumnElement[bool] = Attachment.owner_id.in_(owners)
-    if references:
-        condition = or_(condition, Attachment.reference.in_(references))
-    row = (
-        await session.execute(
-            select(Attachment.media_type, Attachment.content)
-            .where(and_(Attachment.id == attachment_id, condition))
-        )
-    ).one_or_none()
-    return (row.media_type, row.content) if row is not None else None
+async def attachment(session: AsyncSession, *, attachment_id: uuid.UUID) -> Attachment | None:
+    """The attachment's row, its bytes not loaded (`attachment_bytes` reads them)."""
+    return await session.get(Attachment, attachment_id)
+
+
+async def attachment_bytes(session: AsyncSession, *, attachment_id: uuid.UUID) -> bytes:
+    return bytes(
+        (await session.execute(select(Attachment.content).where(Attachment.id == attachment_id)))
+        .scalar_one()
+    )
 
 
 async def purge_unattached(session: AsyncSession, *, older_than: datetime) -> None:

@@ -186,3 +186,35 @@ async def intake_with_bus(
     async with intake_app(postgres_url, pg_schema, registry_url, clock=clock, bus=bus,
                           amqp_url=amqp_url, bus_namespace=bus_namespace) as service:
         yield service, Broker(publisher, clock)
+
+
+async def feed(intake: IntakeUnderTest, payload: EventPayload, *, handler: Any,
+               at: datetime | None = None, correlation_id: str | None = None) -> None:
+    """Apply one event with intake's own handler, in a transaction, as its consumer would."""
+    from shared.bus import ReceivedEvent
+
+    envelope = new_envelope(payload, producer="routing", clock=intake.clock,
+                            correlation_id=correlation_id)
+    if at is not None:
+        envelope = envelope.model_copy(update={"occurred_at": at})
+    async with intake.runtime.sessionmaker.begin() as session:
+        await handler(session, ReceivedEvent(envelope, payload))
+
+
+async def seed_directory(intake: IntakeUnderTest) -> None:
+    """Two sectors and three entities (one retired), as routing announces them."""
+    from services.intake.handlers import on_entity_changed, on_sector_changed
+    from shared.events.catalog import DirectoryEntityChanged, DirectorySectorChanged
+
+    for code, ar, en in (("MOH", "وزارة الصحة", "Ministry of Health"),
+                         ("PM", "رئاسة الوزراء", "Prime Ministry")):
+        await feed(intake, DirectorySectorChanged(sector=code, name_ar=ar, name_en=en,
+                                                  change="created"), handler=on_sector_changed)
+    for code, sector, ar, en, change in (
+        ("MOH-HOSP", "MOH", "مستشفى البشير", "Al-Bashir Hospital", "created"),
+        ("PM-GAM", "PM", "أمانة عمان الكبرى", "Greater Amman Municipality", "created"),
+        ("PM-OLD", "PM", "هيئة ملغاة", "A retired commission", "retired"),
+    ):
+        await feed(intake, DirectoryEntityChanged(entity=code, sector=sector, name_ar=ar,
+                                                  name_en=en, change=change),
+                   handler=on_entity_changed)

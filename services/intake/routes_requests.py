@@ -1,0 +1,276 @@
+"""Routes of requests: submit, follow, rate (also by a one-tap link), answer, attachments,
+and the call center's identity checks and look-ups.
+
+Parse, call `services.intake.submissions` (or `attachments`), return. Creating POSTs take an
+Idempotency-Key scoped to the caller.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from services.intake import attachments, submissions
+from services.intake.context import IntakeDep
+from services.intake.schemas import (
+    AttachmentStored,
+    CallerCheck,
+    CallerCheckCreate,
+    CallerLookup,
+    InformationCreate,
+    InformationRecorded,
+    RatingCreate,
+    RatingRecorded,
+    RequestCreate,
+    RequestList,
+    RequestReceipt,
+    RequestView,
+)
+from shared.auth import Principal, Role, require_role
+from shared.dependencies import OutboxDep, PrincipalDep, SessionDep
+from shared.errors import NotFound
+from shared.idempotency import IdempotencyKeyDep
+from shared.links import InvalidLink
+
+router = APIRouter(prefix="/api/v1", tags=["requests"])
+
+RATE_PURPOSE = "rate"
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the token is in the URL
+}
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED)
+async def submit(
+    body: RequestCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
+    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+) -> RequestReceipt:
+    """Submit a complaint, suggestion, inquiry or praise: the reference number at once.
+
+    Citizens submit for themselves; call-center agents name the caller's identity check;
+    complaint-box clerks give the paper form's requester. With open similar requests to the
+    same entity the answer is 409 listing them; send again with `confirm_despite_similar`.
+    """
+    return await idempotency.once(
+        session, owner=principal.subject, request=body, response=response,
+        result_type=RequestReceipt,
+        create=lambda: submissions.submit(session, outbox, intake, principal=principal,
+                                          body=body),
+    )
+
+
+@router.get("/requests")
+async def list_requests(
+    session: SessionDep, principal: PrincipalDep,
+    before: Annotated[datetime | None, Query(description="From a page's `next_before`.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = submissions.PAGE_SIZE,
+) -> RequestList:
+    """One's own requests, newest first (agents and clerks: those they keyed in)."""
+    return await submissions.list_requests(session, principal=principal, before=before,
+                                           limit=limit)
+
+
+@router.get("/requests/{reference}")
+async def view_request(
+    reference: str, session: SessionDep, intake: IntakeDep, principal: PrincipalDep
+) -> RequestView:
+    """Where one's own request stands, in plain words, with its timeline and deadlines."""
+    return await submissions.view(session, intake, principal=principal, reference=reference)
+
+
+@router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)
+async def rate(
+    reference: str, body: RatingCreate, session: SessionDep, outbox: OutboxDep,
+    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    response: Response,
+) -> RatingRecorded:
+    """Rate the answer 1–5 (1 sends it to the complaints unit's review)."""
+    request = await submissions.own_request(session, principal=principal, reference=reference)
+    return await idempotency.once(
+        session, owner=principal.subject, request=body, response=response,
+        result_type=RatingRecorded,
+        create=lambda: submissions.rate(session, outbox, intake, request=request, body=body),
+    )
+
+
+@router.post("/requests/{reference}/information", status_code=status.HTTP_201_CREATED)
+async def provide_information(
+    reference: str, body: InformationCreate, session: SessionDep, outbox: OutboxDep,
+    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    response: Response,
+) -> InformationRecorded:
+    """Answer the officer's question; the request's clocks run again."""
+    request = await submissions.own_request(session, principal=principal, reference=reference)
+    return await idempotency.once(
+        session, owner=principal.subject, request=body, response=response,
+        result_type=InformationRecorded,
+        create=lambda: submissions.provide_information(
+            session, outbox, intake, principal=principal, request=request, body=body
+        ),
+    )
+
+
+# --- the one-tap rating link (notify puts it in the response notice) ---------------------------
+
+
+def _link_principal(intake: IntakeDep, reference: str, token: str) -> Principal:
+    """The requester the link was made for; a bad link answers like a missing request."""
+    try:
+        claims = intake.links.verify(RATE_PURPOSE, token)
+    except InvalidLink:
+        raise NotFound() from None
+    if claims.get("ref") != reference or not isinstance(claims.get("sub"), str):
+        raise NotFound()
+    return Principal(subject=claims["sub"], role=Role.citizen, token_id="rating-link",
+                     expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+
+
+LinkToken = Annotated[str, Query(min_length=10, max_length=2048,
+                                 description="The signed token of the link (`shared.links`).")]
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:32em;"
+        f"margin:2em auto;padding:0 1em}}button{{font-size:1.4em;margin:.2em;min-width:2.5em}}"
+        f"textarea{{width:100%}}[lang=en]{{direction:ltr;color:#555}}</style></head>"
+        f"<body>{body}</body></html>",
+        status_code=status_code, headers=_PAGE_HEADERS,
+    )
+
+
+@router.get("/requests/{reference}/rating/link", response_class=HTMLResponse)
+async def rating_page(
+    reference: str, token: LinkToken, session: SessionDep, intake: IntakeDep
+) -> HTMLResponse:
+    """The page a one-tap link opens: the answer's subject and five buttons. Opening it
+    changes nothing (link previews open links too); pressing a button rates."""
+    principal = _link_principal(intake, reference, token)
+    request = await submissions.own_request(session, principal=principal, reference=reference)
+    view = await submissions.view(session, intake, principal=principal,
+                                  reference=request.reference)
+    buttons = "".join(
+        f"<button name='score' value='{score}' type='submit'>{score}</button>"
+        for score in range(1, 6)
+    )
+    return _page(
+        f"تقييم الطلب {request.reference}",
+        f"<h1>تقييم الرد على طلبك <span dir='ltr'>{html.escape(request.reference)}</span></h1>"
+        f"<p lang='en'>Rate the answer to your request</p>"
+        f"<p><strong>{html.escape(request.subject)}</strong></p>"
+        f"<p>{html.escape(view.status.label.ar)} · <span lang='en'>"
+        f"{html.escape(view.status.label.en)}</span></p>"
+        f"<form method='post' enctype='multipart/form-data'>"
+        f"<p>1 = غير راضٍ <span lang='en'>(dissatisfied)</span> … 5 = راضٍ جداً "
+        f"<span lang='en'>(very satisfied)</span></p>"
+        f"<p><textarea name='comment' rows='3' maxlength='2000' "
+        f"placeholder='ملاحظة (اختيارية) · A comment (optional)'></textarea></p>"
+        f"<p>{buttons}</p></form>",
+    )
+
+
+@router.post("/requests/{reference}/rating/link", status_code=status.HTTP_201_CREATED,
+             response_model=None)
+async def rate_by_link(
+    reference: str, token: LinkToken, request: Request, session: SessionDep,
+    outbox: OutboxDep, intake: IntakeDep,
+) -> RatingRecorded | HTMLResponse:
+    """Rate through the link, as JSON (`{"score": 4}`) or as the page's form. A repeat with
+    the same rating answers as the first (a form cannot send an Idempotency-Key)."""
+    principal = _link_principal(intake, reference, token)
+    own = await submissions.own_request(session, principal=principal, reference=reference)
+    from_form = request.headers.get("content-type", "").startswith("multipart/form-data")
+    try:
+        if from_form:
+            form = await request.form()
+            score, comment = form.get("score"), form.get("comment")
+            body = RatingCreate.model_validate({
+                "score": score if isinstance(score, str) else None,
+                "comment": comment if isinstance(comment, str) and comment.strip() else None,
+            })
+        else:
+            body = RatingCreate.model_validate_json(await request.body())
+    except ValidationError as exc:  # rendered like any other body that breaks the schema
+        raise RequestValidationError(exc.errors()) from None
+    recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
+    if not from_form:
+        return recorded
+    return _page(
+        "شكراً", f"<h1>شكراً لك</h1><p>{html.escape(recorded.next_step.ar)}</p>"
+        f"<p lang='en'>{html.escape(recorded.next_step.en)}</p>", status.HTTP_201_CREATED,
+    )
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+
+@router.post("/attachments", status_code=status.HTTP_201_CREATED)
+async def upload_attachment(
+    file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP image, or a PDF.")],
+    session: SessionDep, intake: IntakeDep, principal: PrincipalDep,
+    idempotency: IdempotencyKeyDep, response: Response,
+) -> AttachmentStored:
+    """Upload one file; name its id in the submission's `attachment_ids`."""
+    content = await file.read(intake.settings.attachment_max_bytes + 1)
+    return await idempotency.once(
+        session, owner=principal.subject, request=content, response=response,
+        result_type=AttachmentStored,
+        create=lambda: attachments.store(session, intake, principal=principal,
+                                         content=content),
+    )
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response)
+async def download_attachment(
+    attachment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    found = await attachments.fetch(session, principal=principal, attachment_id=attachment_id)
+    return Response(found.content, media_type=found.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{attachment_id}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    })
+
+
+# --- the call center ----------------------------------------------------------------------------
+
+
+@router.post("/citizens/caller-checks", status_code=status.HTTP_201_CREATED)
+async def check_caller(
+    body: CallerCheckCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
+    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+) -> CallerCheck:
+    """A call-center agent checks the caller with the civil registry (good for one call)."""
+    require_role(principal, Role.call_center_agent)
+    return await idempotency.once(
+        session, owner=principal.subject, request=body, response=response,
+        result_type=CallerCheck,
+        create=lambda: submissions.check_caller(session, outbox, intake, principal=principal,
+                                                body=body),
+    )
+
+
+@router.post("/requests/{reference}/caller-lookup")
+async def look_up_for_caller(
+    reference: str, body: CallerLookup, session: SessionDep, intake: IntakeDep,
+    principal: PrincipalDep,
+) -> RequestView:
+    """A call-center agent reads a request to its caller: the reference number together with
+    the caller's identity number (a POST, so the number stays out of URLs and logs)."""
+    require_role(principal, Role.call_center_agent)
+    return await submissions.look_up_for_caller(
+        session, intake, principal=principal, reference=reference, id_number=body.id_number
+    )
+

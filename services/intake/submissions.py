@@ -1,0 +1,499 @@
+"""Requests: submitting from every channel, following one's own, rating, answering questions.
+
+Who the requester is depends on who calls: a citizen submits for themselves (app, portal,
+chatbot, service center); a call-center agent for the caller whose identity they checked with
+the registry (`check_caller`, once per call); a complaint-box clerk for the person on a paper
+form, who is found by phone or recorded as an unregistered requester (announced to notify by
+`citizen.contact_changed`, so they hear about their request). Staff record who keyed it in.
+
+The submission path is one transaction on intake's own database: validate, number, insert, and
+write `request.submitted` into the outbox. Nothing on it calls another service.
+
+What it must never do: show a request to anyone but its requester (an agent sees one only with
+the caller's identity number, and that look is audited); let an identifier in a body widen who
+the caller acts for; store a request that breaks a rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake import repository
+from services.intake.accounts import IDENTITY_REASONS, announce_contact, check_date_of_birth
+from services.intake.civil_registry import Identity, IdentityOutcome
+from services.intake.context import Intake
+from services.intake.deadlines import Rules, shown_deadlines
+from services.intake.exceptions import (
+    AttachmentRefused,
+    IdentityNotVerified,
+    InvalidInput,
+    RequestNotAwaitingInformation,
+    RequestNotRateable,
+    SimilarRequestsOpen,
+    UnknownEntity,
+)
+from services.intake.models import CallerCheck as CallerCheckRow
+from services.intake.models import Citizen, Request
+from services.intake.references import AMMAN, format_reference, parse_reference
+from services.intake.schemas import (
+    Bilingual,
+    CallerCheck,
+    CallerCheckCreate,
+    InformationCreate,
+    InformationRecorded,
+    PaperRequester,
+    RatingCreate,
+    RatingRecorded,
+    RequestCreate,
+    RequestList,
+    RequestReceipt,
+    RequestSummary,
+    RequestView,
+    SimilarRequest,
+    StatusView,
+    TimelineStep,
+)
+from services.intake.text import search_key, similarity
+from services.intake.words import ACKNOWLEDGEMENT, KIND, NEXT_STEP, STATUS, STEP
+from shared.auth import Principal, Role
+from shared.bus import Outbox
+from shared.errors import Forbidden, NotFound, Text
+from shared.events.catalog import RequestInfoProvided, RequestRated, RequestSubmitted
+from shared.events.vocabulary import Channel, NoticeChannel, RequestKind, RequestStatus
+
+log = logging.getLogger(__name__)
+
+CITIZEN_CHANNELS = frozenset({
+    Channel.mobile_app, Channel.portal, Channel.chatbot, Channel.service_center,
+})
+SIMILAR_ENOUGH = 0.5
+PAGE_SIZE = 20
+
+_DECLARATION = Text(
+    "يلزم الإقرار بأن الموضوع ليس منظوراً أمام القضاء أو النيابة العامة ولم يصدر فيه حكم.",
+    "You must declare that the matter is not before a court or the public prosecution and has "
+    "not been judged.",
+)
+_CHANNEL = Text(
+    "هذه القناة لا تُستخدم من حساب المواطن.", "This channel is not used from a citizen account."
+)
+_NO_EMAIL = Text(
+    "اخترت الإشعار بالبريد الإلكتروني ولا يوجد بريد في حسابك.",
+    "You chose email notices but your account has no email address.",
+)
+_CALLER_CHECK = Text(
+    "تحقق من هوية المتصل أولاً (التحقق صالح لمكالمة واحدة).",
+    "Check the caller's identity first (a check is good for one call).",
+)
+_PAPER_REQUESTER = Text(
+    "أدخل اسم مقدم الطلب الورقي ورقم هاتفه.", "Enter the paper form's requester name and phone.",
+)
+_NOT_FOR_THIS_ROLE = Text(
+    "لا يقدّم هذا الدور الطلبات.", "This role does not submit requests.",
+)
+_CALLER_PHONE = Text(
+    "المتصل ليس لديه حساب: أدخل رقم هاتفه المحمول لتصله الإشعارات.",
+    "The caller has no account: enter their mobile number so that notices reach them.",
+)
+_TOO_MANY_FILES = Text("عدد المرفقات أكبر من المسموح.", "Too many attachments.")
+_UNKNOWN_FILES = Text(
+    "بعض المرفقات غير موجودة أو ليست لك أو مرفقة بطلب آخر.",
+    "Some attachments do not exist, are not yours, or are on another request.",
+)
+_ALREADY_RATED = Text(
+    "قيّمت هذا الطلب من قبل بتقييم آخر.", "You already rated this request differently."
+)
+_NOT_ANSWERED = Text(
+    "يُقيَّم الطلب بعد الرد عليه وقبل إغلاقه.",
+    "A request is rated once it is answered and before it is closed.",
+)
+_RATED_ONE = Text(
+    "شكراً لك. سيُحال الطلب إلى وحدة إدارة الشكاوى لمراجعة الرد.",
+    "Thank you. The request goes to the complaints unit, which will review the answer.",
+)
+_RATED = Text("شكراً لتقييمك. سيُغلق الطلب.", "Thank you for your rating. The request will close.")
+
+
+def status_view(status: str) -> StatusView:
+    code = RequestStatus(status)
+    return StatusView(code=code, label=Bilingual.of(STATUS[code]))
+
+
+def _subject_uuid(principal: Principal) -> uuid.UUID:
+    try:
+        return uuid.UUID(principal.subject)
+    except ValueError:
+        raise Forbidden() from None
+
+
+# --- who is asking ------------------------------------------------------------------------------
+
+
+async def _paper_requester(
+    session: AsyncSession, outbox: Outbox, now: datetime, requester: PaperRequester
+) -> Citizen:
+    """The unregistered requester with this phone, or a new one (announced to notify)."""
+    known = await repository.unregistered_by_phone(session, phone=requester.phone)
+    if known is not None:
+        if (known.full_name, known.language) == (requester.full_name, requester.language.value):
+            return known
+        known.full_name, known.language, known.updated_at = (
+            requester.full_name, requester.language.value, now
+        )
+        await announce_contact(session, outbox, known)
+        return known
+    citizen = Citizen(
+        id=uuid.uuid4(), account="unregistered", id_type=None, id_number=None,
+        full_name=requester.full_name, phone=requester.phone, language=requester.language.value,
+        notice_channel=NoticeChannel.sms.value, created_at=now, updated_at=now,
+    )
+    session.add(citizen)
+    await announce_contact(session, outbox, citizen)
+    return citizen
+
+
+async def _requester(
+    session: AsyncSession, outbox: Outbox, now: datetime, principal: Principal,
+    body: RequestCreate,
+) -> tuple[uuid.UUID, Channel, uuid.UUID | None]:
+    """(requester id, channel, who keyed it in) for this caller and body."""
+    if principal.role is Role.citizen:
+        if body.caller_check_id is not None or body.requester is not None:
+            raise Forbidden(_NOT_FOR_THIS_ROLE)
+        if body.channel not in CITIZEN_CHANNELS:
+            raise InvalidInput("channel", "channel_not_for_citizens", _CHANNEL)
+        return _subject_uuid(principal), body.channel, None
+    if principal.role is Role.call_center_agent:
+        if body.caller_check_id is None:
+            raise InvalidInput("caller_check_id", "caller_check_required", _CALLER_CHECK)
+        check = await repository.caller_check(
+            session, check_id=body.caller_check_id, agent_id=principal.subject, now=now
+        )
+        if check is None:
+            raise InvalidInput("caller_check_id", "caller_check_required", _CALLER_CHECK)
+        return check.requester_id, Channel.call_center, _subject_uuid(principal)
+    if principal.role is Role.complaint_box_clerk:
+        if body.requester is None:
+            raise InvalidInput("requester", "requester_required", _PAPER_REQUESTER)
+        citizen = await _paper_requester(session, outbox, now, body.requester)
+        return citizen.id, Channel.complaint_box, _subject_uuid(principal)
+    raise Forbidden(_NOT_FOR_THIS_ROLE)
+
+
+# --- submitting ---------------------------------------------------------------------------------
+
+
+async def _warn_of_similar(
+    session: AsyncSession, requester_id: uuid.UUID, entity: str, key: str
+) -> None:
+    similar = [
+        request
+        for request in await repository.open_requests_to(
+            session, requester_id=requester_id, entity=entity
+        )
+        if similarity(search_key(request.subject), key) >= SIMILAR_ENOUGH
+    ]
+    if similar:
+        raise SimilarRequestsOpen(
+            Text(
+                "لديك طلب مفتوح مشابه لدى هذه الجهة. إن كان طلبك مختلفاً فأعد الإرسال مع "
+                "confirm_despite_similar.",
+                "You have a similar open request with this entity. If yours is different, "
+                "send it again with confirm_despite_similar.",
+            ),
+            similar=[
+                SimilarRequest(
+                    reference=r.reference, subject=r.subject, status=status_view(r.status),
+                    submitted_at=r.submitted_at.astimezone(AMMAN),
+                ).model_dump(mode="json")
+                for r in sorted(similar, key=lambda r: r.submitted_at)
+            ],
+        )
+
+
+async def submit(
+    session: AsyncSession, outbox: Outbox, intake: Intake, *, principal: Principal,
+    body: RequestCreate,
+) -> RequestReceipt:
+    if not body.not_before_court:
+        raise InvalidInput("not_before_court", "declaration_required", _DECLARATION)
+    now = intake.clock.now()
+    if len(body.attachment_ids) > intake.settings.attachments_per_request:
+        raise AttachmentRefused(_TOO_MANY_FILES, reason="too_many")
+    sector = None
+    if body.entity is not None:
+        entity = await repository.active_entity(session, code=body.entity)
+        if entity is None:
+            raise UnknownEntity()
+        sector = entity.sector
+    requester_id, channel, submitted_by = await _requester(session, outbox, now, principal, body)
+    if body.notice_channel is NoticeChannel.email:
+        requester = await repository.citizen(session, citizen_id=requester_id)
+        if requester is None or requester.email is None:
+            raise InvalidInput("notice_channel", "email_missing", _NO_EMAIL)
+    subject_key = search_key(body.subject)
+    if body.entity is not None and not body.confirm_despite_similar:
+        await _warn_of_similar(session, requester_id, body.entity, subject_key)
+
+    reference = format_reference(await repository.next_request_number(session), now)
+    await repository.add_request(session, values={
+        "reference": reference, "kind": body.kind.value, "entity": body.entity,
+        "sector": sector, "governorate": body.governorate, "city": body.city,
+        "latitude": body.latitude, "longitude": body.longitude, "channel": channel.value,
+        "subject": body.subject, "description": body.description,
+        "search_key": f"{subject_key} {search_key(body.description)}",
+        "notice_channel": body.notice_channel.value if body.notice_channel else None,
+        "language": body.language.value if body.language else None,
+        "requester_id": requester_id, "submitted_by": principal.subject if submitted_by else None,
+        "declared_not_before_court": True, "submitted_at": now,
+        "status": RequestStatus.received.value, "status_at": now,
+    })
+    if body.attachment_ids:
+        linked = await repository.attach(
+            session, attachment_ids=body.attachment_ids, owner_id=principal.subject,
+            reference=reference,
+        )
+        if linked != len(set(body.attachment_ids)):
+            raise AttachmentRefused(_UNKNOWN_FILES, reason="unknown_attachment")
+    await outbox.add(session, RequestSubmitted(
+        reference=reference, kind=body.kind, entity=body.entity, sector=sector,
+        governorate=body.governorate, channel=channel, subject=body.subject,
+        description=body.description, attachment_ids=body.attachment_ids,
+        requester_id=requester_id, submitted_by=submitted_by, submitted_at=now,
+        notice_channel=body.notice_channel, language=body.language,
+    ), correlation_id=reference)
+    if submitted_by is not None:
+        await _audit(session, principal, "submitted", now, reference=reference,
+                     requester_id=requester_id)
+    rules = await intake.rules.current(session)
+    return RequestReceipt(
+        reference=reference, kind=body.kind.value, status=status_view(RequestStatus.received),
+        submitted_at=now.astimezone(AMMAN),
+        deadlines=rules.provisional(RequestKind(body.kind), now),
+        acknowledgement=Bilingual.of(ACKNOWLEDGEMENT),
+    )
+
+
+async def _audit(session: AsyncSession, principal: Principal, action: str, now: datetime, *,
+                 reference: str | None = None, requester_id: uuid.UUID | None = None) -> None:
+    await repository.record_staff_access(session, values={
+        "actor_id": principal.subject, "actor_role": principal.role.value, "action": action,
+        "reference": reference, "requester_id": requester_id, "occurred_at": now,
+    })
+
+
+# --- the call center ----------------------------------------------------------------------------
+
+
+async def check_caller(
+    session: AsyncSession, outbox: Outbox, intake: Intake, *, principal: Principal,
+    body: CallerCheckCreate,
+) -> CallerCheck:
+    """Check a caller with the registry; the answer names the requester to submit for."""
+    now = intake.clock.now()
+    check_date_of_birth(body.date_of_birth, now=now)
+    outcome = await intake.registry.verify(Identity(
+        id_type=body.id_type, id_number=body.id_number, full_name=body.full_name,
+        date_of_birth=body.date_of_birth,
+    ))
+    if outcome is not IdentityOutcome.verified:
+        raise IdentityNotVerified(IDENTITY_REASONS[outcome], reason=outcome.value)
+    citizen = await repository.citizen_by_identity(
+        session, id_type=body.id_type.value, id_number=body.id_number, for_update=True
+    )
+    if citizen is None:
+        if body.phone is None:
+            raise InvalidInput("phone", "phone_required", _CALLER_PHONE)
+        citizen = Citizen(
+            id=uuid.uuid4(), account="unregistered", id_type=body.id_type.value,
+            id_number=body.id_number, full_name=body.full_name, date_of_birth=body.date_of_birth,
+            phone=body.phone, language=body.language.value,
+            notice_channel=NoticeChannel.sms.value, created_at=now, updated_at=now,
+        )
+        session.add(citizen)
+        await announce_contact(session, outbox, citizen)
+    elif citizen.account == "unregistered" and body.phone and body.phone != citizen.phone:
+        citizen.phone, citizen.updated_at = body.phone, now
+        await announce_contact(session, outbox, citizen)
+    check = CallerCheckRow(
+        id=uuid.uuid4(), agent_id=principal.subject, requester_id=citizen.id, created_at=now,
+        expires_at=now + timedelta(seconds=intake.settings.caller_check_lifetime_s),
+    )
+    session.add(check)
+    await _audit(session, principal, "identity_checked", now, requester_id=citizen.id)
+    return CallerCheck(
+        check_id=check.id, requester_id=citizen.id,
+        has_account=citizen.account == "registered", expires_at=check.expires_at.astimezone(AMMAN),
+    )
+
+
+async def look_up_for_caller(
+    session: AsyncSession, intake: Intake, *, principal: Principal, reference: str,
+    id_number: str,
+) -> RequestView:
+    """An agent sees a request when the caller gives its reference and their identity number."""
+    request = await _request(session, reference)
+    requester = await repository.citizen(session, citizen_id=request.requester_id)
+    if requester is None or requester.id_number != id_number:
+        raise NotFound()
+    await _audit(session, principal, "looked_up", intake.clock.now(),
+                 reference=request.reference, requester_id=request.requester_id)
+    return await _view(session, intake, request)
+
+
+# --- following ----------------------------------------------------------------------------------
+
+
+async def _request(session: AsyncSession, typed_reference: str) -> Request:
+    reference = parse_reference(typed_reference)
+    request = await repository.request(session, reference=reference) if reference else None
+    if request is None:
+        raise NotFound()
+    return request
+
+
+async def own_request(session: AsyncSession, *, principal: Principal, reference: str) -> Request:
+    """The caller's own request; anyone else's answers exactly like a missing one."""
+    if principal.role is not Role.citizen:
+        raise NotFound()
+    request = await _request(session, reference)
+    if str(request.requester_id) != principal.subject:
+        raise NotFound()
+    return request
+
+
+def _step(step: str, at: datetime, details: dict[str, str | int | None]) -> TimelineStep:
+    return TimelineStep(step=step, label=Bilingual.of(STEP[step]), at=at.astimezone(AMMAN),
+                        details=details)
+
+
+async def _view(session: AsyncSession, intake: Intake, request: Request) -> RequestView:
+    status = RequestStatus(request.status)
+    entity = await repository.entity(session, code=request.entity) if request.entity else None
+    timeline = [_step("request.submitted", request.submitted_at, {})]
+    timeline += [
+        _step(entry.step, entry.occurred_at, entry.details)
+        for entry in await repository.timeline(session, reference=request.reference)
+        if entry.step in STEP
+    ]
+    rules: Rules = await intake.rules.current(session)
+    return RequestView(
+        reference=request.reference, kind=request.kind,
+        kind_label=Bilingual.of(KIND[RequestKind(request.kind)]), status=status_view(status),
+        subject=request.subject, description=request.description, entity=request.entity,
+        entity_name=Bilingual(ar=entity.name_ar, en=entity.name_en) if entity else None,
+        governorate=request.governorate, city=request.city, channel=request.channel,
+        submitted_at=request.submitted_at.astimezone(AMMAN), timeline=timeline,
+        actions_taken=request.actions_taken, solution=request.solution, outcome=request.outcome,
+        deadlines=shown_deadlines(
+            rules, kind=RequestKind(request.kind), status=status,
+            received_at=request.submitted_at,
+            announced=await repository.deadlines(session, reference=request.reference),
+        ),
+        rating=request.rating_score, next_step=Bilingual.of(NEXT_STEP[status]),
+        attachment_ids=await repository.attachment_ids(session, reference=request.reference),
+    )
+
+
+async def view(
+    session: AsyncSession, intake: Intake, *, principal: Principal, reference: str
+) -> RequestView:
+    return await _view(session, intake, await own_request(
+        session, principal=principal, reference=reference
+    ))
+
+
+async def list_requests(
+    session: AsyncSession, *, principal: Principal, before: datetime | None,
+    limit: int = PAGE_SIZE,
+) -> RequestList:
+    """A citizen's own requests; for agents and clerks, those they keyed in."""
+    if principal.role is Role.citizen:
+        rows: Sequence[Request] = await repository.requests_of(
+            session, requester_id=_subject_uuid(principal), before=before, limit=limit + 1
+        )
+    elif principal.role in (Role.call_center_agent, Role.complaint_box_clerk):
+        rows = await repository.requests_of(
+            session, submitted_by=principal.subject, before=before, limit=limit + 1
+        )
+    else:
+        raise Forbidden(_NOT_FOR_THIS_ROLE)
+    page = rows[:limit]
+    return RequestList(
+        items=[
+            RequestSummary(reference=r.reference, kind=r.kind, subject=r.subject,
+                           status=status_view(r.status), entity=r.entity,
+                           submitted_at=r.submitted_at.astimezone(AMMAN))
+            for r in page
+        ],
+        next_before=page[-1].submitted_at if len(rows) > limit else None,
+    )
+
+
+# --- the requester acts -------------------------------------------------------------------------
+
+
+async def rate(
+    session: AsyncSession, outbox: Outbox, intake: Intake, *, request: Request,
+    body: RatingCreate,
+) -> RatingRecorded:
+    """Record the requester's 1–5; the same rating again is answered as the first time."""
+    if request.rating_score is not None:
+        if (request.rating_score, request.rating_comment) != (body.score, body.comment):
+            raise RequestNotRateable(_ALREADY_RATED)
+    elif request.status != RequestStatus.responded.value:
+        raise RequestNotRateable(_NOT_ANSWERED)
+    else:
+        now = intake.clock.now()
+        request.rating_score, request.rating_comment, request.rated_at = (
+            body.score, body.comment, now
+        )
+        envelope = await outbox.add(session, RequestRated(
+            reference=request.reference, score=body.score, comment=body.comment,
+        ), correlation_id=request.reference)
+        await repository.add_timeline_entry(
+            session, reference=request.reference, event_id=envelope.id, step="request.rated",
+            at=now, details={"score": body.score},
+        )
+    assert request.rated_at is not None
+    return RatingRecorded(
+        reference=request.reference, score=body.score, comment=body.comment,
+        rated_at=request.rated_at.astimezone(AMMAN),
+        next_step=Bilingual.of(_RATED_ONE if body.score == 1 else _RATED),
+    )
+
+
+async def provide_information(
+    session: AsyncSession, outbox: Outbox, intake: Intake, *, principal: Principal,
+    request: Request, body: InformationCreate,
+) -> InformationRecorded:
+    if request.status != RequestStatus.awaiting_information.value:
+        raise RequestNotAwaitingInformation()
+    now = intake.clock.now()
+    on_request = await repository.attachments_on(session, reference=request.reference)
+    if on_request + len(body.attachment_ids) > intake.settings.attachments_per_request:
+        raise AttachmentRefused(_TOO_MANY_FILES, reason="too_many")
+    if body.attachment_ids:
+        linked = await repository.attach(
+            session, attachment_ids=body.attachment_ids, owner_id=principal.subject,
+            reference=request.reference,
+        )
+        if linked != len(set(body.attachment_ids)):
+            raise AttachmentRefused(_UNKNOWN_FILES, reason="unknown_attachment")
+    resumed = RequestStatus(request.status_before_pause or RequestStatus.in_progress)
+    await repository.set_status(session, reference=request.reference, status=resumed, at=now,
+                                status_before_pause=None)
+    envelope = await outbox.add(session, RequestInfoProvided(
+        reference=request.reference, answer=body.answer, attachment_ids=body.attachment_ids,
+    ), correlation_id=request.reference)
+    await repository.add_timeline_entry(
+        session, reference=request.reference, event_id=envelope.id,
+        step="request.info_provided", at=now, details={},
+    )
+    return InformationRecorded(reference=request.reference, status=status_view(resumed),
+                               provided_at=now.astimezone(AMMAN))
