@@ -10,10 +10,13 @@ Not for production: the settings refuse SQLite and the in-process bus there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.config import GatewaySettings
 from gateway.main import create_gateway
@@ -22,6 +25,95 @@ from services.colocated import colocated_services
 from shared.bus import InMemoryBus
 from shared.clock import clock_for
 from shared.logging import configure_logging
+
+
+class StreamingASGITransport(httpx.AsyncBaseTransport):
+    """An in-process service reached like one on a port: the response body as it is sent.
+
+    httpx's own `ASGITransport` gathers the whole body before it answers, so a stream that
+    never ends (the dashboard's server-sent events) would never arrive. This one answers at the
+    response's start and relays each body chunk; closing the response tells the app that the
+    client went away, as a closed socket would.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": request.method,
+            "headers": [(k.lower(), v) for k, v in request.headers.raw],
+            "scheme": request.url.scheme, "path": request.url.path,
+            "raw_path": request.url.raw_path.split(b"?")[0], "query_string": request.url.query,
+            "server": (request.url.host, request.url.port), "client": ("127.0.0.1", 123),
+            "root_path": "",
+        }
+        chunks = request.stream.__aiter__()
+        request_done = False
+        disconnected = asyncio.Event()
+        started: asyncio.Future[tuple[int, list[tuple[bytes, bytes]]]] = (
+            asyncio.get_running_loop().create_future())
+        body: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        async def receive() -> dict[str, Any]:
+            nonlocal request_done
+            if request_done:
+                await disconnected.wait()
+                return {"type": "http.disconnect"}
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                request_done = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": chunk, "more_body": True}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                started.set_result((message["status"], list(message.get("headers", []))))
+            elif message["type"] == "http.response.body":
+                if message.get("body") and request.method != "HEAD":
+                    await body.put(message["body"])
+                if not message.get("more_body", False):
+                    await body.put(None)
+
+        async def run() -> None:
+            try:
+                await self.app(scope, receive, send)
+            except BaseException as exc:
+                if not started.done():
+                    started.set_exception(exc)
+                raise
+            finally:
+                await body.put(None)
+
+        task = asyncio.create_task(run())
+        try:
+            status, headers = await started
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                await task
+            raise
+        return httpx.Response(status, headers=headers,
+                              stream=_AppBody(body, task, disconnected))
+
+
+class _AppBody(httpx.AsyncByteStream):
+    def __init__(self, body: asyncio.Queue[bytes | None], task: asyncio.Task[None],
+                 disconnected: asyncio.Event) -> None:
+        self._body, self._task, self._disconnected = body, task, disconnected
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while (chunk := await self._body.get()) is not None:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._disconnected.set()
+        if not self._task.done():
+            self._task.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task
 
 
 async def serve(settings: GatewaySettings) -> None:
@@ -36,7 +128,7 @@ async def serve(settings: GatewaySettings) -> None:
     async with colocated_services(SERVICES, embedded, clock=clock, bus=bus) as apps:
         gateway = create_gateway(
             settings,
-            transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()},
+            transports={name: StreamingASGITransport(app) for name, app in apps.items()},
             clock=clock,
         )
         server = uvicorn.Server(

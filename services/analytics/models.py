@@ -21,6 +21,7 @@ CMU triage has no entity yet.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -40,6 +41,8 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 from services.analytics.measures import COUNTERS
 from shared.bus import inbox_table, outbox_table
@@ -50,6 +53,28 @@ metadata = service_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC and always read back aware.
+
+    SQLite (the embedded mode) keeps no zone and hands back naive values; instants read from
+    it must still compare with the aware ones events carry.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # In UTC before SQLite drops the zone: a +03:00 instant must not be stored as UTC.
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 CLOSED_STATUSES = (RequestStatus.closed.value, RequestStatus.rejected.value)
 _OPEN_CLAUSE = text("status NOT IN ('closed', 'rejected')")
 
@@ -59,7 +84,7 @@ event_log = Table(
     Column("seq", BigIntegerPK, primary_key=True, autoincrement=True),
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("event_type", String(120), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
     Column("reference", String(40), nullable=True),
     Column("facts", JSON, nullable=False),
 )
@@ -77,19 +102,19 @@ requests = Table(
     Column("status", String(30), nullable=False),
     Column("closing_code", String(40), nullable=True),
     Column("legal_ground", String(40), nullable=True),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
     Column("submitted_day", Date, nullable=False),
-    Column("first_response_at", DateTime(timezone=True), nullable=True),
-    Column("responded_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
-    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("first_response_at", UtcDateTime(), nullable=True),
+    Column("responded_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("due_at", UtcDateTime(), nullable=True),
     Column("rating", SmallInteger, nullable=True),
     Column("transfers", SmallInteger, nullable=False, default=0),
     Column("escalation_level", SmallInteger, nullable=False, default=0),
     Column("reopened", SmallInteger, nullable=False, default=0),
     Column("breached", Boolean, nullable=False, default=False),
     Column("on_time", Boolean, nullable=True),
-    Column("paused_since", DateTime(timezone=True), nullable=True),
+    Column("paused_since", UtcDateTime(), nullable=True),
     Column("paused_s", Float, nullable=False, default=0.0),
     # Working days (docs/indicators.md): None until the milestone is reached.
     Column("first_response_wd", Float, nullable=True),
@@ -124,7 +149,7 @@ def _cube(name: str, grain: Column[object], dimensions: Iterable[str],
 
 # The cubes, coarse to fine; `services.analytics.cubes` picks the smallest that answers a query.
 rollup_hour_entity = _cube(
-    "rollup_hour_entity", Column("hour", DateTime(timezone=True)), ("sector", "entity"),
+    "rollup_hour_entity", Column("hour", UtcDateTime()), ("sector", "entity"),
     ("entity", "hour"),
 )
 rollup_day_entity = _cube(
@@ -194,7 +219,7 @@ freshness = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("events_applied", BigInteger, nullable=False, default=0),
-    Column("last_event_at", DateTime(timezone=True), nullable=True),
+    Column("last_event_at", UtcDateTime(), nullable=True),
 )
 
 published_reports = Table(
@@ -206,7 +231,7 @@ published_reports = Table(
     Column("period_end", Date, nullable=False),
     # '' for the government-wide report (the prime minister's office).
     Column("sector", String(20), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
     Column("content", LargeBinary, nullable=False),
     # One report per cadence, period and audience, however many replicas race to publish it.
     Index("uq_published_reports_period", "cadence", "period_start", "sector", unique=True),

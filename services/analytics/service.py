@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.analytics import repository
+from services.analytics import labels, repository
 from services.analytics.exceptions import (
     BadPeriod,
     NotAnalyticsViewer,
@@ -245,6 +244,7 @@ async def dashboard(session: AsyncSession, *, scope: Scope, now: datetime, perio
         "ranking": ranks,
         "governorates": await governorates(session, scope=scope, period=period),
         "oldest_open": await oldest_open(session, scope=scope, now=now),
+        "labels": {"status": labels.STATUS, "kind": labels.KIND},
     }
 
 
@@ -260,7 +260,3 @@ def scoped_sectors(scope: Scope) -> frozenset[str] | None:
     if scope.everything:
         return None
     return frozenset(scope.sectors or ())
-
-
-def group_keys(groups: Sequence[str]) -> list[str]:
-    return list(groups)

@@ -1,0 +1,305 @@
+// The ministers' live dashboard: Arabic first, English on demand, figures pushed by the server.
+//
+// The access token comes from the staff portal, which opens this page as
+// /dashboard#token=<access token>; it is kept in sessionStorage (never in a URL the server
+// sees, never in a cookie) and sent as a bearer header. The live feed is read with fetch()
+// rather than EventSource, because EventSource cannot send that header.
+"use strict";
+
+(function () {
+  const API = "/api/v1/analytics";
+  const TOKEN_KEY = "bkh.dashboard.token";
+  const LANG_KEY = "bkh.dashboard.lang";
+
+  const WORDS = {
+    ar: {
+      title: "بخدمتكم — لوحة المؤشرات", period: "آخر 30 يوماً", connecting: "جارٍ الاتصال…",
+      live: "مباشر", lost: "انقطع الاتصال، إعادة المحاولة…", expired: "انتهت الجلسة، أعد فتح اللوحة من البوابة",
+      signin: "افتح اللوحة من بوابة الموظفين بعد تسجيل الدخول.", updated: "آخر تحديث",
+      received: "الطلبات المستلمة", open: "الطلبات المفتوحة", closed: "الطلبات المغلقة",
+      resolved_pct: "نسبة الحل", within_deadline_pct: "الإجابة ضمن المدة",
+      first_response_median_wd: "وسيط أول استجابة (يوم عمل)",
+      resolution_median_wd: "وسيط مدة الحل (يوم عمل)", resolution_p90_wd: "المئين 90 للحل (يوم عمل)",
+      satisfaction_mean: "متوسط الرضا من 5", rating_1_pct: "نسبة تقييم 1",
+      escalated_level_1: "تصعيد إلى رئيس الجهة", escalated_level_2: "تصعيد إلى الوزير",
+      transfers: "الإحالات", reopen_rate_pct: "نسبة إعادة الفتح", response_rate_pct: "نسبة الاستجابة",
+      trend: "الطلبات يومياً", backlog: "الطلبات المفتوحة حسب العمر",
+      governorates: "المحافظات", sla_by_entity: "الإجابة ضمن المدة حسب الجهة",
+      ranking: "ترتيب الجهات (مؤشر الأداء)", oldest_open: "أقدم الطلبات المفتوحة",
+      entity: "الجهة", index: "المؤشر", reference: "الرقم المرجعي", status: "الحالة", age_days: "العمر (يوم)",
+      responded: "أجيب عنها", days: "أيام", more: "أكثر من", all: "كل الجهات الحكومية",
+      sectors: "القطاعات", entities: "الجهات", language: "English",
+    },
+    en: {
+      title: "Bekhedmetkom — indicators", period: "Last 30 days", connecting: "Connecting…",
+      live: "Live", lost: "Connection lost, retrying…", expired: "Session ended: open the dashboard again from the portal",
+      signin: "Open the dashboard from the staff portal after signing in.", updated: "Updated",
+      received: "Requests received", open: "Open requests", closed: "Requests closed",
+      resolved_pct: "Resolved", within_deadline_pct: "Answered within deadline",
+      first_response_median_wd: "Median first response (working days)",
+      resolution_median_wd: "Median resolution (working days)", resolution_p90_wd: "Resolution p90 (working days)",
+      satisfaction_mean: "Mean satisfaction (of 5)", rating_1_pct: "Ratings of 1",
+      escalated_level_1: "Escalated to entity head", escalated_level_2: "Escalated to minister",
+      transfers: "Transfers", reopen_rate_pct: "Reopen rate", response_rate_pct: "Response rate",
+      trend: "Requests per day", backlog: "Open requests by age",
+      governorates: "Governorates", sla_by_entity: "Answered within deadline, by entity",
+      ranking: "Entity ranking (performance index)", oldest_open: "Oldest open requests",
+      entity: "Entity", index: "Index", reference: "Reference", status: "Status", age_days: "Age (days)",
+      responded: "Responded", days: "days", more: "More than", all: "All government entities",
+      sectors: "Sectors", entities: "Entities", language: "العربية",
+    },
+  };
+  // Governorates as tiles, roughly where they lie (north at the top, west on the left).
+  const GOVERNORATE_GRID = {
+    "JO-IR": [1, 1], "JO-AJ": [1, 2], "JO-JA": [1, 3], "JO-MA": [1, 4],
+    "JO-BA": [2, 1], "JO-AM": [2, 2], "JO-AZ": [2, 3],
+    "JO-MD": [3, 1], "JO-KA": [3, 2], "JO-AT": [3, 3],
+    "JO-AQ": [4, 1], "JO-MN": [4, 2],
+  };
+
+  let language = sessionStorage.getItem(LANG_KEY) === "en" ? "en" : "ar";
+  let snapshot = null;
+  const charts = {};
+
+  function token() {
+    const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (match) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+      history.replaceState(null, "", window.location.pathname);  // out of the address bar
+    }
+    return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  const words = () => WORDS[language];
+  const numbers = () => new Intl.NumberFormat(language === "ar" ? "ar-JO-u-nu-latn" : "en-GB",
+                                              { maximumFractionDigits: 2 });
+  const name = (row, prefix = "name") => row[`${prefix}_${language}`] || row.code || row.entity || "";
+
+  function format(value, unit) {
+    if (value === null || value === undefined) return "—";
+    return numbers().format(value) + (unit || "");
+  }
+
+  function setLive(state) {
+    const live = document.getElementById("live");
+    live.dataset.state = state;
+    live.textContent = words()[state];
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = language;
+    document.documentElement.dir = language === "ar" ? "rtl" : "ltr";
+    document.title = words().title;
+    for (const element of document.querySelectorAll("[data-i18n]")) {
+      element.textContent = words()[element.dataset.i18n] || "";
+    }
+    const button = document.getElementById("language");
+    button.textContent = words().language;
+    button.lang = language === "ar" ? "en" : "ar";
+    setLive(document.getElementById("live").dataset.state);
+    if (snapshot) render(snapshot, false);
+  }
+
+  function renderTiles(headline, highlight) {
+    for (const tile of document.querySelectorAll(".tile[data-kpi]")) {
+      const raw = headline[tile.dataset.kpi];
+      const value = tile.querySelector(".value");
+      const previous = tile.dataset.raw;
+      tile.dataset.raw = raw === null || raw === undefined ? "" : String(raw);
+      value.textContent = format(raw, tile.dataset.unit);
+      if (highlight && previous !== undefined && previous !== tile.dataset.raw) {
+        tile.classList.add("changed");
+        setTimeout(() => tile.classList.remove("changed"), 1500);
+      }
+    }
+  }
+
+  function chart(id) {
+    if (!window.echarts) return null;
+    charts[id] = charts[id] || window.echarts.init(document.getElementById(id));
+    return charts[id];
+  }
+
+  const textStyle = () => ({ fontFamily: "Noto Sans Arabic, sans-serif" });
+
+  function renderTrend(trend) {
+    const target = chart("trend");
+    if (!target) return;
+    target.setOption({
+      textStyle: textStyle(), tooltip: { trigger: "axis" },
+      legend: { data: [words().received, words().responded, words().closed] },
+      grid: { left: 40, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: "category", data: trend.map((d) => d.day), inverse: language === "ar" },
+      yAxis: { type: "value", position: language === "ar" ? "right" : "left" },
+      series: [
+        { name: words().received, type: "line", smooth: true, data: trend.map((d) => d.received), color: "#007a3d" },
+        { name: words().responded, type: "line", smooth: true, data: trend.map((d) => d.responded), color: "#2f6fb3" },
+        { name: words().closed, type: "line", smooth: true, data: trend.map((d) => d.closed), color: "#ce1126" },
+      ],
+    }, true);
+  }
+
+  function renderBacklog(buckets) {
+    const target = chart("backlog");
+    if (!target) return;
+    const labels = buckets.map((b, i) => b.max_days === null
+      ? `${words().more} ${buckets[i - 1].max_days}`
+      : `≤ ${b.max_days} ${words().days}`);
+    target.setOption({
+      textStyle: textStyle(), tooltip: {},
+      grid: { left: 40, right: 20, top: 20, bottom: 30 },
+      xAxis: { type: "category", data: labels, inverse: language === "ar" },
+      yAxis: { type: "value", position: language === "ar" ? "right" : "left" },
+      series: [{ type: "bar", data: buckets.map((b) => b.count), color: "#c8a24a" }],
+    }, true);
+  }
+
+  function renderSla(rows) {
+    const target = chart("sla");
+    if (!target) return;
+    const shown = rows.filter((r) => r.within_deadline_pct !== null).slice(0, 15);
+    target.setOption({
+      textStyle: textStyle(), tooltip: {},
+      grid: { left: language === "ar" ? 40 : 170, right: language === "ar" ? 170 : 40, top: 10, bottom: 30 },
+      xAxis: { type: "value", max: 100, inverse: language === "ar" },
+      yAxis: { type: "category", data: shown.map((r) => name(r)), position: language === "ar" ? "right" : "left" },
+      series: [{ type: "bar", data: shown.map((r) => r.within_deadline_pct), color: "#007a3d",
+                 label: { show: true, formatter: "{c}%" } }],
+    }, true);
+  }
+
+  function cell(row, text, numeric) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (numeric) td.className = "num";
+    row.appendChild(td);
+  }
+
+  function renderGovernorates(governorates) {
+    const map = document.getElementById("governorates");
+    map.replaceChildren();
+    const most = Math.max(1, ...governorates.map((g) => g.received));
+    for (const g of governorates) {
+      const tile = document.createElement("div");
+      tile.className = "gov";
+      tile.dataset.governorate = g.code;
+      const [row, column] = GOVERNORATE_GRID[g.code] || [5, 1];
+      tile.style.gridRow = String(row);
+      tile.style.gridColumn = String(column);
+      tile.style.background = `rgba(0, 122, 61, ${0.35 + 0.65 * (g.received / most)})`;
+      const label = document.createElement("span");
+      label.textContent = name(g);
+      const value = document.createElement("strong");
+      value.textContent = format(g.received);
+      tile.append(label, value);
+      map.appendChild(tile);
+    }
+  }
+
+  function renderRanking(entities) {
+    const body = document.querySelector("#ranking tbody");
+    body.replaceChildren();
+    for (const r of entities.filter((e) => e.rank !== null).slice(0, 10)) {
+      const row = document.createElement("tr");
+      cell(row, String(r.rank), true);
+      cell(row, name(r));
+      cell(row, format(r.index), true);
+      cell(row, format(r.within_deadline_pct, "%"), true);
+      body.appendChild(row);
+    }
+  }
+
+  function renderOldest(rows, labels) {
+    const body = document.querySelector("#oldest tbody");
+    body.replaceChildren();
+    for (const r of rows) {
+      const row = document.createElement("tr");
+      cell(row, r.reference, true);
+      cell(row, r[`entity_name_${language}`] || r.entity || "—");
+      const status = labels.status[r.status];
+      cell(row, status ? status[language === "ar" ? 0 : 1] : r.status);
+      cell(row, format(r.age_days), true);
+      body.appendChild(row);
+    }
+  }
+
+  function renderScope(scope) {
+    const element = document.getElementById("scope");
+    if (scope.everything) element.textContent = words().all;
+    else element.textContent = [...scope.sectors, ...scope.entities].join("، ");
+  }
+
+  function render(data, highlight) {
+    snapshot = data;
+    document.getElementById("signin").hidden = true;
+    document.getElementById("board").hidden = false;
+    renderScope(data.scope);
+    renderTiles(data.headline, highlight);
+    renderTrend(data.trend);
+    renderBacklog(data.headline.backlog_by_age);
+    renderSla(data.sla_by_entity);
+    renderGovernorates(data.governorates);
+    renderRanking(data.ranking.entities);
+    renderOldest(data.oldest_open, data.labels);
+    const at = new Date(data.headline.as_of);
+    document.getElementById("updated").textContent =
+      `${words().updated} ${at.toLocaleTimeString(language === "ar" ? "ar-JO-u-nu-latn" : "en-GB",
+                                                    { timeZone: "Asia/Amman" })}`;
+    document.body.dataset.eventsApplied = String(data.headline.events_applied);
+  }
+
+  // Server-sent events over fetch: "event: <name>\ndata: <json>\n\n" blocks.
+  async function follow(bearer) {
+    while (true) {
+      try {
+        const response = await fetch(`${API}/live`, {
+          headers: { Authorization: `Bearer ${bearer}`, Accept: "text/event-stream" },
+          cache: "no-store",
+        });
+        if (response.status === 401) { setLive("expired"); return; }
+        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        setLive("live");
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        while (true) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block);
+            const data = /^data: (.*)$/m.exec(block);
+            if (!event || !data) continue;  // a keep-alive comment
+            if (event[1] === "dashboard") render(JSON.parse(data[1]), true);
+            if (event[1] === "expired") { setLive("expired"); return; }
+          }
+        }
+      } catch (error) {
+        // fall through to a retry
+      }
+      setLive("lost");
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
+
+  function start() {
+    document.getElementById("language").addEventListener("click", () => {
+      language = language === "ar" ? "en" : "ar";
+      sessionStorage.setItem(LANG_KEY, language);
+      applyLanguage();
+    });
+    window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+    applyLanguage();
+    const bearer = token();
+    if (!bearer) {
+      document.getElementById("signin").hidden = false;
+      setLive("expired");
+      return;
+    }
+    follow(bearer);
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
