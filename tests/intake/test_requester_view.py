@@ -1,0 +1,264 @@
+"""The requester's view, kept current from the other services' events over real RabbitMQ;
+rating (in the app and by one-tap link) and answering a question."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from services.intake.config import DEVELOPMENT_LINK_SECRET
+from shared.auth import Role
+from shared.bus import OutgoingMessage
+from shared.events.catalog import (
+    DirectoryEntityChanged,
+    DirectorySectorChanged,
+    RequestAccepted,
+    RequestAssigned,
+    RequestClosed,
+    RequestInfoRequested,
+    RequestResponded,
+    SlaDeadlineSet,
+    SlaEscalated,
+    SlaRulesChanged,
+)
+from shared.events.envelope import new_envelope
+from shared.links import LinkSigner
+from tests.intake.conftest import Broker, IntakeUnderTest
+from tests.intake.factories import key
+from tests.intake.test_submissions import REQUESTS, complaint
+from tests.platform import eventually
+
+OFFICER = uuid.uuid4()
+
+
+async def seeded(intake: IntakeUnderTest, broker: Broker) -> None:
+    await broker.publish(DirectorySectorChanged(sector="MOH", name_ar="وزارة الصحة",
+                                                name_en="Ministry of Health", change="created"))
+    await broker.publish(DirectoryEntityChanged(entity="MOH-HOSP", sector="MOH",
+                                                name_ar="مستشفى البشير",
+                                                name_en="Al-Bashir Hospital", change="created"))
+
+    async def entity_known() -> None:
+        assert await intake.count("entities") == 1
+
+    await eventually(entity_known)
+
+
+async def submitted(intake: IntakeUnderTest, me: dict[str, str]) -> str:
+    response = await intake.client.post(REQUESTS, json=complaint(), headers={**me, **key()})
+    assert response.status_code == 201, response.json()
+    return str(response.json()["reference"])
+
+
+async def view(intake: IntakeUnderTest, me: dict[str, str], reference: str) -> dict[str, Any]:
+    response = await intake.client.get(f"{REQUESTS}/{reference}", headers=me)
+    assert response.status_code == 200, response.json()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def until_status(intake: IntakeUnderTest, me: dict[str, str], reference: str,
+                       status: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any]:
+        shown = await view(intake, me, reference)
+        assert shown["status"]["code"] == status, shown["status"]
+        return shown
+
+    return await eventually(reached)
+
+
+async def test_the_requester_follows_every_step_in_plain_words(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    await seeded(intake, broker)
+    me = intake.auth(Role.citizen)
+    ref = await submitted(intake, me)
+    first = await view(intake, me, ref)
+    assert first["status"]["label"]["en"] == "Received"
+    assert first["entity_name"] == {"ar": "مستشفى البشير", "en": "Al-Bashir Hospital"}
+    assert first["deadlines"][0]["provisional"] is True
+
+    await broker.publish(RequestAssigned(reference=ref, entity="MOH-HOSP", sector="MOH",
+                                         officer_ids=[OFFICER]), correlation_id=ref)
+    due = intake.clock.now() + timedelta(days=1)
+    await broker.publish(SlaDeadlineSet(reference=ref, clock="requester", entity=None,
+                                        stage="first_response", due_at=due), producer="sla")
+    shown = await until_status(intake, me, ref, "assigned")
+    assert shown["next_step"]["en"].startswith("The entity's liaison officer")
+
+    async def deadline_from_sla() -> None:
+        deadlines = (await view(intake, me, ref))["deadlines"]
+        assert [d["provisional"] for d in deadlines] == [False]
+
+    await eventually(deadline_from_sla)
+
+    await broker.publish(RequestAccepted(reference=ref, classification="waiting-times",
+                                         processing_working_days=5, actor_id=OFFICER))
+    await until_status(intake, me, ref, "in_progress")
+    await broker.publish(RequestInfoRequested(reference=ref, question="ما رقم الموعد؟",
+                                              actor_id=OFFICER))
+    shown = await until_status(intake, me, ref, "awaiting_information")
+    assert shown["timeline"][-1]["details"] == {"question": "ما رقم الموعد؟"}
+    assert shown["timeline"][-1]["label"]["en"] == "Information was asked of you"
+
+    answered = await intake.client.post(f"{REQUESTS}/{ref}/information",
+                                        json={"answer": "رقم الموعد 4471"},
+                                        headers={**me, **key()})
+    assert answered.status_code == 201, answered.json()
+    assert answered.json()["status"]["code"] == "in_progress"  # where it stood before
+    (provided,) = await intake.events("request.info_provided")
+    assert provided["answer"] == "رقم الموعد 4471"
+    again = await intake.client.post(f"{REQUESTS}/{ref}/information",
+                                     json={"answer": "مرة أخرى"}, headers={**me, **key()})
+    assert again.status_code == 409
+
+    not_yet = await intake.client.post(f"{REQUESTS}/{ref}/rating", json={"score": 5},
+                                       headers={**me, **key()})
+    assert not_yet.status_code == 409
+    assert not_yet.json()["type"] == "/problems/request-not-rateable"
+
+    await broker.publish(SlaEscalated(reference=ref, level=1, entity="MOH-HOSP", sector="MOH",
+                                      stage="first_response",
+                                      overdue_since=intake.clock.now()), producer="sla")
+    await broker.publish(RequestResponded(reference=ref, actions_taken="راجعنا جدول المواعيد",
+                                          solution="أضيفت عيادة مسائية", actor_id=OFFICER))
+    shown = await until_status(intake, me, ref, "responded")
+    assert shown["solution"] == "أضيفت عيادة مسائية"
+    assert shown["actions_taken"] == "راجعنا جدول المواعيد"
+    steps = [step["step"] for step in shown["timeline"]]
+    assert steps == ["request.submitted", "request.assigned", "request.accepted",
+                     "request.info_requested", "request.info_provided", "sla.escalated",
+                     "request.responded"]
+
+    await broker.publish(RequestClosed(reference=ref, closing_code="resolved",
+                                       closed_by="system"))
+    shown = await until_status(intake, me, ref, "closed")
+    assert shown["outcome"] == "resolved"
+
+
+async def test_a_late_older_event_never_moves_the_status_back_and_repeats_count_once(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    await seeded(intake, broker)
+    me = intake.auth(Role.citizen)
+    ref = await submitted(intake, me)
+    assigned_at = intake.clock.now()
+    intake.clock.advance(timedelta(minutes=5))
+    responded = new_envelope(
+        RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل", actor_id=OFFICER),
+        producer="routing", clock=intake.clock, correlation_id=ref,
+    )
+    message = OutgoingMessage.from_envelope(responded)
+    await broker.bus.publish([message, message])  # delivered twice
+    await until_status(intake, me, ref, "responded")
+    await broker.publish(RequestAssigned(reference=ref, entity="MOH-HOSP", sector="MOH",
+                                         officer_ids=[OFFICER]), at=assigned_at)
+
+    async def applied() -> None:
+        assert await intake.count("timeline") == 2
+
+    await eventually(applied)
+    shown = await view(intake, me, ref)
+    assert shown["status"]["code"] == "responded"
+    assert [s["step"] for s in shown["timeline"]] == [
+        "request.submitted", "request.assigned", "request.responded"]
+
+
+async def test_rating_once_answered_with_a_score_from_one_to_five(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    await seeded(intake, broker)
+    me = intake.auth(Role.citizen)
+    ref = await submitted(intake, me)
+    await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
+                                          actor_id=OFFICER))
+    await until_status(intake, me, ref, "responded")
+    rating = f"{REQUESTS}/{ref}/rating"
+    for bad in (0, 6):
+        refused = await intake.client.post(rating, json={"score": bad}, headers={**me, **key()})
+        assert refused.status_code == 422
+    stranger = await intake.client.post(rating, json={"score": 5},
+                                        headers={**intake.auth(Role.citizen), **key()})
+    assert stranger.status_code == 404
+    rated = await intake.client.post(rating, json={"score": 1, "comment": "لم تحل المشكلة"},
+                                     headers={**me, **key()})
+    assert rated.status_code == 201, rated.json()
+    assert "complaints unit" in rated.json()["next_step"]["en"]
+    assert await intake.events("request.rated") == [
+        {"reference": ref, "score": 1, "comment": "لم تحل المشكلة"}]
+    same = await intake.client.post(rating, json={"score": 1, "comment": "لم تحل المشكلة"},
+                                    headers={**me, **key()})
+    assert same.status_code == 201
+    changed = await intake.client.post(rating, json={"score": 5}, headers={**me, **key()})
+    assert changed.status_code == 409
+    assert len(await intake.events("request.rated")) == 1
+
+
+async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    await seeded(intake, broker)
+    citizen_id = str(uuid.uuid4())
+    me = intake.auth(Role.citizen, citizen_id)
+    ref = await submitted(intake, me)
+    await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
+                                          actor_id=OFFICER))
+    await until_status(intake, me, ref, "responded")
+    # Notify signs the link with the same secret.
+    signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
+    token = signer.sign("rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
+    link = f"{REQUESTS}/{ref}/rating/link"
+
+    page = await intake.client.get(link, params={"token": token})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "تقييم الرد" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert await intake.events("request.rated") == []  # opening the link changes nothing
+
+    forged = signer.sign("rate", {"ref": ref, "sub": str(uuid.uuid4())},
+                         lifetime=timedelta(days=3))
+    other_purpose = signer.sign("unsubscribe", {"ref": ref, "sub": citizen_id},
+                                lifetime=timedelta(days=3))
+    for bad in (forged, other_purpose, token[:-2] + "xx"):
+        refused = await intake.client.post(link, params={"token": bad}, json={"score": 4})
+        assert refused.status_code == 404
+    tapped = await intake.client.post(link, params={"token": token},
+                                      files={"score": (None, "4"), "comment": (None, "")})
+    assert tapped.status_code == 201
+    assert "شكراً" in tapped.text
+    assert await intake.events("request.rated") == [
+        {"reference": ref, "score": 4, "comment": None}]
+
+    intake.clock.advance(timedelta(days=4))
+    expired = await intake.client.get(link, params={"token": token})
+    assert expired.status_code == 404
+
+
+async def test_the_rules_sla_announces_set_the_provisional_deadlines(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    from shared.events.catalog import SlaPolicy
+
+    intake, broker = intake_with_bus
+    await seeded(intake, broker)
+    await broker.publish(SlaRulesChanged(revision=3, policy_version=2,
+                                         policy=SlaPolicy(first_response_working_days=2,
+                                                          entity_head_after_working_days=2,
+                                                          minister_after_working_days=3)),
+                         producer="sla")
+
+    async def stored() -> None:
+        assert await intake.count("sla_rules") == 1
+
+    await eventually(stored)
+    intake.app.state.intake.rules.forget()
+    receipt = await intake.client.post(REQUESTS, json=complaint(),
+                                       headers={**intake.auth(Role.citizen), **key()})
+    due = receipt.json()["deadlines"][0]["due_at"]
+    assert due.startswith("2030-03-05T10:00")  # Sunday 10:00 + two working days
