@@ -46,7 +46,9 @@ from services.notify.providers.smtp import SmtpProvider
 from services.notify.repository import AnyRow
 from services.notify.service import Notice
 from shared.bus import Outbox
+from shared.calendar import WorkingCalendar
 from shared.clock import Clock
+from shared.events.catalog import SlaRulesChanged
 from shared.events.vocabulary import Language, NoticeChannel
 from shared.links import LinkSigner
 
@@ -60,7 +62,6 @@ OUTCOMES = Counter("bkh_notify_outcomes_total", "Attempts by result", ["channel"
 
 RATING_LINK_PATH = "/api/v1/requests/{reference}/rating/link"
 DIGEST_NAMESPACE = uuid.UUID("0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73")
-_WORKING_WEEKDAYS = frozenset({6, 0, 1, 2, 3})  # Sunday to Thursday (Monday is 0)
 
 
 def build_providers(settings: NotifySettings, clock: Clock) -> dict[NoticeChannel, Provider]:
@@ -273,6 +274,8 @@ class Lane:
 class OverdueDigest:
     """Once per working day, after `overdue_digest_hour` in Amman: each officer's overdue list.
 
+    Working days as SLA announced them last (`sla.rules_changed`): holidays get no digest.
+
     The messages' ids derive from the day, the officer and the channel, so every replica may
     try and only the first one queues anything.
     """
@@ -284,19 +287,20 @@ class OverdueDigest:
         self.hour = hour
         self.done_for: date | None = None
 
-    def due(self) -> date | None:
-        local = self.clock.now().astimezone(AMMAN)
-        if local.weekday() not in _WORKING_WEEKDAYS or local.hour < self.hour:
-            return None
-        return None if self.done_for == local.date() else local.date()
-
     async def run_once(self) -> int:
-        day = self.due()
-        if day is None:
-            return 0
         now = self.clock.now()
+        local = now.astimezone(AMMAN)
+        day = local.date()
+        if local.hour < self.hour or self.done_for == day:
+            return 0
         source = uuid.uuid5(DIGEST_NAMESPACE, day.isoformat())
         async with self.sessionmaker.begin() as session:
+            rules = await repository.calendar_rules_now(session)
+            calendar = (SlaRulesChanged.model_validate(rules).calendar() if rules
+                        else WorkingCalendar())
+            if not calendar.is_working_day(day):
+                self.done_for = day
+                return 0
             overdue: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
             for row in await repository.overdue_with_officers(session):
                 overdue[row.officer_id].append(

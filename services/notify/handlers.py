@@ -282,6 +282,14 @@ async def on_sla_breached(session: AsyncSession, event: ReceivedEvent) -> None:
         await repository.mark_overdue(session, payload.reference, payload.due_at)
 
 
+async def on_sla_rules_changed(session: AsyncSession, event: ReceivedEvent) -> None:
+    """The working days the officers' digest goes out on (holidays are not working days)."""
+    payload = event.payload
+    assert isinstance(payload, c.SlaRulesChanged)
+    await repository.keep_calendar_rules(session, revision=payload.revision,
+                                         rules=payload.model_dump(mode="json"))
+
+
 async def on_sla_escalated(session: AsyncSession, event: ReceivedEvent) -> None:
     """Level 1 reaches the entity head, level 2 the minister: on every channel they have."""
     payload = event.payload

@@ -64,6 +64,7 @@ DEFINITION = ServiceDefinition(
                 **{event_type: handlers.on_request_event
                    for event_type in handlers.REQUEST_EVENTS},
                 EventType.sla_breached: handlers.on_sla_breached,
+                EventType.sla_rules_changed: handlers.on_sla_rules_changed,
                 EventType.sla_escalated: handlers.on_sla_escalated,
                 EventType.report_forwarded: handlers.on_report_forwarded,
                 EventType.analytics_report_published: handlers.on_report_published,

@@ -5,6 +5,7 @@
     entities          entity names in both languages, for the words of messages
     requests          what notify knows of each request: its requester, subject, entity, overdue
     request_officers  the liaison officers a request is currently with
+    calendar_rules    the working-day rules SLA last announced
     notifications     every message: what, to whom, on which channel, and where its delivery is
 
 Phone numbers and email addresses live in `contacts` and, copied at the moment a message is
@@ -137,6 +138,15 @@ request_officers = Table(
     Column("officer_id", Uuid, nullable=False),
     PrimaryKeyConstraint("reference", "officer_id"),
     Index(None, "officer_id"),
+)
+
+# The working-day rules as SLA last announced them (`sla.rules_changed`), for the digest's days.
+calendar_rules = Table(
+    "calendar_rules",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),  # always 1: one set of rules
+    Column("revision", Integer, nullable=False),
+    Column("rules", JSON, nullable=False),
 )
 
 notifications = Table(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.models import (
     DeliveryStatus,
+    calendar_rules,
     contacts,
     entities,
     notifications,
@@ -160,6 +161,24 @@ async def overdue_with_officers(session: AsyncSession) -> list[AnyRow]:
         .order_by(request_officers.c.officer_id, requests.c.overdue_since, requests.c.reference)
     )
     return list((await session.execute(query)).all())
+
+
+# --- the working-day rules ---------------------------------------------------------------------
+
+
+async def keep_calendar_rules(session: AsyncSession, *, revision: int, rules: Any) -> None:
+    """The highest revision wins, whatever order the announcements arrive in."""
+    statement = _insert(session, calendar_rules)
+    statement = statement.on_conflict_do_update(
+        index_elements=[calendar_rules.c.id],
+        set_={"revision": statement.excluded.revision, "rules": statement.excluded.rules},
+        where=calendar_rules.c.revision < statement.excluded.revision,
+    )
+    await session.execute(statement, [{"id": 1, "revision": revision, "rules": rules}])
+
+
+async def calendar_rules_now(session: AsyncSession) -> Any | None:
+    return (await session.execute(select(calendar_rules.c.rules))).scalar_one_or_none()
 
 
 # --- notifications ----------------------------------------------------------------------------

@@ -37,6 +37,12 @@ def upgrade() -> None:
     sa.Column("name_en", sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint("entity", name=op.f("pk_entities"))
     )
+    op.create_table("calendar_rules",
+    sa.Column("id", sa.SmallInteger(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("rules", sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_rules"))
+    )
     op.create_table("notifications",
     sa.Column("id", sa.Uuid(), nullable=False),
     sa.Column("source_event_id", sa.Uuid(), nullable=False),
@@ -108,5 +114,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_notifications_created_at"), table_name="notifications")
     op.drop_index("ix_notifications_claim", table_name="notifications")
     op.drop_table("notifications")
+    op.drop_table("calendar_rules")
     op.drop_table("entities")
     op.drop_table("contacts")
