@@ -57,6 +57,10 @@ DEFAULT_ROUTE_LIMITS: tuple[RouteLimit, ...] = (
                path=r"^/api/v1/citizens/registrations(/.*)?$", limit="5/minute;30/hour"),
     RouteLimit(name="reports", methods=frozenset({"POST"}),
                path=r"^/api/v1/reports/?$", limit="5/minute;20/hour"),
+    RouteLimit(name="staff-auth-token", methods=frozenset({"POST"}),
+               path=r"^/api/v1/staff/auth/token/?$", limit="10/minute;60/hour"),
+    RouteLimit(name="staff-auth-refresh", methods=frozenset({"POST"}),
+               path=r"^/api/v1/staff/auth/refresh/?$", limit="30/minute"),
 )
 
 
@@ -107,6 +111,10 @@ class GatewaySettings(PlatformSettings):
     rate_limit_per_client: str = "600/minute"
     rate_limit_routes: tuple[RouteLimit, ...] = DEFAULT_ROUTE_LIMITS
 
+    # Ask routing, for every staff token, whether the person still stands as the token says
+    # (gateway/standing.py). Off only for tests of the gateway alone; production refuses off.
+    staff_standing_check: bool = True
+
     # The merged OpenAPI document is rebuilt at most this often.
     openapi_cache_s: float = Field(default=30.0, ge=0)
     # With a simulated clock (non-production), how often to re-read the services' time.
@@ -117,6 +125,12 @@ class GatewaySettings(PlatformSettings):
     def _parsable(cls, value: str) -> str:
         parse_many(value)
         return value
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.staff_standing_check:
+            problems.append("BKH_STAFF_STANDING_CHECK must be on (deactivations count at once)")
+        return problems
 
     @property
     def upstream_urls(self) -> dict[str, str]:

@@ -40,6 +40,7 @@ from gateway.ops import ClockAdvance, ClockFanOut, read_now, set_everywhere, tar
 from gateway.proxy import Proxy, Upstreams, client_address
 from gateway.ratelimit import RateLimiter
 from gateway.routes import resolve
+from gateway.standing import check_standing, needs_standing
 from shared.auth import Principal, TokenVerifier, bearer_token, load_keys
 from shared.clock import Clock, SimulatedClock, clock_for
 from shared.errors import Forbidden, NotFound, Text, Unauthorized, install_problem_handlers
@@ -100,7 +101,8 @@ class GatewayState:
         return self.verifier.verify(token) if token else None
 
     async def admit(self, request: Request) -> Principal | None:
-        """Token (when there is one) and rate limits: who is calling and whether they may now."""
+        """Token (when there is one), rate limits and, for staff, their standing in the
+        directory now: who is calling and whether they may now."""
         method, path = request.method, request.scope["path"]
         address = client_address(request, self.settings.trusted_proxies)
         try:
@@ -111,6 +113,12 @@ class GatewayState:
             raise
         client = f"sub:{principal.subject}" if principal else f"ip:{address}"
         await self.limiter.check(method, path, client)
+        # After the rate limit, so that a flood of staff tokens does not flood routing too.
+        if self.settings.staff_standing_check and needs_standing(principal):
+            assert self.upstreams is not None, "the gateway's lifespan has not started"
+            await check_standing(self.upstreams.client("routing"),
+                                 request.headers["authorization"],
+                                 timeout_s=self.settings.upstream_probe_timeout_s)
         return principal
 
 

@@ -1,0 +1,140 @@
+"""Staff standing at the edge: the gateway asks routing about every staff token it forwards.
+
+Routing is a stand-in here, served over real HTTP, that says which tokens lost their standing;
+the real routing service behind the gateway is tested in tests/routing/test_through_gateway.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from gateway.config import GatewaySettings
+from gateway.standing import STANDING_PATH
+from shared.events.vocabulary import STAFF_ROLES, Role
+from tests.gateway.conftest import GatewayFactory, Tokens, UvicornThread, bearer
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class StandInRouting:
+    """Answers the standing call: 401 for the tokens in `lost`, 200 for the others."""
+
+    url: str = ""
+    lost: set[str] = field(default_factory=set)
+    asked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def routing() -> Iterator[StandInRouting]:
+    stand_in = StandInRouting()
+    app = FastAPI()
+
+    @app.get(STANDING_PATH)
+    async def standing(request: Request) -> JSONResponse:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        stand_in.asked.append(token)
+        if token in stand_in.lost:
+            return JSONResponse({"type": "/problems/staff-standing-lost", "status": 401},
+                                status_code=401, media_type=PROBLEM)
+        return JSONResponse({"standing": "active"})
+
+    with UvicornThread(app) as server:
+        stand_in.url = server.url
+        yield stand_in
+
+
+@pytest.fixture(autouse=True)
+def _forget(routing: StandInRouting) -> None:
+    routing.lost.clear()
+    routing.asked.clear()
+
+
+async def test_a_staff_token_in_good_standing_goes_through(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    token = tokens.issue(Role.integrity_commission, "commission-1")
+    async with make_gateway(urls={"routing": routing.url}) as gw:
+        response = await gw.client.get("/api/v1/integrity/inbox", headers=bearer(token))
+        assert response.status_code == 200
+        assert routing.asked == [token]
+        assert gw.services["integrity"].last.headers["authorization"] == f"Bearer {token}"
+
+
+async def test_a_staff_token_that_lost_its_standing_is_refused_at_the_edge(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    token = tokens.issue(Role.main_liaison_officer, "officer-1")
+    routing.lost.add(token)
+    async with make_gateway(urls={"routing": routing.url}) as gw:
+        response = await gw.client.get(
+            "/api/v1/analytics/kpis", headers={**bearer(token), "Accept-Language": "en"})
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["www-authenticate"] == "Bearer"
+        body = response.json()
+        assert body["type"] == "/problems/staff-standing-lost"
+        assert "sign in again" in body["detail"]
+        assert not gw.services["analytics"].seen
+
+
+async def test_every_staff_role_is_checked_and_no_other_role_is(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    async with make_gateway(urls={"routing": routing.url}) as gw:
+        for role in Role:
+            token = tokens.issue(role, f"{role.value}-1")
+            response = await gw.client.get("/api/v1/holidays", headers=bearer(token))
+            assert response.status_code == 200, role
+            assert (token in routing.asked) is (role in STAFF_ROLES), role
+    assert {Role.citizen, Role.operator, Role.service}.isdisjoint(STAFF_ROLES)
+
+
+async def test_when_routing_cannot_answer_staff_are_refused_not_waved_through(
+    make_gateway: GatewayFactory, tokens: Tokens, dead_url: str
+) -> None:
+    staff = bearer(tokens.issue(Role.cmu_staff, "cmu-1"))
+    async with make_gateway(urls={"routing": dead_url}) as gw:
+        refused = await gw.client.get("/api/v1/integrity/inbox", headers=staff)
+        assert refused.status_code == 503
+        assert refused.headers["content-type"] == PROBLEM
+        assert refused.headers["retry-after"] == "5"
+        assert not gw.services["integrity"].seen
+        # Citizens do not depend on routing being up.
+        citizen = await gw.client.get("/api/v1/requests", headers=bearer(tokens.issue()))
+        assert citizen.status_code == 200
+
+
+async def test_the_standing_call_is_not_a_public_path(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    async with make_gateway(urls={"routing": routing.url}) as gw:
+        response = await gw.client.get(STANDING_PATH, headers=bearer(tokens.issue()))
+        assert response.status_code == 404
+        assert routing.asked == []
+
+
+async def test_the_check_can_be_switched_off_outside_production_only(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    token = tokens.issue(Role.cmu_admin, "admin-1")
+    routing.lost.add(token)
+    async with make_gateway(urls={"routing": routing.url}, staff_standing_check=False) as gw:
+        response = await gw.client.get("/api/v1/holidays", headers=bearer(token))
+        assert response.status_code == 200
+        assert routing.asked == []
+    with pytest.raises(ValueError, match="BKH_STAFF_STANDING_CHECK must be on"):
+        GatewaySettings(environment="production", staff_standing_check=False)
+
+
+async def test_staff_sign_in_has_its_own_rate_limit(make_gateway: GatewayFactory) -> None:
+    async with make_gateway() as gw:
+        statuses = [(await gw.client.post("/api/v1/staff/auth/token", json={})).status_code
+                    for _ in range(11)]
+        assert statuses[:10] == [201] * 10
+        assert statuses[10] == 429
