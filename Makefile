@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up test lint typecheck bench migrate asyncapi image clean
+.PHONY: help install run up test lint typecheck bench migrate asyncapi image clean browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,7 +29,11 @@ up: install ## every service and the gateway as separate processes on PostgreSQL
 migrate: install ## upgrade every service's schema to head (BKH_DATABASE_URL selects the database)
 	$(BIN)/python -m services migrate
 
-test: install lint ## lint, then the whole test suite against real PostgreSQL and RabbitMQ
+browser: ## Debian's chromium for the dashboard's browser test (installed when missing; needs root)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install lint browser ## lint, then the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/python -m pytest
 
 lint: install ## ruff and mypy (strict on shared/)

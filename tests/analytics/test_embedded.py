@@ -40,8 +40,9 @@ async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, InM
                 "report_schedule_enabled": False, "live_poll_interval_s": 0.2}
 
     async with colocated_services(["analytics"], sqlite, clock=clock, bus=bus) as apps:
+        transports = {"analytics": StreamingASGITransport(apps["analytics"])}
         gateway = create_gateway(GatewaySettings(environment="test"), clock=clock,
-                                 transports={"analytics": StreamingASGITransport(apps["analytics"])})
+                                 transports=transports)
         async with (
             gateway.router.lifespan_context(gateway),
             httpx.AsyncClient(transport=StreamingASGITransport(gateway),

@@ -29,6 +29,7 @@
       entity: "الجهة", index: "المؤشر", reference: "الرقم المرجعي", status: "الحالة", age_days: "العمر (يوم)",
       responded: "أجيب عنها", days: "أيام", more: "أكثر من", all: "كل الجهات الحكومية",
       sectors: "القطاعات", entities: "الجهات", language: "English",
+      unranked: "لا توجد بعد جهة تلقت طلبات كافية لترتيبها.",
     },
     en: {
       title: "Bekhedmetkom — indicators", period: "Last 30 days", connecting: "Connecting…",
@@ -47,6 +48,7 @@
       entity: "Entity", index: "Index", reference: "Reference", status: "Status", age_days: "Age (days)",
       responded: "Responded", days: "days", more: "More than", all: "All government entities",
       sectors: "Sectors", entities: "Entities", language: "العربية",
+      unranked: "No entity has received enough requests to be ranked yet.",
     },
   };
   // Governorates as tiles, roughly where they lie (north at the top, west on the left).
@@ -126,9 +128,9 @@
     const target = chart("trend");
     if (!target) return;
     target.setOption({
-      textStyle: textStyle(), tooltip: { trigger: "axis" },
-      legend: { data: [words().received, words().responded, words().closed] },
-      grid: { left: 40, right: 20, top: 40, bottom: 30 },
+      animation: false, textStyle: textStyle(), tooltip: { trigger: "axis" },
+      legend: { top: 0, data: [words().received, words().responded, words().closed] },
+      grid: { left: 40, right: 40, top: 40, bottom: 30 },
       xAxis: { type: "category", data: trend.map((d) => d.day), inverse: language === "ar" },
       yAxis: { type: "value", position: language === "ar" ? "right" : "left" },
       series: [
@@ -146,7 +148,7 @@
       ? `${words().more} ${buckets[i - 1].max_days}`
       : `≤ ${b.max_days} ${words().days}`);
     target.setOption({
-      textStyle: textStyle(), tooltip: {},
+      animation: false, textStyle: textStyle(), tooltip: {},
       grid: { left: 40, right: 20, top: 20, bottom: 30 },
       xAxis: { type: "category", data: labels, inverse: language === "ar" },
       yAxis: { type: "value", position: language === "ar" ? "right" : "left" },
@@ -159,7 +161,7 @@
     if (!target) return;
     const shown = rows.filter((r) => r.within_deadline_pct !== null).slice(0, 15);
     target.setOption({
-      textStyle: textStyle(), tooltip: {},
+      animation: false, textStyle: textStyle(), tooltip: {},
       grid: { left: language === "ar" ? 40 : 170, right: language === "ar" ? 170 : 40, top: 10, bottom: 30 },
       xAxis: { type: "value", max: 100, inverse: language === "ar" },
       yAxis: { type: "category", data: shown.map((r) => name(r)), position: language === "ar" ? "right" : "left" },
@@ -199,7 +201,17 @@
   function renderRanking(entities) {
     const body = document.querySelector("#ranking tbody");
     body.replaceChildren();
-    for (const r of entities.filter((e) => e.rank !== null).slice(0, 10)) {
+    const ranked = entities.filter((e) => e.rank !== null).slice(0, 10);
+    if (!ranked.length) {
+      const row = document.createElement("tr");
+      const td = document.createElement("td");
+      td.colSpan = 4;
+      td.className = "muted";
+      td.textContent = words().unranked;
+      row.appendChild(td);
+      body.appendChild(row);
+    }
+    for (const r of ranked) {
       const row = document.createElement("tr");
       cell(row, String(r.rank), true);
       cell(row, name(r));
