@@ -4,6 +4,8 @@
     python -m services serve NAME [--port P]     run one service (API, relay and consumers)
     python -m services work NAME [--port P]      its relay and consumers alone (health and
                                                  metrics on the port): a separate worker
+    python -m services dead-letters NAME [--replay] [--consumer C] [--poison] [--limit N]
+                                                 list (or move back) its dead letters
     python -m services revision NAME -m MESSAGE  autogenerate a migration from the models
     python -m services up                        the distributed mode on one machine: every
                                                  service and the gateway as its own process
@@ -20,9 +22,10 @@ import subprocess
 import sys
 import time
 
+import aio_pika
 import uvicorn
 
-from services import SERVICES
+from services import SERVICES, dead_letters
 from services.worker import create_worker_app
 from shared.logging import configure_logging
 from shared.migrations import autogenerate
@@ -42,6 +45,37 @@ async def migrate(names: list[str]) -> None:
         definition = definition_of(name)
         await migrate_to_head(definition, definition.load_settings())
         print(f"{name}: schema at head")
+
+
+async def show_dead_letters(name: str, *, consumer: str | None, poison: bool, replay: bool,
+                            limit: int) -> None:
+    """The dead letters of a service's queues (or the broker's poison queue), or replay them."""
+    settings = definition_of(name).load_settings()
+    if not settings.amqp_url:
+        raise SystemExit("dead letters live in RabbitMQ: set BKH_AMQP_URL")
+    namespace = settings.bus_namespace
+    queues = [f"{namespace}.{name}.{s.name}" for s in definition_of(name).subscriptions
+              if consumer in (None, s.name)]
+    if not queues:
+        raise SystemExit(f"{name} has no consumer {consumer!r}" if consumer else
+                         f"{name} consumes nothing")
+    sources = [dead_letters.poison_queue(namespace)] if poison else [f"{q}.dead" for q in queues]
+    connection = await aio_pika.connect_robust(settings.amqp_url)
+    try:
+        for source in sources:
+            if replay:
+                letters = await dead_letters.replay(connection, source, belongs=queues.__contains__,
+                                                    limit=limit)
+            else:
+                letters = await dead_letters.inspect(connection, source,
+                                                     belongs=queues.__contains__, limit=limit)
+            verb = "replayed" if replay else "waiting"
+            print(f"{source}: {len(letters)} {verb}")
+            for letter in letters:
+                print(f"  {letter.event_id}  {letter.event_type}  {letter.correlation_id or '-'}"
+                      f"  -> {letter.queue}  ({letter.reason})")
+    finally:
+        await connection.close()
 
 
 LOCAL_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/bekhedmetkom"
@@ -125,6 +159,14 @@ def main() -> None:
     up_cmd = commands.add_parser("up", help="every service and the gateway as separate processes")
     up_cmd.add_argument("--port", type=int, default=8000, help="the gateway's port")
     up_cmd.add_argument("--first-service-port", type=int, default=DEFAULT_PORTS[SERVICES[0]])
+    dead_cmd = commands.add_parser("dead-letters", help="list or replay a service's dead letters")
+    dead_cmd.add_argument("name", choices=SERVICES)
+    dead_cmd.add_argument("--consumer", help="one of the service's queues (default: all)")
+    dead_cmd.add_argument("--poison", action="store_true",
+                          help="the broker's poison queue instead of the .dead queues")
+    dead_cmd.add_argument("--replay", action="store_true",
+                          help="move them back to their queues (default: only list them)")
+    dead_cmd.add_argument("--limit", type=int, default=100)
     revision_cmd = commands.add_parser("revision", help="autogenerate a migration")
     revision_cmd.add_argument("name", choices=SERVICES)
     revision_cmd.add_argument("-m", "--message", required=True)
@@ -146,6 +188,9 @@ def main() -> None:
             log_config=None,
             access_log=False,
         )
+    elif args.command == "dead-letters":
+        asyncio.run(show_dead_letters(args.name, consumer=args.consumer, poison=args.poison,
+                                      replay=args.replay, limit=args.limit))
     elif args.command == "work":
         definition = definition_of(args.name)
         configure_logging(args.name, definition.load_settings().log_level)
