@@ -41,8 +41,9 @@ async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, InM
 
     async with colocated_services(["analytics"], sqlite, clock=clock, bus=bus) as apps:
         transports = {"analytics": StreamingASGITransport(apps["analytics"])}
-        gateway = create_gateway(GatewaySettings(environment="test"), clock=clock,
-                                 transports=transports)
+        # Routing (which vouches for staff standing at the edge) is not part of this test.
+        gateway = create_gateway(GatewaySettings(environment="test", staff_standing_check=False),
+                                 clock=clock, transports=transports)
         async with (
             gateway.router.lifespan_context(gateway),
             httpx.AsyncClient(transport=StreamingASGITransport(gateway),
