@@ -1,17 +1,33 @@
-"""The sla service: its definition and app factory (`create_app`, for uvicorn --factory)."""
+"""The sla service: its definition and app factory (`create_app`, for uvicorn --factory).
+
+Two queues: `lifecycle` (the request events deadlines are derived from) and `directory` (who
+is entity head, minister or CMU staff), so a flood of directory changes never delays a deadline.
+The deadline scheduler runs as a background loop wherever the workers run.
+"""
 
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.sla import handlers
+from services.sla.config import SlaSettings
 from services.sla.models import metadata
-from shared.service import ServiceDefinition, create_service_app
+from services.sla.routes import router
+from services.sla.scheduler import run_scheduler
+from shared.service import ServiceDefinition, Subscription, create_service_app
 
 DEFINITION = ServiceDefinition(
     name="sla",
     title="SLA — working-day clock and escalation",
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
+    settings_class=SlaSettings,
+    routers=[router],
+    subscriptions=[
+        Subscription("lifecycle", batch_handlers=handlers.LIFECYCLE),
+        Subscription("directory", handlers=handlers.DIRECTORY),
+    ],
+    background=[run_scheduler],
 )
 
 
