@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,12 +54,17 @@ class Heard:
 
 @dataclass
 class Integrity:
+    """`client` talks to integrity itself (it checks every token and role on its own);
+    `gateway` is the public door, where staff tokens also need a person in routing's
+    directory (tests/e2e goes that way)."""
+
     platform: Platform
     heard: Heard
     bus: RabbitMQBus
+    client: httpx.AsyncClient
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def gateway(self) -> httpx.AsyncClient:
         return self.platform.client
 
     def commission(self, subject: str | None = None) -> dict[str, str]:
@@ -132,7 +138,15 @@ async def integrity(postgres_url: str, amqp_url: str) -> AsyncIterator[Integrity
             heard = Heard()
             await bus.subscribe(f"{namespace}.tests.report-events", ["report.*"],
                                 heard.on_delivery, prefetch=100)
-            yield Integrity(platform, heard, bus)
+            async with direct_client(platform) as client:
+                yield Integrity(platform, heard, bus, client)
+
+
+@asynccontextmanager
+async def direct_client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=platform.apps["integrity"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://integrity") as client:
+        yield client
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from shared.sealing import (
     receipt_digest,
     seal_report,
 )
-from tests.integrity.conftest import Heard, Integrity
+from tests.integrity.conftest import Heard, Integrity, direct_client
 from tests.platform import eventually, running_platform
 
 CANARY = "CANARY-4b1d-رشوة-في-الترخيص"
@@ -42,7 +42,9 @@ async def both(postgres_url: str, amqp_url: str) -> AsyncIterator[Integrity]:
                                 # prove it) would stop these tests, not an attacker.
                                 gateway_overrides={"rate_limit_enabled": False}
                                 ) as platform:
-        yield Integrity(platform, Heard(), platform.runtime("intake").bus)  # type: ignore[arg-type]
+        async with direct_client(platform) as client:
+            yield Integrity(platform, Heard(), platform.runtime("intake").bus,  # type: ignore[arg-type]
+                            client)
 
 
 def jpeg_with_gps() -> bytes:
@@ -57,7 +59,7 @@ def jpeg_with_gps() -> bytes:
 
 async def submit(integrity: Integrity, body: dict[str, Any], *, key: str | None = None,
                  headers: dict[str, str] | None = None) -> Any:
-    return await integrity.client.post(
+    return await integrity.gateway.post(
         REPORTS, json=body,
         headers={"Idempotency-Key": key or str(uuid.uuid4()), **(headers or {})},
     )
@@ -114,7 +116,7 @@ async def test_a_report_is_sealed_on_arrival_and_only_the_commission_key_opens_i
     assert identity.national_number == "9990001234"
     assert identity.citizen_id is None  # the account is attached only when asked
 
-    status = (await both.client.get(f"{REPORTS}/{answer['receipt']}")).json()
+    status = (await both.gateway.get(f"{REPORTS}/{answer['receipt']}")).json()
     assert status["status"] == "forwarded"
 
 
@@ -160,7 +162,7 @@ async def test_a_client_sealed_report_is_checked_and_forwarded_as_it_came(
     (envelope_id,) = await the_only_filed(both)
     assert envelope_id == str(sealed.envelope_id)
     assert await download(both, envelope_id) == sealed.envelope
-    status = (await both.client.get(f"{REPORTS}/{response.json()['receipt']}")).json()
+    status = (await both.gateway.get(f"{REPORTS}/{response.json()['receipt']}")).json()
     assert status["status"] == "forwarded"
 
 
