@@ -22,8 +22,9 @@ from gateway.config import GatewaySettings
 from gateway.main import create_gateway
 from services import SERVICES
 from services.colocated import colocated_services
+from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from shared.bus import InMemoryBus
-from shared.clock import clock_for
+from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
 
 
@@ -121,9 +122,23 @@ async def serve(settings: GatewaySettings) -> None:
     bus = InMemoryBus()
     await bus.start()
 
-    def embedded(_name: str) -> dict[str, Any]:
+    # The civil registry's stand-in, on its own port, reached by intake over real HTTP.
+    simulator = SimulatorSettings()
+    async with serving(create_simulator(simulator), host=simulator.host,
+                       port=simulator.port) as registry_url:
+        await _serve_platform(settings, clock, bus, registry_url)
+    await bus.close()
+
+
+async def _serve_platform(
+    settings: GatewaySettings, clock: Clock, bus: InMemoryBus, registry_url: str
+) -> None:
+    def embedded(name: str) -> dict[str, Any]:
         # Whatever the environment says, this mode is SQLite and the in-process bus.
-        return {"database_url": "", "amqp_url": ""}
+        overrides: dict[str, Any] = {"database_url": "", "amqp_url": ""}
+        if name == "intake":
+            overrides["civil_registry_url"] = registry_url
+        return overrides
 
     async with colocated_services(SERVICES, embedded, clock=clock, bus=bus) as apps:
         gateway = create_gateway(
@@ -139,11 +154,11 @@ async def serve(settings: GatewaySettings) -> None:
         )
         print(
             f"Bekhedmetkom (embedded) on http://{settings.host}:{settings.port} "
-            f"— API docs at /docs. Ctrl-C stops it.",
+            f"— API docs at /docs; civil-registry simulator on {registry_url}. "
+            f"Ctrl-C stops it.",
             flush=True,
         )
         await server.serve()
-    await bus.close()
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """A stand-in for the national civil registry: a small separate HTTP server with demo people.
 
-Started by `make run` (beside the platform, on `BKH_REGISTRY_SIMULATOR_PORT`) and by the tests
-(on a free port); run it alone with `python -m services.intake.registry_simulator`.
+Started by `make run` beside the platform (on `BKH_REGISTRY_SIMULATOR_PORT`, by default any free
+port, which intake is pointed at) and by the tests; run it alone with
+`BKH_REGISTRY_SIMULATOR_PORT=8190 python -m services.intake.registry_simulator`.
 
 Protocol (what intake's adapter, `services.intake.civil_registry`, speaks):
 
@@ -34,9 +35,10 @@ Any other number is `not_found`. Never for production: it knows six people.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
@@ -80,7 +82,9 @@ class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BKH_REGISTRY_SIMULATOR_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8190, ge=0, le=65535)  # 0: any free port
+    # 0: any free port (`make run` hands the URL to intake itself); set one to reach it from
+    # outside, e.g. BKH_REGISTRY_SIMULATOR_PORT=8190 with BKH_CIVIL_REGISTRY_URL to match.
+    port: int = Field(default=0, ge=0, le=65535)
     client_id: str = "bekhedmetkom"
     secret: str = DEVELOPMENT_REGISTRY_SECRET
 
@@ -146,9 +150,37 @@ class QuietServer(uvicorn.Server):
         yield
 
 
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0
+                  ) -> AsyncIterator[str]:
+    """Serve `app` in this event loop until the block ends; yields its base URL (port 0: the
+    system picks a free one, so two runs on one machine never collide)."""
+    server = QuietServer(uvicorn.Config(app, host=host, port=port, log_config=None,
+                                        access_log=False, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"the server did not start on {host}:{port}")
+        await asyncio.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _serve_alone(settings: SimulatorSettings) -> None:
+    async with serving(create_simulator(settings), host=settings.host,
+                       port=settings.port) as url:
+        print(f"Civil registry simulator on {url}. Ctrl-C stops it.", flush=True)
+        await asyncio.Event().wait()
+
+
 def main() -> None:
-    settings = SimulatorSettings()
-    uvicorn.run(create_simulator(settings), host=settings.host, port=settings.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_alone(SimulatorSettings()))
 
 
 if __name__ == "__main__":

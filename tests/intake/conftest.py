@@ -9,7 +9,6 @@ replicas, is the local one (or `BKH_TEST_REDIS_URL`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -22,13 +21,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from services.intake.main import DEFINITION
 from services.intake.models import outbox
-from services.intake.registry_simulator import QuietServer, SimulatorSettings, create_simulator
+from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from shared.auth import Role, TokenIssuer, load_keys
 from shared.bus import Bus, OutgoingMessage, RabbitMQBus
 from shared.clock import SimulatedClock
@@ -41,24 +39,6 @@ LOCAL_REDIS = "redis://127.0.0.1:6379"
 CLIENT_ADDRESS = "198.51.100.7"
 # A Sunday morning in Amman: working time, so deadlines are easy to reason about.
 SUNDAY_MORNING = datetime(2030, 3, 3, 7, 0, tzinfo=UTC)
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` on a free port of 127.0.0.1 until the block ends; yields its base URL."""
-    server = QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                        access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")
