@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics import repository
 from services.analytics.projection import Fact, Projector
-from services.analytics.worktime import WorkingCalendar
 from shared.bus import ReceivedEvent
 
 
@@ -28,5 +27,5 @@ async def apply_facts(session: AsyncSession, facts: Sequence[Fact], *, log: bool
         await repository.log_facts(session, facts)
     rows = await repository.load_requests(session, (f.reference for f in facts if f.reference))
     projector = Projector(rows, parents=await repository.department_parents(session),
-                          calendar=WorkingCalendar())
+                          rules=await repository.working_rules(session))
     await repository.flush(session, projector.apply(facts))

@@ -12,6 +12,7 @@ Four kinds of table, all derived from events (docs/indicators.md says how to reb
   `requests`, except for the small set of open requests (backlog ages, oldest open).
 - names and small tallies: `sectors`, `entities` (labels from the directory), `open_counts`,
   `notification_daily`, `integrity_daily`, `freshness` (the watermark the live feed watches),
+  `working_rules` (SLA's calendar rules, for working time),
   and `published_reports` (scheduled periodic reports, frozen when published).
 
 Missing dimensions are stored as '' in rollup keys (a primary key cannot be NULL): a request in
@@ -220,6 +221,15 @@ freshness = Table(
     Column("id", Integer, primary_key=True),
     Column("events_applied", BigInteger, nullable=False, default=0),
     Column("last_event_at", UtcDateTime(), nullable=True),
+)
+
+# The newest `sla.rules_changed` applied (its facts), for measuring working time as SLA does.
+working_rules = Table(
+    "working_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("rules", JSON, nullable=False),
 )
 
 published_reports = Table(

@@ -32,8 +32,9 @@ from services.analytics.measures import (
     rating_counter,
     resolution_counter,
 )
-from services.analytics.worktime import WorkingCalendar, amman_day
+from services.analytics.worktime import amman_day, calendar_of
 from shared.bus import ReceivedEvent
+from shared.calendar import WorkingCalendar
 from shared.events.catalog import EventType
 from shared.events.vocabulary import ClockKind, RequestStatus, SlaStage
 
@@ -154,6 +155,7 @@ class Changes:
     integrity: dict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))
     sectors: dict[str, dict[str, Any]] = field(default_factory=dict)
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: dict[str, Any] | None = None  # the newest `sla.rules_changed` seen, when newer
     events_applied: int = 0
     last_event_at: datetime | None = None
 
@@ -166,10 +168,11 @@ class Projector:
     """Applies facts to the request rows it holds; `parents` maps a department to its entity."""
 
     def __init__(self, rows: dict[str, RequestRow], *, parents: dict[str, str],
-                 calendar: WorkingCalendar) -> None:
+                 rules: dict[str, Any] | None) -> None:
         self.changes = Changes(rows=rows)
         self.parents = parents
-        self.calendar = calendar
+        self.revision = int(rules["revision"]) if rules else 0
+        self.calendar: WorkingCalendar = calendar_of(rules)
 
     def apply(self, facts: Iterable[Fact]) -> Changes:
         for fact in facts:
@@ -186,6 +189,11 @@ class Projector:
         kind = fact.type.split(".")[0]
         if fact.type == EventType.request_submitted:
             self._submitted(fact)
+        elif fact.type == EventType.sla_rules_changed:
+            if fact.data["revision"] > self.revision:  # the highest revision wins
+                self.revision = fact.data["revision"]
+                self.calendar = calendar_of(fact.data)
+                self.changes.rules = fact.data
         elif kind in ("request", "sla"):
             self._about_request(fact)
         elif kind == "notification":
@@ -274,9 +282,12 @@ class Projector:
         """From receipt to `until`, in working days, without the time paused for information."""
         paused = row.paused_s
         if row.paused_since is not None:
-            paused += self.calendar.working_seconds(row.paused_since, until)
-        seconds = self.calendar.working_seconds(row.submitted_at, until) - paused
-        return max(seconds, 0.0) / self.calendar.rules.working_day_s
+            paused += self._working_seconds(row.paused_since, until)
+        seconds = self._working_seconds(row.submitted_at, until) - paused
+        return max(seconds, 0.0) / self.calendar.day_length.total_seconds()
+
+    def _working_seconds(self, start: datetime, end: datetime) -> float:
+        return max(self.calendar.working_time_between(start, end).total_seconds(), 0.0)
 
     def _first_response(self, row: RequestRow, at: datetime) -> None:
         if row.first_response_at is not None:
@@ -332,7 +343,7 @@ class Projector:
 
     def _info_provided(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         if row.paused_since is not None:
-            row.paused_s += self.calendar.working_seconds(row.paused_since, at)
+            row.paused_s += self._working_seconds(row.paused_since, at)
             row.paused_since = None
         row.status = RequestStatus.in_progress.value
 

@@ -49,10 +49,10 @@ from services.analytics.measures import (
 from services.analytics.models import CLOSED_STATUSES
 from services.analytics.projection import Changes, Fact, RequestRow
 from services.analytics.slices import Period, Scope, Slice
-from services.analytics.worktime import AMMAN
+from shared.calendar import AMMAN
 from shared.events.vocabulary import ClosingCode, RequestStatus
 
-FRESHNESS_ROW: Final = 1
+ONLY_ROW: Final = 1  # the key of the one-row tables (freshness, working_rules)
 ANY: Final = Slice()
 
 
@@ -90,6 +90,12 @@ async def department_parents(session: AsyncSession) -> dict[str, str]:
     return {code: parent for code, parent in rows}
 
 
+async def working_rules(session: AsyncSession) -> dict[str, Any] | None:
+    rules = await session.scalar(select(models.working_rules.c.rules)
+                                 .where(models.working_rules.c.id == ONLY_ROW))
+    return dict(rules) if rules is not None else None
+
+
 async def flush(session: AsyncSession, changes: Changes) -> None:
     """Write what a `Projector` did: rows, increments, names and the freshness watermark."""
     await _upsert_rows(session, models.requests, ["reference"],
@@ -119,14 +125,17 @@ async def flush(session: AsyncSession, changes: Changes) -> None:
                        for day, t in changes.integrity.items()])
     await _upsert_rows(session, models.sectors, ["code"], list(changes.sectors.values()))
     await _upsert_rows(session, models.entities, ["code"], list(changes.entities.values()))
+    if changes.rules is not None:
+        await _upsert_rows(session, models.working_rules, ["id"], [
+            {"id": ONLY_ROW, "revision": changes.rules["revision"], "rules": changes.rules}])
     if changes.events_applied:
         await _add_counts(
             session, models.freshness, ["id"], ["events_applied"],
-            [{"id": FRESHNESS_ROW, "events_applied": changes.events_applied}])
+            [{"id": ONLY_ROW, "events_applied": changes.events_applied}])
         if changes.last_event_at is not None:
             column = models.freshness.c.last_event_at
             await session.execute(
-                update(models.freshness).where(models.freshness.c.id == FRESHNESS_ROW)
+                update(models.freshness).where(models.freshness.c.id == ONLY_ROW)
                 .where(or_(column.is_(None), column < changes.last_event_at))
                 .values(last_event_at=changes.last_event_at))
 
@@ -162,7 +171,7 @@ async def reset_read_model(session: AsyncSession) -> None:
     for table in (models.requests, models.rollup_hour_entity, models.rollup_day_entity,
                   models.rollup_day_geo, models.rollup_day_full, models.open_counts,
                   models.notification_daily, models.integrity_daily, models.sectors,
-                  models.entities, models.freshness):
+                  models.entities, models.freshness, models.working_rules):
         await session.execute(delete(table))
 
 
@@ -325,7 +334,7 @@ async def oldest_open(session: AsyncSession, *, scope: Scope, limit: int,
 async def freshness(session: AsyncSession) -> tuple[int, datetime | None]:
     row = (await session.execute(
         select(models.freshness.c.events_applied, models.freshness.c.last_event_at)
-        .where(models.freshness.c.id == FRESHNESS_ROW))).first()
+        .where(models.freshness.c.id == ONLY_ROW))).first()
     return (int(row[0]), row[1]) if row else (0, None)
 
 

@@ -1,44 +1,60 @@
-"""Working time as DESIGN.md defines it: Sunday–Thursday, 08:00–15:00 Asia/Amman, no holidays."""
+"""Durations are working time under the rules SLA announced (`sla.rules_changed`), as SLA counts."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from services.analytics.worktime import WorkingCalendar, WorkingRules
+from sqlalchemy import select
 
-AMMAN = ZoneInfo("Asia/Amman")
-DAY_S = 7 * 3600
-calendar = WorkingCalendar()
+from services.analytics import models
+from shared.calendar import DayOverride, DayStatus
+from shared.events import catalog as c
+from tests.analytics.conftest import World
+from tests.analytics.test_projection import accepted, assigned
 
-
-def at(day: int, hour: int, month: int = 9, minute: int = 0) -> datetime:
-    return datetime(2027, month, day, hour, minute, tzinfo=AMMAN)
-
-
-def test_thursday_14h_to_sunday_14h_is_one_working_day() -> None:
-    assert calendar.working_seconds(at(9, 14), at(12, 14)) == DAY_S
+WORKING_DAY_S = 7 * 3600
 
 
-def test_a_request_on_friday_starts_counting_on_sunday_at_8() -> None:
-    assert calendar.working_seconds(at(10, 11), at(12, 9)) == 3600
+async def first_response_wd(world: World) -> float:
+    async with world.runtime.sessionmaker() as session:
+        value = await session.scalar(select(models.requests.c.first_response_wd))
+    assert value is not None
+    return float(value)
 
 
-def test_hours_outside_the_official_day_do_not_count() -> None:
-    assert calendar.working_seconds(at(5, 6), at(5, 20)) == DAY_S
+async def test_a_weekend_and_the_night_are_not_working_time(world: World) -> None:
+    await world.seed_directory()
+    world.clock.advance(timedelta(days=4, hours=5))  # Thursday 14:00
+    await world.submit("JO-1")
+    world.clock.advance(timedelta(days=3))  # Sunday 14:00
+    await world.publish(assigned("JO-1"), accepted("JO-1"))
+    await world.settled()
+    assert abs(await first_response_wd(world) - 1.0) < 0.001
 
 
-def test_an_official_holiday_does_not_count() -> None:
-    # Independence Day, Tuesday 25 May 2027.
-    assert calendar.working_seconds(at(24, 15, month=5), at(26, 8, month=5)) == 0
+async def test_a_holiday_the_cmu_declares_does_not_count(world: World) -> None:
+    await world.seed_directory()
+    await world.publish(c.SlaRulesChanged(
+        revision=2, policy_version=1, policy=c.SlaPolicy(),
+        holiday_overrides=[DayOverride(day=world.clock.now().date() + timedelta(days=1),
+                                       status=DayStatus.holiday, name_en="Announced holiday")],
+    ))
+    await world.submit("JO-1")  # Sunday 09:00
+    world.clock.advance(timedelta(days=2))  # Tuesday 09:00; Monday was declared a holiday
+    await world.publish(assigned("JO-1"), accepted("JO-1"))
+    await world.settled()
+    assert abs(await first_response_wd(world) - 1.0) < 0.001
 
 
-def test_a_holiday_the_cmu_adds_does_not_count_and_a_cancelled_one_does() -> None:
-    added = WorkingCalendar(WorkingRules(extra_holidays=frozenset({date(2027, 9, 6)})))
-    assert added.working_seconds(at(6, 8), at(6, 15)) == 0
-    cancelled = WorkingCalendar(WorkingRules(cancelled_holidays=frozenset({date(2027, 5, 25)})))
-    assert cancelled.working_seconds(at(25, 8, month=5), at(25, 15, month=5)) == DAY_S
-
-
-def test_an_end_before_the_start_is_no_time() -> None:
-    assert calendar.working_seconds(at(6, 12), at(6, 10)) == 0
+async def test_an_older_revision_of_the_rules_does_not_replace_a_newer(world: World) -> None:
+    await world.seed_directory()
+    monday = world.clock.now().date() + timedelta(days=1)
+    await world.publish(
+        c.SlaRulesChanged(revision=3, policy_version=1, policy=c.SlaPolicy(),
+                          holiday_overrides=[DayOverride(day=monday, status=DayStatus.holiday)]),
+        c.SlaRulesChanged(revision=2, policy_version=1, policy=c.SlaPolicy()),
+    )
+    await world.settled()
+    async with world.runtime.sessionmaker() as session:
+        kept = await session.scalar(select(models.working_rules.c.revision))
+    assert kept == 3
