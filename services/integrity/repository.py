@@ -121,15 +121,7 @@ def _inbox_query() -> Any:
 
 
 def _filed(row: Row[Any]) -> Filed:
-    return Filed(
-        envelope_id=row.envelope_id,
-        created_day=row.created_day,
-        key_id=row.key_id,
-        size_bucket=row.size_bucket,
-        has_identity=row.has_identity,
-        acknowledged_on=row.acknowledged_on,
-        notes=row.notes,
-    )
+    return Filed(**row._mapping)
 
 
 async def inbox_page(

@@ -213,15 +213,7 @@ def _parse_cursor(cursor: str) -> tuple[date, uuid.UUID]:
 
 
 def _item(filed: repository.Filed) -> InboxItem:
-    return InboxItem(
-        envelope_id=filed.envelope_id,
-        created_day=filed.created_day,
-        key_id=filed.key_id,
-        size_bucket=filed.size_bucket,
-        has_identity=filed.has_identity,
-        acknowledged_on=filed.acknowledged_on,
-        notes=filed.notes,
-    )
+    return InboxItem.model_validate(filed, from_attributes=True)
 
 
 async def inbox(
