@@ -73,7 +73,8 @@ class TransitionNotAllowed(Conflict):
                  "This action is not allowed in the request's current status")
 
     def __init__(self, detail: Text, *, status: str, action: str, **extensions: Any) -> None:
-        super().__init__(detail, status=status, action=action, **extensions)
+        # `current_status`: RFC 9457 reserves `status` for the HTTP status code.
+        super().__init__(detail, current_status=status, action=action, **extensions)
 
 
 class CaseChangedConcurrently(Conflict):

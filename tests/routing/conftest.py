@@ -85,7 +85,10 @@ class RoutingService:
 
     async def auth(self, who: str | uuid.UUID) -> dict[str, str]:
         """Headers for a demo username (`mlo.moh`) or a person id."""
-        person_id = demo_person_id(who) if isinstance(who, str) and "." in who else who
+        try:
+            person_id = uuid.UUID(str(who))
+        except ValueError:
+            person_id = demo_person_id(str(who))
         return {"Authorization": f"Bearer {await self.token_for(person_id)}"}
 
     def token(self, role: Role, subject: str | None = None, **scope: Iterable[str]) -> str:
