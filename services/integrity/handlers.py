@@ -14,7 +14,9 @@ from shared.bus import ReceivedEvent
 from shared.events.catalog import ReportSealed
 
 
-async def on_report_sealed(session: AsyncSession, event: ReceivedEvent) -> None:
-    payload = event.payload
-    assert isinstance(payload, ReportSealed)
-    await service.file_sealed_report(session, sealed=payload)
+async def on_reports_sealed(session: AsyncSession, events: list[ReceivedEvent]) -> None:
+    reports = []
+    for event in events:
+        assert isinstance(event.payload, ReportSealed)
+        reports.append(event.payload)
+    await service.file_sealed_reports(session, reports=reports)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.integrity.handlers import on_report_sealed
+from services.integrity.handlers import on_reports_sealed
 from services.integrity.models import metadata
 from services.integrity.routes import commission_router, public_router
 from shared.events.catalog import EventType
@@ -21,7 +21,8 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routers=[public_router, commission_router],
     subscriptions=[
-        Subscription("sealed-reports", handlers={EventType.report_sealed: on_report_sealed}),
+        Subscription("sealed-reports",
+                     batch_handlers={EventType.report_sealed: on_reports_sealed}),
     ],
 )
 

@@ -69,15 +69,15 @@ async def add_key(session: AsyncSession, key: CommissionKey) -> bool:
 # --- filing -------------------------------------------------------------------------------------
 
 
-async def file_report(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert a sealed report once; False when that envelope id is already filed."""
+async def file_reports(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert sealed reports, each once; returns the ids inserted now (not those filed before)."""
     inserted = await session.execute(
         _insert(session)(SealedReport)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=[SealedReport.envelope_id])
-        .returning(SealedReport.envelope_id)
+        .returning(SealedReport.envelope_id),
+        rows,
     )
-    return inserted.scalar() is not None
+    return set(inserted.scalars())
 
 
 async def filed_envelope(session: AsyncSession, envelope_id: uuid.UUID) -> bytes | None:

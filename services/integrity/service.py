@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,12 +151,8 @@ async def current_key(session: AsyncSession) -> CurrentKey:
 # --- filing -------------------------------------------------------------------------------------
 
 
-async def file_sealed_report(session: AsyncSession, *, sealed: ReportSealed) -> None:
-    """File a sealed report in the commission's inbox, once, and say so (`report.forwarded`).
-
-    Everything a server can check is checked again here (intake checked it too): a report
-    this service files is one the commission's tool can at least try to open.
-    """
+def _checked(sealed: ReportSealed, known_key_ids: frozenset[str]) -> dict[str, Any]:
+    """The row of a sealed report, after everything a server can check without the key."""
     try:
         envelope = strict_b64decode(sealed.envelope)
         identity = (
@@ -164,37 +161,55 @@ async def file_sealed_report(session: AsyncSession, *, sealed: ReportSealed) -> 
         )
     except ValueError:
         raise EnvelopeRefused("not-base64") from None
-    info, _ = check_sealed_report(
-        envelope, identity, known_key_ids=await repository.key_ids(session)
-    )
+    info, _ = check_sealed_report(envelope, identity, known_key_ids=known_key_ids)
     header = info.header
     if (header.envelope_id, header.key_id, header.day) != (
         sealed.envelope_id, sealed.key_id, sealed.created_day
     ):
         raise EnvelopeRefused("event-mismatch")
-    filed = await repository.file_report(
-        session,
-        {
-            "envelope_id": header.envelope_id,
-            "key_id": header.key_id,
-            "created_day": header.day,
-            "size_bucket": info.size_bucket,
-            "envelope": envelope,
-            "identity_envelope": identity,
-            "has_identity": identity is not None,
-            "receipt_digest": sealed.receipt_digest,
-        },
-    )
-    if not filed:
-        # The same report published twice (intake's relay may repeat): already filed. A
-        # different envelope under a filed id is not a repeat; it must not pass silently.
-        if await repository.filed_envelope(session, header.envelope_id) != envelope:
+    return {
+        "envelope_id": header.envelope_id,
+        "key_id": header.key_id,
+        "created_day": header.day,
+        "size_bucket": info.size_bucket,
+        "envelope": envelope,
+        "identity_envelope": identity,
+        "has_identity": identity is not None,
+        "receipt_digest": sealed.receipt_digest,
+    }
+
+
+async def file_sealed_reports(session: AsyncSession, *, reports: Sequence[ReportSealed]) -> None:
+    """File sealed reports in the commission's inbox, once each, and say so
+    (`report.forwarded`). A batch is one statement; one bad report fails the batch, and the
+    consumer then files the others one by one.
+
+    Everything a server can check is checked again here (intake checked it too): a report
+    this service files is one the commission's tool can at least try to open.
+    """
+    known_key_ids = await repository.key_ids(session)
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    for sealed in reports:
+        row = _checked(sealed, known_key_ids)
+        rows.setdefault(row["envelope_id"], row)
+        if rows[row["envelope_id"]]["envelope"] != row["envelope"]:
             raise EnvelopeRefused("envelope-id-taken")
-        return
-    await Outbox(outbox_table, producer="integrity", clock=_StartOfDay(header.day)).add(
-        session, ReportForwarded(envelope_id=header.envelope_id)
-    )
-    # No log line names the report: its time beside the id would date the reporter's sending.
+    filed = await repository.file_reports(session, list(rows.values()))
+    for envelope_id in rows.keys() - filed:
+        # The same report published again (intake's relay may repeat): already filed. Another
+        # envelope under a filed id is no repeat, and must not pass silently.
+        if await repository.filed_envelope(session, envelope_id) != rows[envelope_id]["envelope"]:
+            raise EnvelopeRefused("envelope-id-taken")
+    by_day: dict[date, list[ReportForwarded]] = {}
+    for envelope_id in filed:
+        by_day.setdefault(rows[envelope_id]["created_day"], []).append(
+            ReportForwarded(envelope_id=envelope_id)
+        )
+    for day, forwarded in sorted(by_day.items()):
+        await Outbox(outbox_table, producer="integrity", clock=_StartOfDay(day)).add_many(
+            session, forwarded
+        )
+    # No log line names a report: its time beside the id would date the reporter's sending.
 
 
 # --- the commission's inbox ---------------------------------------------------------------------
