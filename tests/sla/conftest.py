@@ -19,14 +19,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.sla.main import DEFINITION
 from services.sla.models import timers
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import Bus, Delivery, OutgoingMessage
 from shared.clock import SimulatedClock
+from shared.db import create_engine
 from shared.events.envelope import Envelope, decode_envelope, parse_payload
 from shared.events.vocabulary import Role
+from shared.migrations import upgrade
 from shared.service import Runtime, create_service_app, migrate_to_head
 from shared.settings import BaseServiceSettings
 from tests.conftest import RabbitMQBusFactory
@@ -109,13 +112,28 @@ async def running_sla(
 
     await bus.subscribe(bus.queue_name("test", "sla-said"), ["sla.#"], listen, prefetch=100)
     app = create_service_app(DEFINITION, settings, bus=bus, clock=clock)
-    keys_settings = BaseServiceSettings(service_name="tests")
-    _keys, signing_key = load_keys(keys_settings)
-    assert signing_key is not None
-    issuer = TokenIssuer(signing_key, issuer=keys_settings.jwt_issuer,
-                         audience=keys_settings.jwt_audience, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
-            yield World(client=client, clock=clock, bus=bus, app=app, issuer=issuer,
+            yield World(client=client, clock=clock, bus=bus, app=app, issuer=issuer_for(clock),
                         said=world_said)
+
+
+@contextlib.asynccontextmanager
+async def migrated(url: str, schema: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on SLA's schema (or SQLite file), migrated to head; no service running."""
+    engine = create_engine(url, schema=schema, application_name=f"bkh-test-{schema}")
+    try:
+        await upgrade(engine, migrations=DEFINITION.migrations, schema=schema)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def issuer_for(clock: SimulatedClock) -> TokenIssuer:
+    """Tokens as the platform's issuers mint them (the development keys), on this clock."""
+    settings = BaseServiceSettings(service_name="tests")
+    _keys, signing_key = load_keys(settings)
+    assert signing_key is not None
+    return TokenIssuer(signing_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                       clock=clock)

@@ -231,7 +231,7 @@ def test_a_holiday_moves_the_deadlines_that_run_over_it() -> None:
     assert due(deadlines, "entity:1:first_response:escalation_1") == amman(2026, 12, 1, 10)
 
 
-# --- properties ------------------------------------------------------------------------------------
+# --- properties ----------------------------------------------------------------------------
 
 
 def _life(story: Story, start: datetime, steps: list[str]) -> list[Event]:
