@@ -79,6 +79,7 @@ ROUTES: Final[tuple[Route, ...]] = (
                        "staff", "inbox", "cases"), "routing"),
     # The working-day calendar and deadlines.
     _route(ANY, _under("sla", "holidays", "calendar"), "sla"),
+    # The delivery log, and the SMS gateway's signed receipts (`notifications/sms/receipts`).
     _route(ANY, _under("notifications"), "notify"),
     _route(ANY, _under("integrity"), "integrity"),
     _route(ANY, _under("analytics"), "analytics"),

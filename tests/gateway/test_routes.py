@@ -37,6 +37,10 @@ from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
         ("GET", "/api/v1/holidays", "sla"),
         ("GET", "/api/v1/calendar/working-days", "sla"),
         ("GET", "/api/v1/notifications", "notify"),
+        ("GET", "/api/v1/notifications/0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73", "notify"),
+        ("POST", "/api/v1/notifications/0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73/retry", "notify"),
+        # The SMS gateway's delivery receipts (signed; no token).
+        ("POST", "/api/v1/notifications/sms/receipts", "notify"),
         ("GET", "/api/v1/integrity/inbox", "integrity"),
         ("GET", "/api/v1/integrity/public-key", "integrity"),
         ("POST", "/api/v1/integrity/inbox/E-1/acknowledgement", "integrity"),
