@@ -188,7 +188,8 @@ router = APIRouter(tags=["corruption reports"], lifespan=_open_commission_keys)
 """`POST /api/v1/reports`; its lifespan holds the client that asks integrity for the key."""
 
 
-def get_commission_keys(request: Request) -> CommissionKeys:
+async def get_commission_keys(request: Request) -> CommissionKeys:
+    # async: a plain `def` dependency would cost a trip through the thread pool per request
     keys: CommissionKeys = request.app.state.commission_keys
     return keys
 

@@ -33,7 +33,8 @@ from shared.idempotency import IdempotencyKeyDep
 ENVELOPE_MEDIA_TYPE = "application/octet-stream"
 
 
-def commission_only(principal: OptionalPrincipalDep) -> Principal:
+async def commission_only(principal: OptionalPrincipalDep) -> Principal:
+    # async: a plain `def` dependency would cost a trip through the thread pool per request
     if principal is None or principal.role is not Role.integrity_commission:
         raise ReportNotFound()
     return principal
