@@ -63,18 +63,23 @@ class DeadlineScheduler:
         self._wakeup.set()
 
     async def run_round(self) -> int:
-        """Catch up with the rules, then fire one batch; how many fired."""
+        """Fire one batch, after catching up with changed rules; how many fired."""
         if not self._announced:
             async with self.sessionmaker.begin() as session:
                 await service.announce_rules_if_needed(session, outbox=self.outbox)
             self._announced = True
-        async with self.sessionmaker.begin() as session:
-            await service.catch_up(session, outbox=self.outbox, now=self.clock.now())
-        async with self.sessionmaker.begin() as session:
-            fired = await service.fire_due(session, outbox=self.outbox, now=self.clock.now(),
-                                           limit=self.batch_size)
+        fired = await self._fire()
+        if fired is None:
+            async with self.sessionmaker.begin() as session:
+                await service.catch_up(session, outbox=self.outbox, now=self.clock.now())
+            fired = await self._fire()
         await self._purge_now_and_then()
-        return fired
+        return fired or 0
+
+    async def _fire(self) -> int | None:
+        async with self.sessionmaker.begin() as session:
+            return await service.fire_due(session, outbox=self.outbox, now=self.clock.now(),
+                                          limit=self.batch_size)
 
     async def run(self) -> None:
         """Fire until cancelled; survives a database that comes and goes."""

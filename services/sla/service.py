@@ -474,19 +474,18 @@ async def record_role_change(session: AsyncSession, *, change: DirectoryRoleChan
 # --- firing ---------------------------------------------------------------------------------------
 
 
-async def fire_due(session: AsyncSession, *, outbox: Outbox, now: datetime, limit: int) -> int:
-    """Fire up to `limit` due timers, oldest first; how many fired (0 when the open deadlines
-    have not caught up with the rules yet: their due instants may be stale)."""
+async def fire_due(session: AsyncSession, *, outbox: Outbox, now: datetime, limit: int
+                   ) -> int | None:
+    """Fire up to `limit` due timers, oldest first; how many fired. None, firing nothing, when
+    the open deadlines have not caught up with the rules yet (their due instants may be stale)."""
     state = await repository.lock_rules(session)
     if state.recomputed_revision < state.revision:
-        return 0
+        return None
     due = await repository.claim_due(session, now=now, limit=limit)
     if not due:
         return 0
     escalations = [row for row in due if row.action != TimerAction.deadline]
-    overdue_since = await repository.dues_of(session, {
-        (row.reference, _deadline_key(row.key)) for row in escalations
-    })
+    overdue_since = await repository.deadline_dues(session, {r.reference for r in escalations})
     recipients = await _recipients(session, escalations)
     events: list[tuple[EventPayload, str | None]] = []
     for row in due:
@@ -524,21 +523,19 @@ async def _recipients(session: AsyncSession, escalations: Sequence[Any]
     the policy says they hear of escalations."""
     if not escalations:
         return {}
-    heads = await repository.holders(session, Role.entity_head.value,
-                                     {r.entity for r in escalations
-                                      if r.action == TimerAction.escalation_1})
-    ministers = await repository.holders(session, Role.minister.value,
-                                         {r.sector for r in escalations
-                                          if r.action == TimerAction.escalation_2})
-    versions = await repository.load_policy_versions(session)
-    cmu: list[UUID] = []
-    if versions[-1].policy.cmu_hears_of_escalations:
-        cmu = (await repository.holders(session, Role.cmu_staff.value, {CMU_SCOPE})).get(
-            CMU_SCOPE, [])
+    cmu_hears = (await repository.load_policy_versions(session))[-1].policy.cmu_hears_of_escalations
+    people_in = await repository.holders(session, {
+        Role.entity_head: {r.entity for r in escalations
+                           if r.action == TimerAction.escalation_1},
+        Role.minister: {r.sector for r in escalations if r.action == TimerAction.escalation_2},
+        Role.cmu_staff: {CMU_SCOPE} if cmu_hears else set(),
+    })
+    cmu = people_in.get((Role.cmu_staff, CMU_SCOPE), [])
     found: dict[int, list[UUID]] = {}
     for row in escalations:
-        first = (heads.get(row.entity, []) if row.action == TimerAction.escalation_1
-                 else ministers.get(row.sector, []))
+        first = (people_in.get((Role.entity_head, row.entity), [])
+                 if row.action == TimerAction.escalation_1
+                 else people_in.get((Role.minister, row.sector), []))
         people = list(dict.fromkeys([*first, *cmu]))
         if not first:
             log.warning("escalation with nobody in the role to hear it",
