@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from services.intake.civil_registry import CivilRegistry
 from services.intake.config import IntakeSettings
 from services.intake.deadlines import RulesCache
+from services.intake.directory import EntityCache
 from services.intake.throttle import Budgets, Throttle
 from shared.auth import TokenIssuer, load_keys
 from shared.clock import Clock
@@ -37,6 +38,7 @@ class Intake:
     issuer: TokenIssuer
     links: LinkSigner
     rules: RulesCache
+    entities: EntityCache
 
 
 @asynccontextmanager
@@ -78,6 +80,7 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
         ),
         links=LinkSigner(settings.link_secret, clock=runtime.clock),
         rules=RulesCache(),
+        entities=EntityCache(),
     )
     try:
         yield
@@ -90,15 +93,17 @@ resources = APIRouter(lifespan=_open_intake)
 """Carries no routes: included first in `DEFINITION.routers` for its lifespan."""
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:
     intake: Intake = request.app.state.intake
     return intake
 
 
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, a hop that
+# costs more than the function itself on the submission path.
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 
 
-def client_address(request: Request, intake: IntakeDep) -> str:
+async def client_address(request: Request, intake: IntakeDep) -> str:
     """The caller's address as the gateway vouched for it in X-Forwarded-For.
 
     The gateway replaces whatever a client wrote with the chain it trusts, its own peer last;

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Sequence,
     SmallInteger,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -233,6 +234,10 @@ class Request(Base):
     rating_score: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None]
+
+
+# The table itself, for the submission's INSERT (Core, not the ORM's bulk path: it is hot).
+requests_table: Table = Request.__table__  # type: ignore[assignment]
 
 
 class TimelineEntry(Base):

@@ -38,6 +38,7 @@ from services.intake.models import (
     StaffAccess,
     TimelineEntry,
     request_number_seq,
+    requests_table,
 )
 from shared.events.vocabulary import RequestStatus
 
@@ -190,7 +191,7 @@ async def next_request_number(session: AsyncSession) -> int:
 
 
 async def add_request(session: AsyncSession, *, values: dict[str, Any]) -> None:
-    await session.execute(insert(Request).values(**values))
+    await session.execute(insert(requests_table).values(**values))
 
 
 async def request(session: AsyncSession, *, reference: str) -> Request | None:
@@ -216,15 +217,16 @@ async def requests_of(
 
 
 async def open_requests_to(
-    session: AsyncSession, *, requester_id: uuid.UUID, entity: str
+    session: AsyncSession, *, requester_id: uuid.UUID, entity: str, limit: int = 50
 ) -> Sequence[Request]:
+    """The requester's latest open requests to an entity (the duplicate warning's candidates)."""
     return (
         await session.execute(
             select(Request).where(
                 Request.requester_id == requester_id,
                 Request.entity == entity,
                 Request.status.in_(OPEN_STATUSES),
-            )
+            ).order_by(Request.submitted_at.desc()).limit(limit)
         )
     ).scalars().all()
 

@@ -227,10 +227,9 @@ async def submit(
         raise AttachmentRefused(_TOO_MANY_FILES, reason="too_many")
     sector = None
     if body.entity is not None:
-        entity = await repository.active_entity(session, code=body.entity)
-        if entity is None:
+        sector = await intake.entities.sector_of(session, body.entity)
+        if sector is None:
             raise UnknownEntity()
-        sector = entity.sector
     requester_id, channel, submitted_by = await _requester(session, outbox, now, principal, body)
     if body.notice_channel is NoticeChannel.email:
         requester = await repository.citizen(session, citizen_id=requester_id)

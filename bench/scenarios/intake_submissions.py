@@ -1,0 +1,202 @@
+"""intake_submissions: citizens' submissions through the gateway into intake.
+
+The production topology on one machine: the gateway and intake each in their own uvicorn
+process (1 worker), intake on PostgreSQL (a fresh schema, migrated) with its outbox relay to
+RabbitMQ running inside, as `make up` runs it. Each operation is a real `POST /api/v1/requests`
+through the gateway with a citizen's token and a fresh Idempotency-Key: the gateway checks the
+token and the rate limits and forwards; intake checks the token again, validates, claims the
+key, checks the entity and the requester's similar open requests, numbers the request, inserts
+it and its `request.submitted` outbox row in one transaction and answers 201 with the reference
+and the provisional deadlines. 2,000 citizens take turns, so no one trips the per-client limit.
+
+- closed loop (64 in flight): peak submissions/s, compared with bare_insert's peak;
+- open loop at 300/s: latency, compared with bare_insert's p99 at the same rate.
+
+The issue's targets: ≥ 600/s sustained, p99 ≤ 50 ms at 300/s, ≥ 0.25 of bare_insert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from itertools import count
+
+import asyncpg
+
+from bench.harness import (
+    BenchContext,
+    CpuMeter,
+    Result,
+    closed_loop,
+    make_http_client,
+    open_loop,
+    plain_postgres_dsn,
+    uvicorn_server,
+)
+from bench.scenarios import scenario
+from services.intake.main import DEFINITION
+from shared.auth import TokenIssuer, load_keys
+from shared.clock import SystemClock
+from shared.events.vocabulary import Role
+from shared.service import migrate_to_head
+from shared.settings import BaseServiceSettings
+
+DESCRIPTION = ("POST /api/v1/requests through the gateway (its own uvicorn process) to intake "
+               "(its own, relay inside): token checked twice, rate limits, validation, "
+               "Idempotency-Key, entity and duplicate checks, a numbered request and its "
+               "request.submitted outbox row in one transaction → 201 with the reference.")
+CONCURRENCY = 64
+OPEN_LOOP_RATE = 300.0
+CITIZENS = 2_000
+SUBJECTS = ("انقطاع المياه في الحي", "تأخر المواعيد في العيادة", "حفرة في الشارع الرئيسي",
+            "إنارة الشارع معطلة", "تأخر معاملة الترخيص", "ازدحام في مركز الخدمة")
+
+
+class UnexpectedStatus(Exception):
+    pass
+
+
+@asynccontextmanager
+async def _intake_schema(ctx: BenchContext) -> AsyncIterator[str]:
+    schema = f"bench_intake_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
+    try:
+        yield schema
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
+async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(ctx.amqp_url)
+    try:
+        channel = await connection.channel()
+        settings = BaseServiceSettings(service_name="bench")
+        for subscription in DEFINITION.subscriptions:
+            queue = f"{namespace}.intake.{subscription.name}"
+            for doomed in (queue, f"{queue}.dead",
+                           *(f"{queue}.retry.{d}ms" for d in settings.retry_delays_ms)):
+                await channel.queue_delete(doomed)
+        await channel.exchange_delete(f"{namespace}.events")
+    finally:
+        await connection.close()
+
+
+def _bodies() -> list[bytes]:
+    bodies = []
+    for i in range(64):
+        body = {
+            "kind": ("complaint", "suggestion", "inquiry")[i % 3],
+            "entity": "PM-GAM",
+            "subject": f"{SUBJECTS[i % len(SUBJECTS)]} ({i})",
+            "description": "وصف الطلب بالتفصيل كما كتبه المواطن في التطبيق، مع ما يلزم من "
+                           "معلومات عن المكان والزمان والإجراءات السابقة. " * 4,
+            "governorate": "JO-AM",
+            "city": "عمّان",
+            "channel": "mobile_app",
+            "not_before_court": True,
+            "confirm_despite_similar": True,
+        }
+        bodies.append(json.dumps(body, ensure_ascii=False).encode())
+    return bodies
+
+
+def _tokens() -> list[str]:
+    settings = BaseServiceSettings(service_name="bench")
+    _keys, signing = load_keys(settings)
+    assert signing is not None
+    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                         clock=SystemClock())
+    return [issuer.issue(str(uuid.uuid4()), Role.citizen) for _ in range(CITIZENS)]
+
+
+@scenario("intake_submissions", baseline="bare_insert", description=DESCRIPTION)
+async def intake_submissions(ctx: BenchContext) -> list[Result]:
+    closed_s, closed_warmup_s = ctx.pick(15.0, 4.0), ctx.pick(3.0, 1.0)
+    open_s, open_warmup_s = ctx.pick(15.0, 5.0), ctx.pick(3.0, 1.0)
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    bodies, tokens = _bodies(), _tokens()
+    sequence = count()
+    created = 0
+    async with _intake_schema(ctx) as schema:
+        url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+        await migrate_to_head(DEFINITION, DEFINITION.load_settings(
+            database_url=url, database_schema=schema))
+        admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
+        try:
+            await admin.execute(
+                f'INSERT INTO "{schema}".entities (code, sector, name_ar, name_en, retired, '
+                "changed_at) VALUES ('PM-GAM', 'PM', 'أمانة عمان الكبرى', "
+                "'Greater Amman Municipality', false, now())")
+        finally:
+            await admin.close()
+        intake_env = {
+            "BKH_ENVIRONMENT": "test", "BKH_DATABASE_URL": url, "BKH_DATABASE_SCHEMA": schema,
+            "BKH_AMQP_URL": ctx.amqp_url, "BKH_BUS_NAMESPACE": namespace,
+            "BKH_LOG_LEVEL": "WARNING", "BKH_DATABASE_POOL_SIZE": "16",
+        }
+        try:
+            async with (
+                uvicorn_server("services.intake.main:create_app", env=intake_env,
+                               ready_path="/livez", extra_args=["--factory"]) as intake,
+                uvicorn_server("gateway.main:create_app", ready_path="/livez",
+                               extra_args=["--factory"],
+                               env={"BKH_ENVIRONMENT": "test", "BKH_LOG_LEVEL": "WARNING",
+                                    "BKH_INTAKE_URL": intake.base_url}) as gateway,
+            ):
+                client = make_http_client(ctx.http_client, gateway.base_url, CONCURRENCY)
+
+                async def submit() -> None:
+                    nonlocal created
+                    n = next(sequence)
+                    response = await client.request(
+                        "POST", "/api/v1/requests", bodies[n % len(bodies)],
+                        {"Content-Type": "application/json",
+                         "Authorization": f"Bearer {tokens[n % CITIZENS]}",
+                         "Idempotency-Key": uuid.uuid4().hex},
+                    )
+                    if response.status != 201:
+                        raise UnexpectedStatus(f"HTTP {response.status}: {response.body[:200]!r}")
+                    created += 1
+
+                pids = {"generator": os.getpid(), "gateway": gateway.pid, "intake": intake.pid}
+                try:
+                    ctx.log(f"  closed loop: concurrency {CONCURRENCY}, {closed_s:g} s")
+                    meter = CpuMeter(pids).start()
+                    closed = await closed_loop(submit, CONCURRENCY, closed_s, closed_warmup_s)
+                    closed_cpu = meter.stop()
+                    ctx.log(f"  open loop: {OPEN_LOOP_RATE:g}/s for {open_s:g} s")
+                    meter = CpuMeter(pids).start()
+                    opened = await open_loop(submit, OPEN_LOOP_RATE, open_s, open_warmup_s)
+                    open_cpu = meter.stop()
+                finally:
+                    await client.aclose()
+            admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
+            try:
+                rows = await admin.fetchval(f'SELECT count(*) FROM "{schema}".requests')
+            finally:
+                await admin.close()
+        finally:
+            await _delete_queues(ctx, namespace)
+
+    params = {"http_client": ctx.http_client, "citizens": CITIZENS,
+              "servers": "gateway and intake: uvicorn, 1 worker each, separate processes; "
+                         "intake's outbox relay inside its process"}
+    check = f"requests stored {rows:,}, 201 responses {created:,}"
+    closed_result = Result.from_closed_loop(
+        "intake_submissions", DESCRIPTION + " Closed loop: peak throughput.", closed,
+        params={"concurrency": CONCURRENCY, **params},
+        extra={"cpu": closed_cpu, "warmup_s": closed_warmup_s}, notes=[check])
+    open_result = Result.from_open_loop(
+        "intake_submissions.open_loop", DESCRIPTION + " Open loop: latency at a fixed rate.",
+        opened, params={"rate_per_s": OPEN_LOOP_RATE, "max_connections": CONCURRENCY,
+                        **params},
+        extra={"cpu": open_cpu, "warmup_s": open_warmup_s})
+    if rows != created:
+        closed_result.notes.append("MISMATCH between stored requests and 201 responses")
+    return [closed_result, open_result]
