@@ -13,6 +13,7 @@ States only move forward: a receipt that arrives before the sender recorded its 
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -74,15 +75,14 @@ async def apply(
     policy: RetryPolicy, movable: Iterable[DeliveryStatus] = (DeliveryStatus.queued,),
 ) -> dict[uuid.UUID, DeliveryStatus]:
     """Apply the moves of messages still in a `movable` state; returns the new states."""
-    rows = await repository.notifications_by_id(session, (m.notification_id for m in moves))
-    statuses = await repository.lock_statuses(session, rows)
+    rows = await repository.lock_notifications(session, (m.notification_id for m in moves))
     allowed = {DeliveryStatus(s) for s in movable}
     changes: list[dict[str, Any]] = []
     events: list[tuple[str | None, EventPayload]] = []
     moved: dict[uuid.UUID, DeliveryStatus] = {}
     for move in moves:
         row = rows.get(move.notification_id)
-        if row is None or DeliveryStatus(statuses[row.id]) not in allowed:
+        if row is None or DeliveryStatus(row.status) not in allowed:
             continue  # already further along (a receipt came first), or unknown
         change: dict[str, Any] = {"id": row.id, "lease_until": None,
                                   "reason_code": move.reason_code}
@@ -110,8 +110,11 @@ async def apply(
         changes.append(change)
         moved[row.id] = DeliveryStatus(change["status"])
     await repository.apply_changes(session, changes)
-    for reference, payload in events:
-        await outbox.add(session, payload, correlation_id=reference)
+    # The request's reference correlates each event, as it does every event about a request.
+    events.sort(key=lambda pair: pair[0] or "")
+    for reference, group in itertools.groupby(events, key=lambda pair: pair[0]):
+        await outbox.add_many(session, [payload for _, payload in group],
+                              correlation_id=reference)
     return moved
 
 

@@ -243,17 +243,16 @@ async def claim(
     return list(rows.all())
 
 
-async def lock_statuses(
+async def lock_notifications(
     session: AsyncSession, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """The current status of each message, locked until the transaction ends."""
+) -> dict[uuid.UUID, AnyRow]:
+    """The messages as they stand, locked until the transaction ends (no two moves race)."""
     wanted = set(ids)
     if not wanted:
         return {}
     rows = await session.execute(
-        select(notifications.c.id, notifications.c.status)
-        .where(notifications.c.id.in_(wanted)).with_for_update())
-    return {row.id: row.status for row in rows}
+        select(notifications).where(notifications.c.id.in_(wanted)).with_for_update())
+    return {row.id: row for row in rows}
 
 
 async def apply_changes(session: AsyncSession, changes: Sequence[Mapping[str, Any]]) -> None:

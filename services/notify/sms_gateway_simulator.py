@@ -103,6 +103,10 @@ class SimulatedSmsGateway:
 
         app = FastAPI(title="SMS gateway (simulator)", lifespan=lifespan)
 
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
         @app.post("/messages")
         async def messages(request: Request,
                            authorization: str | None = Header(default=None)) -> JSONResponse:
@@ -177,18 +181,23 @@ class SimulatedSmsGateway:
             self._receipts_due.set()
 
 
+def create_app(receipts_to: str | None = None) -> FastAPI:
+    """A demo gateway keyed like notify (`uvicorn --factory …:create_app`, or `main`)."""
+    gateway = SimulatedSmsGateway(
+        api_key=os.environ.get("BKH_SMS_GATEWAY_API_KEY", ""),
+        receipt_url=receipts_to or os.environ.get("BKH_SMS_RECEIPTS_TO") or None,
+        receipt_secret=os.environ.get("BKH_SMS_RECEIPT_SECRET", ""),
+    )
+    return gateway.app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.notify.sms_gateway_simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8191)
     parser.add_argument("--receipts-to", default=None, help="notify's receipt callback URL")
     args = parser.parse_args()
-    gateway = SimulatedSmsGateway(
-        api_key=os.environ.get("BKH_SMS_GATEWAY_API_KEY", ""),
-        receipt_url=args.receipts_to,
-        receipt_secret=os.environ.get("BKH_SMS_RECEIPT_SECRET", ""),
-    )
-    uvicorn.run(gateway.app(), host=args.host, port=args.port, log_config=None)
+    uvicorn.run(create_app(args.receipts_to), host=args.host, port=args.port, log_config=None)
 
 
 if __name__ == "__main__":
