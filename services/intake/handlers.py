@@ -16,6 +16,7 @@ What it must never do: put officer identities or internal notes on the requester
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -192,6 +193,27 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
         session, reference=reference, event_id=event.envelope.id, step=event_type.value, at=at,
         details=details(payload),
     )
+    if isinstance(payload, RequestResponded):
+        await _answer_merged_duplicates(session, payload, event)
+
+
+async def _answer_merged_duplicates(
+    session: AsyncSession, response: RequestResponded, event: ReceivedEvent
+) -> None:
+    """Duplicates merged into this request are closed already; their requesters read the
+    answer too, on their own request (no rating: the original's requester rates)."""
+    at = event.envelope.occurred_at
+    for duplicate in response.also_answers:
+        if not await _known(session, duplicate, event):
+            continue
+        await repository.set_status(session, reference=duplicate, status=None, at=at,
+                                    actions_taken=response.actions_taken,
+                                    solution=response.solution)
+        await repository.add_timeline_entry(
+            session, reference=duplicate, event_id=uuid.uuid5(event.envelope.id, duplicate),
+            step=EventType.request_responded.value, at=at,
+            details={"answered_with": response.reference},
+        )
 
 
 async def on_deadline_set(session: AsyncSession, event: ReceivedEvent) -> None:
