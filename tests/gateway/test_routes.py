@@ -18,6 +18,18 @@ from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
         ("GET", "/api/v1/requests", "intake"),
         ("GET", "/api/v1/requests/JO-2030-000123", "intake"),
         ("POST", "/api/v1/requests/JO-2030-000123/rating", "intake"),
+        # The one-tap rating link notify sends, and the requester's answer to a question.
+        ("GET", "/api/v1/requests/2030-0000123-4/rating/link", "intake"),
+        ("POST", "/api/v1/requests/2030-0000123-4/rating/link", "intake"),
+        ("POST", "/api/v1/requests/2030-0000123-4/information", "intake"),
+        ("POST", "/api/v1/requests/2030-0000123-4/caller-lookup", "intake"),
+        ("POST", "/api/v1/citizens/caller-checks", "intake"),
+        ("GET", "/api/v1/citizens/me", "intake"),
+        ("PATCH", "/api/v1/citizens/me", "intake"),
+        ("POST", "/api/v1/citizens/me/phone-changes", "intake"),
+        ("POST", "/api/v1/auth/revoke", "intake"),
+        ("POST", "/api/v1/attachments", "intake"),
+        ("GET", "/api/v1/attachments/0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73", "intake"),
         ("POST", "/api/v1/reports", "intake"),
         ("GET", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N", "integrity"),
         ("GET", "/api/v1/reports", "intake"),
@@ -82,6 +94,9 @@ def test_files_get_the_larger_cap_and_nothing_else_does() -> None:
     attachment = resolve("POST", "/api/v1/requests/JO-1/attachments")
     assert attachment is not None
     assert attachment.body_cap is BodyCap.upload
+    upload = resolve("POST", "/api/v1/attachments")
+    assert upload is not None
+    assert upload.body_cap is BodyCap.upload
     submission = resolve("POST", "/api/v1/requests")
     assert submission is not None
     assert submission.body_cap is BodyCap.default
