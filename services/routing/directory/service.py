@@ -415,9 +415,10 @@ async def revoke_sessions(session: AsyncSession, person_id: uuid.UUID, *, now: d
 
 
 async def create_person(
-    session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID,
+    session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID | None,
     new: PersonCreate,
 ) -> Person:
+    """A new staff member (`actor_id` None: the operators' bootstrap, `bootstrap.py`)."""
     if await repository.person_by_username(session, new.username) is not None:
         raise AlreadyExists(Text("اسم المستخدم مستخدم.", "The username is taken."))
     password = _checked_password(new.password, new.username, new.full_name, new.phone,
@@ -523,7 +524,7 @@ async def _scope(session: AsyncSession, grant: RoleGrant) -> tuple[str | None, s
 
 
 async def grant_role(
-    session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID,
+    session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID | None,
     person_id: uuid.UUID, grant: RoleGrant,
 ) -> RoleAssignment:
     """Give a role for a scope. A person holds one role at a time: another role ends the
@@ -567,7 +568,7 @@ async def revoke_role(
 
 
 async def _revoke(session: AsyncSession, outbox: Outbox, assignment: RoleAssignment, *,
-                  actor_id: uuid.UUID, now: datetime) -> None:
+                  actor_id: uuid.UUID | None, now: datetime) -> None:
     assignment.revoked_at = now
     assignment.revoked_by = actor_id
     log(session, at=now, actor_id=actor_id, subject="role", key=str(assignment.id),
