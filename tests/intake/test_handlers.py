@@ -1,4 +1,4 @@
-"""Intake's event handlers on their own: merged duplicates, unknown requests, late directory news."""
+"""Intake's event handlers alone: merged duplicates, unknown requests, late directory news."""
 
 from __future__ import annotations
 
