@@ -292,7 +292,7 @@ async def open_by_status(session: AsyncSession, *, scope: Scope, where: Slice = 
 
 def _open_requests(scope: Scope, where: Slice) -> ColumnElement[bool]:
     table = models.requests
-    return and_(table.c.status.not_in(CLOSED_STATUSES), _scope_clause(table, scope),
+    return and_(models.IS_OPEN, _scope_clause(table, scope),
                 *_slice_clauses(table, where))
 
 
