@@ -68,6 +68,18 @@ async def until_status(intake: IntakeUnderTest, me: dict[str, str], reference: s
     return await eventually(reached)
 
 
+async def answered(intake: IntakeUnderTest, broker: Broker, citizen_id: str | None = None
+                   ) -> tuple[dict[str, str], str]:
+    """A citizen's request that routing has answered: (their headers, its reference)."""
+    await seeded(intake, broker)
+    me = intake.auth(Role.citizen, citizen_id)
+    ref = await submitted(intake, me)
+    await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
+                                          actor_id=OFFICER))
+    await until_status(intake, me, ref, "responded")
+    return me, ref
+
+
 async def test_the_requester_follows_every_step_in_plain_words(
     intake_with_bus: tuple[IntakeUnderTest, Broker],
 ) -> None:
@@ -171,12 +183,7 @@ async def test_rating_once_answered_with_a_score_from_one_to_five(
     intake_with_bus: tuple[IntakeUnderTest, Broker],
 ) -> None:
     intake, broker = intake_with_bus
-    await seeded(intake, broker)
-    me = intake.auth(Role.citizen)
-    ref = await submitted(intake, me)
-    await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
-                                          actor_id=OFFICER))
-    await until_status(intake, me, ref, "responded")
+    me, ref = await answered(intake, broker)
     rating = f"{REQUESTS}/{ref}/rating"
     for bad in (0, 6):
         refused = await intake.client.post(rating, json={"score": bad}, headers={**me, **key()})
@@ -202,13 +209,8 @@ async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
     intake_with_bus: tuple[IntakeUnderTest, Broker],
 ) -> None:
     intake, broker = intake_with_bus
-    await seeded(intake, broker)
     citizen_id = str(uuid.uuid4())
-    me = intake.auth(Role.citizen, citizen_id)
-    ref = await submitted(intake, me)
-    await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
-                                          actor_id=OFFICER))
-    await until_status(intake, me, ref, "responded")
+    me, ref = await answered(intake, broker, citizen_id)
     # Notify signs the link with the same secret.
     signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
     token = signer.sign("rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
