@@ -237,7 +237,14 @@ class Lane:
         if not messages:
             return []
         try:
-            outcomes = await self.provider.send(messages)
+            # Within half the lease, so that no other sender takes these messages meanwhile.
+            async with asyncio.timeout(self.settings.dispatch_lease_s / 2):
+                outcomes = await self.provider.send(messages)
+        except TimeoutError:
+            log.warning("provider too slow, batch abandoned", extra={
+                "provider": self.provider.name, "messages": len(messages)})
+            outcomes = [Outcome(m.notification_id, Result.unavailable, "provider_too_slow")
+                        for m in messages]
         except Exception as exc:  # a provider bug must not lose the batch: try again later
             log.exception("provider failed", extra={"provider": self.provider.name})
             outcomes = [Outcome(m.notification_id, Result.unavailable,

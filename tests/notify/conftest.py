@@ -45,6 +45,7 @@ from shared.events.envelope import EventPayload, decode_envelope, new_envelope
 from shared.events.vocabulary import Role
 from shared.service import Runtime, create_service_app, migrate_to_head
 from shared.settings import BaseServiceSettings
+from tests.platform import eventually
 
 SMTP_USER = "notify"
 SMTP_PASSWORD = "relay-password-for-tests"
@@ -185,9 +186,13 @@ class Notify:
         async with self.runtime.sessionmaker() as session:
             return list((await session.execute(query)).all())
 
-    def events(self, event_type: str) -> list[dict[str, Any]]:
-        """Payloads of the events of `event_type` notify has published so far."""
-        return [e.payload for e in self.published if e.type == event_type]
+    async def events(self, event_type: str, count: int) -> list[dict[str, Any]]:
+        """Payloads of the events of `event_type` notify published, once there are `count`."""
+        async def published() -> list[dict[str, Any]]:
+            payloads = [e.payload for e in self.published if e.type == event_type]
+            assert len(payloads) == count
+            return payloads
+        return await eventually(published)
 
     def auth(self, role: Role, subject: uuid.UUID | str | None = None,
              **scope: Iterable[str]) -> dict[str, str]:

@@ -45,7 +45,7 @@ async def test_the_acknowledgement_reaches_the_requester_by_sms_with_its_referen
     assert sms.client_reference == str(row.id)
     assert row.kind == "requester.received"
     assert row.attempts == 1
-    sent = notify.events("notification.sent")
+    sent = await notify.events("notification.sent", 2)
     assert [e["status"] for e in sent] == ["accepted", "delivered"]
     assert {e["notification_id"] for e in sent} == {str(row.id)}
 
@@ -166,7 +166,7 @@ async def test_a_gateway_4xx_refuses_the_message_for_good(notify: Notify) -> Non
     assert row.attempts == 1
     await asyncio.sleep(0.4)
     assert notify.gateway.requests == 1  # never tried again
-    (failed,) = notify.events("notification.failed")
+    (failed,) = await notify.events("notification.failed", 1)
     assert failed["status"] == "rejected"
     assert failed["reason_code"] == "sms_gateway_http_400"
 
@@ -201,7 +201,7 @@ async def test_an_undeliverable_receipt_fails_the_message(notify: Notify) -> Non
     await notify.publish(request)
     (row,) = await statuses_become(notify, [DeliveryStatus.failed], reference=request.reference)
     assert row.reason_code == "sms_undeliverable_absent_subscriber"
-    (failed,) = notify.events("notification.failed")
+    (failed,) = await notify.events("notification.failed", 1)
     assert failed["status"] == "undeliverable"
 
 
@@ -240,7 +240,7 @@ async def test_used_up_attempts_dead_letter_a_message_and_the_cmu_can_queue_it_a
                                    reference=request.reference)
     assert row.attempts == 3
     assert row.reason_code == "sms_gateway_http_503"
-    (failed,) = notify.events("notification.failed")
+    (failed,) = await notify.events("notification.failed", 1)
     assert failed["status"] == "undeliverable"
 
     cmu = notify.auth(Role.cmu_staff)

@@ -140,7 +140,8 @@ async def test_a_signed_receipt_marks_the_message_delivered_once(notify: Notify)
     assert again.json() == {"applied": 0, "already_final": 1, "unknown": []}
     (after,) = await notify.rows(id=row.id)
     assert after.status == DeliveryStatus.delivered
-    assert [e["status"] for e in notify.events("notification.sent")] == ["accepted", "delivered"]
+    sent = await notify.events("notification.sent", 2)
+    assert [e["status"] for e in sent] == ["accepted", "delivered"]
 
 
 async def test_a_forged_or_stale_receipt_is_refused_and_changes_nothing(notify: Notify) -> None:

@@ -1,7 +1,8 @@
 """Email over SMTP with aiosmtplib: STARTTLS (or implicit TLS) and authentication.
 
-A small pool of open connections: each one authenticates once and then carries message after
-message, so a batch costs three round trips per message rather than a whole session. A reply
+A small pool of open connections (`smtp_connections`, shared by every batch in flight): each
+one authenticates once and then carries message after message, so a message costs three round
+trips rather than a whole session. A reply
 in 5xx refuses the message for good; 4xx asks to try again; a broken connection, a timeout or
 a refused login means the relay itself is unavailable (the circuit breaker counts it).
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -52,6 +53,7 @@ class SmtpProvider:
         self._clock = clock
         self._sender = parseaddr(settings.smtp_sender)[1]
         self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(settings.smtp_connections)
         self._tls: ssl.SSLContext | None = None
         if settings.smtp_ca_file is not None:
             self._tls = ssl.create_default_context(cafile=str(settings.smtp_ca_file))
@@ -73,41 +75,47 @@ class SmtpProvider:
         return smtp
 
     async def send(self, messages: Sequence[OutgoingMessage]) -> list[Outcome]:
+        """Up to `smtp_connections` connections (across every batch in flight) share the work."""
+        pending = iter(messages)
         lanes = min(self._settings.smtp_connections, len(messages))
-        shares = [messages[i::lanes] for i in range(lanes)]
-        results = await asyncio.gather(*(self._send_share(share) for share in shares))
+        results = await asyncio.gather(*(self._carry(pending) for _ in range(lanes)))
         return [outcome for result in results for outcome in result]
 
-    async def _send_share(self, messages: Sequence[OutgoingMessage]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        try:
-            smtp = await self._connection()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return [Outcome(m.notification_id, Result.unavailable, _reason(exc))
-                    for m in messages]
-        for index, message in enumerate(messages):
-            email = build_email(message, sender=self._settings.smtp_sender, clock=self._clock)
+    async def _carry(self, pending: Iterator[OutgoingMessage]) -> list[Outcome]:
+        async with self._slots:
+            outcomes: list[Outcome] = []
             try:
-                await smtp.send_message(email, sender=self._sender, recipients=[message.address])
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                code = exc.recipients[0].code if exc.recipients else 550
-                outcomes.append(_by_code(message, code, "recipient_refused"))
-            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
-                    aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPSenderRefused,
-                    OSError, TimeoutError) as exc:
-                # The connection (or our standing with the relay) is gone: so is the share.
-                outcomes += [Outcome(m.notification_id, Result.unavailable, _reason(exc))
-                             for m in messages[index:]]
-                with contextlib.suppress(Exception):
-                    smtp.close()
-                return outcomes
-            except aiosmtplib.SMTPResponseException as exc:
-                outcomes.append(_by_code(message, exc.code, "message_refused"))
-            else:
-                outcomes.append(Outcome.accepted(message.notification_id,
-                                                 f"<{message.notification_id}>"))
-        self._idle.append(smtp)
-        return outcomes
+                smtp = await self._connection()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                return [Outcome(m.notification_id, Result.unavailable, _reason(exc))
+                        for m in pending]
+            for message in pending:
+                outcome = await self._send_one(smtp, message)
+                outcomes.append(outcome)
+                if outcome.result is Result.unavailable:
+                    # The connection (or our standing with the relay) is gone: so is the rest.
+                    outcomes += [Outcome(m.notification_id, Result.unavailable,
+                                         outcome.reason_code) for m in pending]
+                    with contextlib.suppress(Exception):
+                        smtp.close()
+                    return outcomes
+            self._idle.append(smtp)
+            return outcomes
+
+    async def _send_one(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> Outcome:
+        email = build_email(message, sender=self._settings.smtp_sender, clock=self._clock)
+        try:
+            await smtp.send_message(email, sender=self._sender, recipients=[message.address])
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            code = exc.recipients[0].code if exc.recipients else 550
+            return _by_code(message, code, "recipient_refused")
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+                aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPSenderRefused,
+                OSError, TimeoutError) as exc:
+            return Outcome(message.notification_id, Result.unavailable, _reason(exc))
+        except aiosmtplib.SMTPResponseException as exc:
+            return _by_code(message, exc.code, "message_refused")
+        return Outcome.accepted(message.notification_id, f"<{message.notification_id}>")
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
