@@ -5,14 +5,17 @@ event arrives, without a reload. Screenshots go to var/test-artifacts/ (ignored 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, Route, async_playwright, expect
 
 from shared.events.vocabulary import Role
 from shared.settings import VAR_DIR
@@ -116,8 +119,53 @@ async def test_the_dashboard_shows_the_api_numbers_and_follows_new_events(
     assert outside == []  # no CDN: everything came from the project
 
 
-async def test_without_a_token_the_page_says_where_to_open_it(served: str, page: Page) -> None:
+async def test_without_a_token_the_page_asks_to_sign_in(served: str, page: Page) -> None:
     await page.goto(f"{served}/dashboard")
     notice = page.locator("#signin")
     await notice.wait_for(state="visible")
-    assert "بوابة الموظفين" in await notice.inner_text()
+    assert "سجّل الدخول" in await notice.inner_text()
+    assert await page.locator("#board").is_hidden()
+
+
+async def test_a_minister_signs_in_and_the_board_outlives_the_access_token(
+    world: World, served: str, page: Page,
+) -> None:
+    """Routing's sign-in and refresh (POST /api/v1/staff/auth/…) answered at the browser's edge:
+    routing does not run in this test; its contract is docs/integration.md's."""
+    await world.seed_directory()
+    await world.submit("JO-1")
+    await world.settled()
+    refreshed: list[str] = []
+
+    def pair(lifetime: timedelta, refresh: str) -> dict[str, object]:
+        headers = world.auth(Role.minister, sectors=["MOH"], lifetime=lifetime)
+        return {"access_token": headers["Authorization"].removeprefix("Bearer "),
+                "token_type": "Bearer", "expires_in": int(lifetime.total_seconds()),
+                "refresh_token": refresh, "refresh_expires_in": 86400,
+                "person_id": str(uuid.uuid4())}
+
+    async def sign_in(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        assert body == {"username": "minister.moh", "password": "correct horse"}
+        await route.fulfill(json=pair(timedelta(minutes=1), "refresh-1"))
+
+    async def refresh(route: Route) -> None:
+        refreshed.append(json.loads(route.request.post_data or "{}")["refresh_token"])
+        await route.fulfill(json=pair(timedelta(hours=1), "refresh-2"))
+
+    await page.route("**/api/v1/staff/auth/token", sign_in)
+    await page.route("**/api/v1/staff/auth/refresh", refresh)
+    await page.goto(f"{served}/dashboard")
+    await page.fill('input[name="username"]', "minister.moh")
+    await page.fill('input[name="password"]', "correct horse")
+    await page.click('#signin-form button[type="submit"]')
+    received = page.locator('.tile[data-kpi="received"]')
+    await expect(received).to_have_attribute("data-raw", "1", timeout=FRESHNESS_MS)
+
+    world.clock.advance(timedelta(minutes=2))  # the access token is spent
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live",
+                                                          timeout=FRESHNESS_MS)
+    await world.submit("JO-2")
+    await expect(received).to_have_attribute("data-raw", "2", timeout=2 * FRESHNESS_MS)
+    assert refreshed == ["refresh-1"]
+    assert await page.locator("#signin").is_hidden()

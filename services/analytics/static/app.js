@@ -1,21 +1,26 @@
 // The ministers' live dashboard: Arabic first, English on demand, figures pushed by the server.
 //
-// The access token comes from the staff portal, which opens this page as
-// /dashboard#token=<access token>; it is kept in sessionStorage (never in a URL the server
-// sees, never in a cookie) and sent as a bearer header. The live feed is read with fetch()
-// rather than EventSource, because EventSource cannot send that header.
+// Staff sign in here (routing's /api/v1/staff/auth/token), or the staff portal opens the page
+// as /dashboard#token=<access token>&refresh=<refresh token>. Tokens are kept in sessionStorage
+// (never in a URL the server sees, never in a cookie) and sent as a bearer header; when the
+// access token runs out, the refresh token (used once, rotated) gets a new pair, so a board on a
+// wall stays live. The live feed is read with fetch() rather than EventSource, because
+// EventSource cannot send that header. Text goes in with textContent only (no HTML from data).
 "use strict";
 
 (function () {
   const API = "/api/v1/analytics";
   const TOKEN_KEY = "bkh.dashboard.token";
+  const REFRESH_KEY = "bkh.dashboard.refresh";
+  const STAFF_AUTH = "/api/v1/staff/auth";
   const LANG_KEY = "bkh.dashboard.lang";
 
   const WORDS = {
     ar: {
       title: "بخدمتكم — لوحة المؤشرات", period: "آخر 30 يوماً", connecting: "جارٍ الاتصال…",
-      live: "مباشر", lost: "انقطع الاتصال، إعادة المحاولة…", expired: "انتهت الجلسة، أعد فتح اللوحة من البوابة",
-      signin: "افتح اللوحة من بوابة الموظفين بعد تسجيل الدخول.", updated: "آخر تحديث",
+      live: "مباشر", lost: "انقطع الاتصال، إعادة المحاولة…", expired: "انتهت الجلسة",
+      signin: "سجّل الدخول بحساب الموظف، أو افتح اللوحة من بوابة الموظفين.", updated: "آخر تحديث",
+      username: "اسم المستخدم", password: "كلمة المرور", sign_in: "دخول",
       received: "الطلبات المستلمة", open: "الطلبات المفتوحة", closed: "الطلبات المغلقة",
       resolved_pct: "نسبة الحل", within_deadline_pct: "الإجابة ضمن المدة",
       first_response_median_wd: "وسيط أول استجابة (يوم عمل)",
@@ -33,8 +38,9 @@
     },
     en: {
       title: "Bekhedmetkom — indicators", period: "Last 30 days", connecting: "Connecting…",
-      live: "Live", lost: "Connection lost, retrying…", expired: "Session ended: open the dashboard again from the portal",
-      signin: "Open the dashboard from the staff portal after signing in.", updated: "Updated",
+      live: "Live", lost: "Connection lost, retrying…", expired: "Session ended",
+      signin: "Sign in with your staff account, or open the dashboard from the staff portal.",
+      updated: "Updated", username: "Username", password: "Password", sign_in: "Sign in",
       received: "Requests received", open: "Open requests", closed: "Requests closed",
       resolved_pct: "Resolved", within_deadline_pct: "Answered within deadline",
       first_response_median_wd: "Median first response (working days)",
@@ -64,12 +70,50 @@
   const charts = {};
 
   function token() {
-    const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-    if (match) {
-      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    const access = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    const refresh = /(?:^#|&)refresh=([^&]+)/.exec(window.location.hash);
+    if (access) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(access[1]));
+      if (refresh) sessionStorage.setItem(REFRESH_KEY, decodeURIComponent(refresh[1]));
       history.replaceState(null, "", window.location.pathname);  // out of the address bar
     }
     return sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  function keep(pair) {
+    sessionStorage.setItem(TOKEN_KEY, pair.access_token);
+    sessionStorage.setItem(REFRESH_KEY, pair.refresh_token);
+    return pair.access_token;
+  }
+
+  async function staffAuth(path, body) {
+    const response = await fetch(`${STAFF_AUTH}/${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json",
+                                 "Accept-Language": language },
+      body: JSON.stringify(body), cache: "no-store",
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.detail || answer.title || `HTTP ${response.status}`);
+    return answer;
+  }
+
+  // A new access token from the refresh token, or null (then the person signs in again).
+  async function renewed() {
+    const refresh = sessionStorage.getItem(REFRESH_KEY);
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (!refresh) return null;
+    sessionStorage.removeItem(REFRESH_KEY);
+    try {
+      return keep(await staffAuth("refresh", { refresh_token: refresh }));
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function askToSignIn() {
+    document.getElementById("board").hidden = true;
+    document.getElementById("signin").hidden = false;
+    setLive("expired");
   }
 
   const words = () => WORDS[language];
@@ -260,36 +304,49 @@
     document.body.dataset.eventsApplied = String(data.headline.events_applied);
   }
 
-  // Server-sent events over fetch: "event: <name>\ndata: <json>\n\n" blocks.
+  // Server-sent events over fetch: "event: <name>\ndata: <json>\n\n" blocks. Reads one stream
+  // to its end; true when the server said the token has expired.
+  async function read(response) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return false;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block);
+        const data = /^data: (.*)$/m.exec(block);
+        if (!event || !data) continue;  // a keep-alive comment
+        if (event[1] === "dashboard") render(JSON.parse(data[1]), true);
+        if (event[1] === "expired") return true;
+      }
+    }
+  }
+
   async function follow(bearer) {
     while (true) {
+      let expired = false;
       try {
         const response = await fetch(`${API}/live`, {
           headers: { Authorization: `Bearer ${bearer}`, Accept: "text/event-stream" },
           cache: "no-store",
         });
-        if (response.status === 401) { setLive("expired"); return; }
-        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-        setLive("live");
-        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = "";
-        while (true) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block);
-            const data = /^data: (.*)$/m.exec(block);
-            if (!event || !data) continue;  // a keep-alive comment
-            if (event[1] === "dashboard") render(JSON.parse(data[1]), true);
-            if (event[1] === "expired") { setLive("expired"); return; }
-          }
+        if (response.status === 401) expired = true;
+        else if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        else {
+          setLive("live");
+          expired = await read(response);
         }
       } catch (error) {
-        // fall through to a retry
+        // the connection failed: retried below
+      }
+      if (expired) {
+        bearer = await renewed();
+        if (!bearer) { askToSignIn(); return; }
+        continue;
       }
       setLive("lost");
       await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -303,13 +360,26 @@
       applyLanguage();
     });
     window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+    document.getElementById("signin-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.currentTarget;
+      const problem = document.getElementById("signin-error");
+      problem.hidden = true;
+      try {
+        const bearer = keep(await staffAuth("token", {
+          username: form.elements.username.value, password: form.elements.password.value }));
+        form.reset();
+        document.getElementById("signin").hidden = true;
+        setLive("connecting");
+        follow(bearer);
+      } catch (error) {
+        problem.textContent = error.message;
+        problem.hidden = false;
+      }
+    });
     applyLanguage();
     const bearer = token();
-    if (!bearer) {
-      document.getElementById("signin").hidden = false;
-      setLive("expired");
-      return;
-    }
+    if (!bearer) { askToSignIn(); return; }
     follow(bearer);
   }
 
