@@ -441,3 +441,33 @@ async def test_two_dispatchers_on_one_database_send_each_message_once(notify: No
     async with notify.runtime.sessionmaker() as session:
         attempts = (await session.execute(select(notifications.c.attempts))).scalars().all()
     assert set(attempts) == {1}
+
+
+async def test_a_dead_lettered_code_cannot_be_sent_again_for_it_is_gone(notify: Notify) -> None:
+    number = f.phone()
+    notify.gateway.fail_next(3, 503)
+    envelope = await notify.publish(f.code(number, now=notify.clock.now()))
+    (row,) = await statuses_become(notify, [DeliveryStatus.dead_lettered],
+                                   source_event_id=envelope.id)
+    retried = await notify.client.post(f"/api/v1/notifications/{row.id}/retry",
+                                       headers=notify.auth(Role.cmu_staff))
+    assert retried.status_code == 409
+    assert notify.gateway.texts_to(number) == []
+
+
+async def test_a_code_is_claimed_before_a_backlog_of_notices(notify: Notify) -> None:
+    from services.notify import repository
+    from services.notify.process import HOLDER
+
+    await notify.app.state.dispatcher.stop()  # let a backlog build up
+    person = f.citizen()
+    await notify.publish(person)
+    for _ in range(30):
+        await notify.publish(f.submitted(person.citizen_id))
+    code = await notify.publish(f.code(f.phone(), now=notify.clock.now()))
+    await statuses_become(notify, [DeliveryStatus.queued] * 31, channel="sms")
+    now = notify.clock.now()
+    async with notify.runtime.sessionmaker.begin() as session:
+        (first,) = await repository.claim(session, channel="sms", now=now, limit=1,
+                                          holder=HOLDER, lease_until=now + timedelta(minutes=1))
+    assert first.source_event_id == code.id
