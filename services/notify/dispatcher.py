@@ -185,9 +185,11 @@ class Lane:
     async def _deliver_and_release(self, rows: list[AnyRow], trial: bool) -> None:
         try:
             await self.deliver(rows, trial=trial)
-        except Exception:
-            # Unrecorded: the leases run out and the messages are claimed again.
-            log.exception("delivering a batch failed", extra={"channel": self.channel.value})
+        except Exception as exc:
+            # Unrecorded: the leases run out and the messages are claimed again. The type only:
+            # a database error quotes its parameters, and those are addresses.
+            log.error("delivering a batch failed", extra={
+                "channel": self.channel.value, "error": type(exc).__name__})
         finally:
             self._slots.release()
             self.wake()
@@ -246,7 +248,8 @@ class Lane:
             outcomes = [Outcome(m.notification_id, Result.unavailable, "provider_too_slow")
                         for m in messages]
         except Exception as exc:  # a provider bug must not lose the batch: try again later
-            log.exception("provider failed", extra={"provider": self.provider.name})
+            log.error("provider failed", extra={"provider": self.provider.name,
+                                                "error": type(exc).__name__})
             outcomes = [Outcome(m.notification_id, Result.unavailable,
                                 f"provider_error_{type(exc).__name__.lower()}"[:64])
                         for m in messages]

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.runtime import Context
+from prometheus_client import Counter
 
 from services.notify.sms import SmsEncoding, encoding_of, fit
 from shared.errors import Text
@@ -33,6 +34,8 @@ from shared.events.vocabulary import Language
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 AMMAN: Final = ZoneInfo("Asia/Amman")
 _LRI, _PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate
+SMS_CUT = Counter("bkh_notify_sms_cut_total", "SMS texts cut to the segment budget",
+                  ["kind", "language"])
 
 
 class MessageKind(StrEnum):
@@ -150,7 +153,10 @@ class Messages:
         """The SMS text, cut to the segment budget if a template let it grow past it."""
         template = self.template(kind, language)
         text = " ".join(self._block(template, "sms", self._context(language, context)).split())
-        return fit(text, self.segment_budget)
+        fitted = fit(text, self.segment_budget)
+        if fitted != text:  # a template to shorten: the tests should have caught it
+            SMS_CUT.labels(kind.value, language.value).inc()
+        return fitted
 
     def email(self, kind: MessageKind, language: Language, context: Mapping[str, Any]) -> Email:
         template = self.template(kind, language)
