@@ -81,14 +81,19 @@ async def sla_timers(ctx: BenchContext) -> list[Result]:
         await _directory(connection, t0)
         ctx.log("  10,000 open timers")
         await _open_timers(connection, t0, first=1, count=10_000)
+        await connection.execute("VACUUM ANALYZE timers")
         small = await _poll_latencies(connection, t0)
+        small_plan = await _plan(connection, t0)
         ctx.log(f"  {open_timers:,} open timers")
         await _open_timers(connection, t0, first=10_001, count=open_timers - 10_000)
         await connection.execute("VACUUM ANALYZE timers")
         large = await _poll_latencies(connection, t0)
-        results = [_poll_result("sla_poll_10k_open", small, 10_000, baseline=""),
-                   _poll_result(f"sla_poll_{open_timers // 1000}k_open", large, open_timers,
-                                baseline="sla_poll_10k_open")]
+        large_plan = await _plan(connection, t0)
+        results = [
+            _poll_result("sla_poll_10k_open", small, 10_000, small_plan, baseline=""),
+            _poll_result(f"sla_poll_{open_timers // 1000}k_open", large, open_timers,
+                         large_plan, baseline="sla_poll_10k_open"),
+        ]
 
         async with _scheduler(ctx, settings.database_url, schema) as pid:
             results.append(await _lateness(ctx, connection, pid))
@@ -163,8 +168,30 @@ async def _poll_latencies(connection: asyncpg.Connection, t0: datetime) -> list[
     return latencies[50:]  # the first ones prepare and warm up
 
 
-def _poll_result(name: str, latencies: list[float], open_timers: int, *, baseline: str
-                 ) -> Result:
+async def _plan(connection: asyncpg.Connection, now: datetime) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the claim at `now`, in a transaction undone afterwards
+    (the claim locks what it returns)."""
+    undone = connection.transaction()
+    await undone.start()
+    try:
+        rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
+                                      + _claim_sql(500), now, 500)
+    finally:
+        await undone.rollback()
+    return "\n".join(row[0] for row in rows)
+
+
+def _buffers(plan: str) -> int:
+    """Shared buffers the execution touched (the top node's count)."""
+    for line in plan.splitlines():
+        if "Buffers:" in line and "Planning" not in line:
+            return sum(int(part.split("=")[1]) for part in line.split(":")[1].split()
+                       if "=" in part)
+    return 0
+
+
+def _poll_result(name: str, latencies: list[float], open_timers: int, plan: str, *,
+                 baseline: str) -> Result:
     summary = LatencySummary.of(latencies)
     figures = Figures(throughput_per_s=len(latencies) / sum(latencies), count=len(latencies),
                       errors=0, duration_s=sum(latencies), p50_ms=summary.p50_ms,
@@ -174,8 +201,10 @@ def _poll_result(name: str, latencies: list[float], open_timers: int, *, baselin
         "poll), one at a time, in its own transaction.", mode="closed-loop", figures=figures,
         params={"open_timers": open_timers}, baseline=baseline or "",
         compare_on="p50_ms" if baseline else None,
-        notes=["ratio = median latency with this many open / with 10,000 open: ≈ 1 means the "
-               "poll's cost does not grow with the open timers"] if baseline else [])
+        extra={"buffers_touched": _buffers(plan)},
+        notes=[f"plan of the idle claim, {open_timers:,} open:\n{plan}"] + (
+            ["ratio = median latency with this many open / with 10,000 open; the buffers "
+             "touched say the same without the noise of a shared machine"] if baseline else []))
 
 
 # --- the scheduler process -----------------------------------------------------------------------
@@ -272,14 +301,7 @@ async def _burst(ctx: BenchContext, connection: asyncpg.Connection, pid: int
     due = datetime.now(AMMAN) + timedelta(seconds=8)
     await _due_timers(connection, "BKH-X", [due] * count)
     await connection.execute("ANALYZE timers")
-    undone = connection.transaction()  # what the claim does when a batch is due, undone
-    await undone.start()
-    try:
-        plan_rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
-                                           + _claim_sql(500), due, 500)
-    finally:
-        await undone.rollback()
-    plan = "\n".join(row[0] for row in plan_rows)
+    plan = await _plan(connection, due)  # what the claim does when a batch is due
     ctx.log(f"  burst: {count:,} timers due at once")
     meter = CpuMeter({"scheduler": pid}).start()
     fired = await _until_fired(connection, "BKH-X", count,
