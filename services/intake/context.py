@@ -11,6 +11,8 @@ opens is closed on shutdown).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from services.intake.civil_registry import CivilRegistry
 from services.intake.config import IntakeSettings
 from services.intake.deadlines import RulesCache
 from services.intake.directory import EntityCache
+from services.intake.housekeeping import keep_tidy
 from services.intake.throttle import Budgets, Throttle
 from shared.auth import TokenIssuer, load_keys
 from shared.clock import Clock
@@ -82,9 +85,14 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
         rules=RulesCache(),
         entities=EntityCache(),
     )
+    chores = asyncio.create_task(keep_tidy(runtime.sessionmaker, runtime.clock),
+                                 name="intake-housekeeping")
     try:
         yield
     finally:
+        chores.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await chores
         await registry.aclose()
         await throttle.aclose()
 

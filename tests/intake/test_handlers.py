@@ -80,3 +80,22 @@ async def test_only_the_newest_sla_rules_are_kept(intake: IntakeUnderTest) -> No
     async with intake.runtime.sessionmaker() as session:
         kept = (await session.execute(text("SELECT revision FROM sla_rules"))).scalars().all()
     assert list(kept) == [3]
+
+
+async def test_expired_sign_ups_codes_and_sessions_are_forgotten(intake: IntakeUnderTest) -> None:
+    from services.intake.housekeeping import forget_expired
+    from tests.intake.factories import register, registration, sign_in
+
+    await register(intake)
+    await sign_in(intake)
+    pending = await intake.client.post("/api/v1/citizens/registrations", headers=key(),
+                                       json=registration(phone="0797777777"))
+    assert pending.status_code == 202
+    async with intake.runtime.sessionmaker.begin() as session:
+        await forget_expired(session, now=intake.clock.now())
+    assert await intake.count("registrations") == 2  # nothing expired yet
+    async with intake.runtime.sessionmaker.begin() as session:
+        await forget_expired(session, now=intake.clock.now() + timedelta(days=40))
+    for table in ("registrations", "phone_codes", "refresh_tokens"):
+        assert await intake.count(table) == 0, table
+    assert await intake.count("citizens") == 1  # the account itself stays
