@@ -106,7 +106,8 @@ async def get_trend(session: SessionDep, scope: ScopeDep, clock: ClockDep, setti
     now = clock.now()
     # Hours only for a few days: an hourly series of a year is no trend anyone reads.
     period = service.period_of(start, end, today=amman_day(now),
-                               max_days=7 if granularity == "hour" else settings.max_report_days)
+                               max_days=7 if granularity == "hour" else settings.max_report_days,
+                               default_days=2 if granularity == "hour" else 30)
     await service.check_slice(session, scope=scope, where=where)
     if granularity == "hour" and where.dimensions() - {"entity", "sector"}:
         raise BadPeriod(Text("السلسلة الساعية تُصفّى حسب الجهة أو القطاع فقط.",

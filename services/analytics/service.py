@@ -62,9 +62,10 @@ def governorate_names() -> dict[str, dict[str, str]]:
             for g in json.loads(path.read_text(encoding="utf-8"))}
 
 
-def period_of(start: date | None, end: date | None, *, today: date, max_days: int) -> Period:
+def period_of(start: date | None, end: date | None, *, today: date, max_days: int,
+              default_days: int = DEFAULT_PERIOD_DAYS) -> Period:
     end = end or today
-    start = start or Period.last(DEFAULT_PERIOD_DAYS, end).start
+    start = start or Period.last(min(default_days, max_days), end).start
     if end < start:
         raise BadPeriod(Text("تاريخ النهاية يسبق تاريخ البداية.", "The end is before the start."))
     period = Period(start, end)
@@ -183,6 +184,7 @@ def _ranked(code: str, names: dict[str, Any] | None, tally: Tally, min_received:
         "within_deadline_pct": values["within_deadline_pct"],
         "satisfaction_mean": values["satisfaction_mean"],
         "resolved_pct": values["resolved_pct"],
+        "response_rate_pct": values["response_rate_pct"],
         "index": performance_index(tally),
         "ranked": tally["received"] >= min_received,
     }
