@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.attachments import inspect as inspect_attachment
+from services.intake.exceptions import InvalidInput
 from shared.auth import Principal
 from shared.bus import Outbox
 from shared.clock import Clock
@@ -75,12 +76,6 @@ MAX_ATTACHMENTS_TOTAL_BYTES: Final = 7 * 1024 * 1024  # with the text, fits the 
 # --- problems -----------------------------------------------------------------------------------
 
 
-class ReportRefused(Problem):
-    status = 422
-    code = "report-refused"
-    title = Text("لم يُقبل البلاغ", "The report is not accepted")
-
-
 class EnvelopeNotAccepted(Problem):
     status = 422
     code = "envelope-refused"
@@ -105,12 +100,6 @@ class ReportsUnavailable(ServiceUnavailable):
             Text("لم يُحفظ شيء من بلاغك.", "Nothing of your report was kept."),
             headers={"Retry-After": "30"},
         )
-
-
-def _refused(field: str, reason: str, detail: Text) -> ReportRefused:
-    return ReportRefused(
-        detail, errors=[{"field": field, "code": reason, "message": detail.en}]
-    )
 
 
 # --- the commission's key, from integrity -------------------------------------------------------
@@ -273,7 +262,7 @@ def _decode(field: str, text: str) -> bytes:
     try:
         return strict_b64decode(text)
     except ValueError:
-        raise _refused(field, "not_base64", Text("ليست بترميز base64 القياسي.",
+        raise InvalidInput(field, "not_base64", Text("ليست بترميز base64 القياسي.",
                                                  "Not standard base64.")) from None
 
 
@@ -296,7 +285,7 @@ def _identity(body: PlaintextReport, principal: Principal | None) -> ReporterIde
     account = None
     if body.attach_account:
         if principal is None or principal.role is not Role.citizen:
-            raise _refused("attach_account", "not_signed_in", Text(
+            raise InvalidInput("attach_account", "not_signed_in", Text(
                 "سجّل الدخول لإرفاق حسابك بالبلاغ، أو أرسله دون حساب.",
                 "Sign in to attach your account, or send the report without it.",
             ))
