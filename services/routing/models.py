@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import (
     JSON,
@@ -353,8 +353,3 @@ def table_of(model: type[Base]) -> Table:
     assert isinstance(table, Table)
     return table
 
-
-def as_row(instance: Base, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Column values of a mapped object, for bulk statements."""
-    return {column.key: getattr(instance, column.key)
-            for column in instance.__table__.columns if column.key not in without}

@@ -129,8 +129,14 @@ async def test_a_submission_delivered_again_is_placed_once(routing: RoutingServi
     again_with_another_id = OutgoingMessage.from_envelope(
         new_envelope(payload, producer="intake", clock=routing.clock, correlation_id=reference))
     await routing.bus.publish([message, message, again_with_another_id])
-    # A later submission behind them on the same queue: once it is placed, they all were.
-    await routing.submit()
+    # A later submission behind them on the same queue: once its event is out, theirs are too
+    # (the outbox is relayed in order).
+    later = await routing.submit()
+
+    async def relayed() -> None:
+        assert routing.observed.of("request.assigned", later)
+
+    await eventually(relayed)
     assert len(routing.observed.of("request.assigned", reference)) == 1
     assert len(await routing.timeline(reference)) == 2
 

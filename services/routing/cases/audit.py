@@ -57,21 +57,28 @@ def entry_hash(
     return hashlib.sha256(f"{prev_hash}\n{material}".encode()).hexdigest()
 
 
-def entry(
+def entry_row(
     *, reference: str, seq: int, prev_hash: str, at: datetime, actor: Actor, action: str,
     from_status: str | None, to_status: str | None, details: Mapping[str, Any],
-) -> AuditEntry:
-    """The next entry of a chain (`seq` and `prev_hash` from the chain's current head)."""
+) -> dict[str, Any]:
+    """The columns of the next entry of a chain (`seq` and `prev_hash` from its head): a plain
+    row for bulk inserts."""
     stored_details = canonical_json(details)
-    return AuditEntry(
-        reference=reference, seq=seq, occurred_at=at, actor_id=actor.id, actor_role=actor.role,
-        channel=actor.channel, action=action, from_status=from_status, to_status=to_status,
-        details=stored_details, prev_hash=prev_hash,
-        hash=entry_hash(prev_hash=prev_hash, reference=reference, seq=seq, occurred_at=at,
-                        actor_id=actor.id, actor_role=actor.role, channel=actor.channel,
-                        action=action, from_status=from_status, to_status=to_status,
-                        details=stored_details),
-    )
+    return {
+        "reference": reference, "seq": seq, "occurred_at": at, "actor_id": actor.id,
+        "actor_role": actor.role, "channel": actor.channel, "action": action,
+        "from_status": from_status, "to_status": to_status, "details": stored_details,
+        "prev_hash": prev_hash,
+        "hash": entry_hash(prev_hash=prev_hash, reference=reference, seq=seq, occurred_at=at,
+                           actor_id=actor.id, actor_role=actor.role, channel=actor.channel,
+                           action=action, from_status=from_status, to_status=to_status,
+                           details=stored_details),
+    }
+
+
+def entry(**fields: Any) -> AuditEntry:
+    """The next entry of a chain as a mapped object (see `entry_row` for the fields)."""
+    return AuditEntry(**entry_row(**fields))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.cases import audit, repository
 from services.routing.cases.audit import Actor
 from services.routing.directory import repository as directory
-from services.routing.models import Entity, as_row
+from services.routing.models import Entity
 from shared.bus import Outbox, ReceivedEvent
 from shared.events.catalog import RequestAssigned, RequestSubmitted, RequestTriaged, TriageReason
 from shared.events.envelope import EventPayload
@@ -35,9 +35,15 @@ async def place_submitted(
     session: AsyncSession, events: Sequence[ReceivedEvent], *,
     outbox_at: Callable[[datetime], Outbox],
 ) -> int:
-    """Place every new submission of the batch; returns how many were new."""
+    """Place every new submission of the batch; returns how many were new.
+
+    Each request is received at its own submission's instant; the batch is placed at one
+    instant, the latest of them (its events and timeline entries say so)."""
     submissions = [(e.envelope.occurred_at, e.payload) for e in events
                    if isinstance(e.payload, RequestSubmitted)]
+    if not submissions:
+        return 0
+    placed_at = max(at for at, _ in submissions)
     entities = {
         code: entity
         for code, entity in (await directory.entities_by_code(
@@ -50,14 +56,14 @@ async def place_submitted(
 
     cases: list[dict[str, Any]] = []
     timelines: dict[str, list[dict[str, Any]]] = {}
-    announcements: dict[str, tuple[datetime, EventPayload]] = {}
+    announcements: dict[str, EventPayload] = {}
     for at, submitted in submissions:
         entity = entities.get(submitted.entity) if submitted.entity else None
         holders = officers.get(entity.sector_code, []) if entity else []
         announcement = _placement(submitted, entity, holders)
         status = (RequestStatus.assigned if isinstance(announcement, RequestAssigned)
                   else RequestStatus.triage)
-        received = audit.entry(
+        received = audit.entry_row(
             reference=submitted.reference, seq=1, prev_hash=audit.GENESIS, at=at,
             actor=Actor(id=submitted.submitted_by or submitted.requester_id,
                         role=Role.citizen.value if submitted.submitted_by is None
@@ -66,15 +72,14 @@ async def place_submitted(
             details={"kind": submitted.kind.value, "entity": submitted.entity,
                      "subject": submitted.subject},
         )
-        placed = audit.entry(
-            reference=submitted.reference, seq=2, prev_hash=received.hash, at=at,
+        placed = audit.entry_row(
+            reference=submitted.reference, seq=2, prev_hash=received["hash"], at=placed_at,
             actor=audit.PLATFORM, action=status.value,
             from_status=RequestStatus.received.value, to_status=status.value,
             details=announcement.model_dump(mode="json", exclude={"reference"}),
         )
-        timelines[submitted.reference] = [as_row(received, without=("id",)),
-                                          as_row(placed, without=("id",))]
-        announcements[submitted.reference] = (at, announcement)
+        timelines[submitted.reference] = [received, placed]
+        announcements[submitted.reference] = announcement
         cases.append({
             "reference": submitted.reference, "kind": submitted.kind, "status": status,
             "channel": submitted.channel, "requested_entity": submitted.entity,
@@ -84,17 +89,14 @@ async def place_submitted(
             "subject": submitted.subject, "description": submitted.description,
             "attachment_ids": [str(a) for a in submitted.attachment_ids],
             "requester_id": submitted.requester_id, "submitted_by": submitted.submitted_by,
-            "submitted_at": submitted.submitted_at, "placed_at": at, "extensions": 0,
-            "transfer_count": 0, "escalation_level": 0, "updated_at": at,
-            "audit_seq": placed.seq, "audit_head": placed.hash,
+            "submitted_at": submitted.submitted_at, "placed_at": placed_at, "extensions": 0,
+            "transfer_count": 0, "escalation_level": 0, "updated_at": placed_at,
+            "audit_seq": placed["seq"], "audit_head": placed["hash"],
         })
 
-    new = await repository.insert_new_cases(session, cases)
-    await repository.add_entries(
-        session, [row for reference in new for row in timelines[reference]])
-    for reference in sorted(new):
-        at, announcement = announcements[reference]
-        await outbox_at(at).add(session, announcement, correlation_id=reference)
+    new = sorted(await repository.insert_new_cases(session, cases))
+    await repository.add_entries(session, [row for ref in new for row in timelines[ref]])
+    await outbox_at(placed_at).add_each(session, [(announcements[ref], ref) for ref in new])
     return len(new)
 
 
