@@ -37,7 +37,7 @@ class FolderProvider:
         files = {}
         for message in messages:
             if message.channel is NoticeChannel.email:
-                content = build_email(message, sender=self._sender, clock=self._clock).as_bytes()
+                content = build_email(message, sender=self._sender, clock=self._clock)
                 name = f"{stamp}-email-{message.notification_id}.eml"
             else:
                 content = f"To: {message.address}\n\n{message.text}\n".encode()

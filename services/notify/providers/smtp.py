@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import Iterator, Sequence
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
 
@@ -28,20 +30,29 @@ from shared.clock import Clock
 from shared.events.vocabulary import NoticeChannel
 
 
-def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> EmailMessage:
-    """The MIME message: a plain-text part and an HTML alternative, both UTF-8."""
-    _name, sender_address = parseaddr(sender)
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = Address(addr_spec=message.address)
-    email["Subject"] = message.subject
+def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> bytes:
+    """The MIME message, ready for DATA: a plain-text part and an HTML alternative, UTF-8.
+
+    Built with the `email.mime` classes rather than `EmailMessage`: the modern header registry
+    parses and refolds every header and costs several times more, which at hundreds of
+    messages a second is most of a core. Addresses come from the contact book (validated, no
+    whitespace) and subjects are one line, so no header can be injected.
+    """
+    name, address = parseaddr(sender)
+    email = MIMEMultipart("alternative")
+    email["From"] = formataddr((name, address), charset="utf-8")
+    email["To"] = message.address
+    email["Subject"] = Header(message.subject, "utf-8").encode()
     email["Date"] = format_datetime(clock.now())
-    email["Message-ID"] = f"<{message.notification_id}@{sender_address.rpartition('@')[2]}>"
+    email["Message-ID"] = f"<{message.notification_id}@{address.rpartition('@')[2]}>"
+    email["Content-Language"] = message.language.value
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office robots stay quiet
-    email.set_content(message.text, charset="utf-8")
-    email.add_alternative(message.html, subtype="html", charset="utf-8")
-    email["Content-Language"] = message.language.value  # after: set_content clears Content-*
-    return email
+    email.attach(MIMEText(message.text, "plain", "utf-8"))
+    email.attach(MIMEText(message.html, "html", "utf-8"))
+    return email.as_bytes(policy=_WIRE)
+
+
+_WIRE = compat32.clone(linesep="\r\n")
 
 
 class SmtpProvider:
@@ -105,7 +116,7 @@ class SmtpProvider:
     async def _send_one(self, smtp: aiosmtplib.SMTP, message: OutgoingMessage) -> Outcome:
         email = build_email(message, sender=self._settings.smtp_sender, clock=self._clock)
         try:
-            await smtp.send_message(email, sender=self._sender, recipients=[message.address])
+            await smtp.sendmail(self._sender, [message.address], email)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             code = exc.recipients[0].code if exc.recipients else 550
             return _by_code(message, code, "recipient_refused")
