@@ -12,7 +12,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from services.intake import accounts
-from services.intake.codes import code_hmac
+from services.intake.codes import keyed_digest
 from services.intake.context import ClientAddressDep, IntakeDep
 from services.intake.exceptions import RefreshTokenRefused
 from services.intake.schemas import (
@@ -48,10 +48,9 @@ async def start_registration(
     The answer is the same whoever the identity number belongs to; what the registry said is
     told once the phone is proven (`…/verify`).
     """
-    # The fingerprint holds an HMAC of the password, never the password itself.
-    fingerprint = body.model_dump_json(exclude={"password", "password_confirmation"}) + code_hmac(
-        intake.settings.code_secret, uuid.UUID(int=0), body.password + "\n" +
-        body.password_confirmation
+    # The fingerprint holds a keyed digest of the passwords, never the passwords themselves.
+    fingerprint = body.model_dump_json(exclude={"password", "password_confirmation"}) + (
+        keyed_digest(intake.settings.code_secret, body.password, body.password_confirmation)
     )
     return await idempotency.once(
         session, owner=ANONYMOUS, request=fingerprint, response=response,
@@ -153,8 +152,7 @@ async def start_phone_change(
 ) -> PhoneChangeStarted:
     """Changing the phone needs the password and a code sent to the new number."""
     require_role(principal, Role.citizen)
-    fingerprint = body.phone + code_hmac(intake.settings.code_secret, uuid.UUID(int=0),
-                                         body.password)
+    fingerprint = body.phone + keyed_digest(intake.settings.code_secret, body.password)
     return await idempotency.once(
         session, owner=principal.subject, request=fingerprint, response=response,
         result_type=PhoneChangeStarted, status_code=status.HTTP_202_ACCEPTED,

@@ -7,11 +7,12 @@ Idempotency-Key scoped to the caller.
 
 from __future__ import annotations
 
-import html
+import functools
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+import jinja2
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
@@ -21,6 +22,7 @@ from services.intake import attachments, submissions
 from services.intake.context import IntakeDep
 from services.intake.schemas import (
     AttachmentStored,
+    Bilingual,
     CallerCheck,
     CallerCheckCreate,
     CallerLookup,
@@ -139,16 +141,21 @@ LinkToken = Annotated[str, Query(min_length=10, max_length=2048,
                                  description="The signed token of the link (`shared.links`).")]
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html lang='ar' dir='rtl'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:32em;"
-        f"margin:2em auto;padding:0 1em}}button{{font-size:1.4em;margin:.2em;min-width:2.5em}}"
-        f"textarea{{width:100%}}[lang=en]{{direction:ltr;color:#555}}</style></head>"
-        f"<body>{body}</body></html>",
-        status_code=status_code, headers=_PAGE_HEADERS,
+@functools.cache
+def _rating_template() -> jinja2.Template:
+    # Autoescaped: the subject is the citizen's own text, and could be anything.
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("services.intake", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
     )
+    return environment.get_template("rating.html")
+
+
+def _page(status_code: int = 200, *, recorded: Bilingual | None = None,
+          **values: object) -> HTMLResponse:
+    """The rating page (its five buttons), or its thanks once `recorded`."""
+    return HTMLResponse(_rating_template().render(recorded=recorded, **values),
+                        status_code=status_code, headers=_PAGE_HEADERS)
 
 
 @router.get("/requests/{reference}/rating/link", response_class=HTMLResponse)
@@ -161,24 +168,8 @@ async def rating_page(
     request = await submissions.own_request(session, principal=principal, reference=reference)
     view = await submissions.view(session, intake, principal=principal,
                                   reference=request.reference)
-    buttons = "".join(
-        f"<button name='score' value='{score}' type='submit'>{score}</button>"
-        for score in range(1, 6)
-    )
-    return _page(
-        f"تقييم الطلب {request.reference}",
-        f"<h1>تقييم الرد على طلبك <span dir='ltr'>{html.escape(request.reference)}</span></h1>"
-        f"<p lang='en'>Rate the answer to your request</p>"
-        f"<p><strong>{html.escape(request.subject)}</strong></p>"
-        f"<p>{html.escape(view.status.label.ar)} · <span lang='en'>"
-        f"{html.escape(view.status.label.en)}</span></p>"
-        f"<form method='post' enctype='multipart/form-data'>"
-        f"<p>1 = غير راضٍ <span lang='en'>(dissatisfied)</span> … 5 = راضٍ جداً "
-        f"<span lang='en'>(very satisfied)</span></p>"
-        f"<p><textarea name='comment' rows='3' maxlength='2000' "
-        f"placeholder='ملاحظة (اختيارية) · A comment (optional)'></textarea></p>"
-        f"<p>{buttons}</p></form>",
-    )
+    return _page(reference=request.reference, subject=request.subject,
+                 status=view.status.label)
 
 
 @router.post("/requests/{reference}/rating/link", status_code=status.HTTP_201_CREATED,
@@ -207,10 +198,7 @@ async def rate_by_link(
     recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
     if not from_form:
         return recorded
-    return _page(
-        "شكراً", f"<h1>شكراً لك</h1><p>{html.escape(recorded.next_step.ar)}</p>"
-        f"<p lang='en'>{html.escape(recorded.next_step.en)}</p>", status.HTTP_201_CREATED,
-    )
+    return _page(status.HTTP_201_CREATED, recorded=recorded.next_step)
 
 
 # --- attachments --------------------------------------------------------------------------------

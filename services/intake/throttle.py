@@ -13,8 +13,6 @@ HMAC), or send a code when the storage cannot say how many were sent (fail close
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -27,6 +25,7 @@ from limits.storage import storage_from_string
 from prometheus_client import Counter
 from redis.asyncio import ConnectionPool
 
+from services.intake.codes import keyed_digest
 from shared.errors import ServiceUnavailable, Text, TooManyRequests
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ class Throttle:
         self.storage, self._pool = _storage(storage_uri)
         self._limiter = MovingWindowRateLimiter(self.storage)
         self._prefix = prefix
-        self._key = key_secret.encode()
+        self._key = key_secret
         self._per_phone = tuple(parse_many(budgets.codes_per_phone))
         self._per_identity = tuple(parse_many(budgets.codes_per_identity))
         self._per_address = tuple(parse_many(budgets.codes_per_address))
@@ -88,7 +87,7 @@ class Throttle:
         self._sign_ins = tuple(parse_many(budgets.sign_ins_per_identity))
 
     def _pseudonym(self, value: str) -> str:
-        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:32]
+        return keyed_digest(self._key, value)[:32]
 
     async def spend_code(self, *, phone: str, identity: str | None, address: str) -> None:
         """Count one code about to be sent, or raise 429 (a budget is spent) or 503."""

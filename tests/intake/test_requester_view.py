@@ -45,8 +45,9 @@ async def seeded(intake: IntakeUnderTest, broker: Broker) -> None:
     await eventually(entity_known)
 
 
-async def submitted(intake: IntakeUnderTest, me: dict[str, str]) -> str:
-    response = await intake.client.post(REQUESTS, json=complaint(), headers={**me, **key()})
+async def submitted(intake: IntakeUnderTest, me: dict[str, str], **changes: Any) -> str:
+    response = await intake.client.post(REQUESTS, json=complaint(**changes),
+                                        headers={**me, **key()})
     assert response.status_code == 201, response.json()
     return str(response.json()["reference"])
 
@@ -68,12 +69,12 @@ async def until_status(intake: IntakeUnderTest, me: dict[str, str], reference: s
     return await eventually(reached)
 
 
-async def answered(intake: IntakeUnderTest, broker: Broker, citizen_id: str | None = None
-                   ) -> tuple[dict[str, str], str]:
+async def answered(intake: IntakeUnderTest, broker: Broker, citizen_id: str | None = None,
+                   **changes: Any) -> tuple[dict[str, str], str]:
     """A citizen's request that routing has answered: (their headers, its reference)."""
     await seeded(intake, broker)
     me = intake.auth(Role.citizen, citizen_id)
-    ref = await submitted(intake, me)
+    ref = await submitted(intake, me, **changes)
     await broker.publish(RequestResponded(reference=ref, actions_taken="تم", solution="تم الحل",
                                           actor_id=OFFICER))
     await until_status(intake, me, ref, "responded")
@@ -210,7 +211,8 @@ async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
 ) -> None:
     intake, broker = intake_with_bus
     citizen_id = str(uuid.uuid4())
-    me, ref = await answered(intake, broker, citizen_id)
+    me, ref = await answered(intake, broker, citizen_id,
+                             subject="<script>alert('x')</script> تأخر المواعيد")
     # Notify signs the link with the same secret.
     signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
     token = signer.sign("rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
@@ -220,6 +222,8 @@ async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "تقييم الرد" in page.text
+    assert "<script>" not in page.text  # the citizen's own text, escaped
+    assert "&lt;script&gt;" in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
     assert await intake.events("request.rated") == []  # opening the link changes nothing
 
