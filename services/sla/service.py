@@ -291,7 +291,8 @@ async def catch_up(session: AsyncSession, *, outbox: Outbox, now: datetime) -> i
     for change in await repository.changes_after(session, state.recomputed_revision):
         detail = change.detail
         if change.change == "policy_published":
-            everything = True
+            # New durations alone touch only new deadlines, unless applied to open ones too.
+            everything = everything or detail["calendar_changed"] or detail["applies_to_open"]
             if detail["day_length_from_us"] != detail["day_length_to_us"]:
                 await _keep_working_days_left(session, detail["day_length_from_us"],
                                               detail["day_length_to_us"])
@@ -301,9 +302,11 @@ async def catch_up(session: AsyncSession, *, outbox: Outbox, now: datetime) -> i
             days = [date.fromisoformat(d) for d in detail["days"]]
             span = (min(days), max(days)) if span is None else (
                 min(span[0], *days), max(span[1], *days))
-    moved = await move_open_deadlines(
-        session, rules.calendar, outbox=outbox, now=now, days=None if everything else span,
-    )
+    moved = 0
+    if everything or span is not None:
+        moved = await move_open_deadlines(
+            session, rules.calendar, outbox=outbox, now=now, days=None if everything else span,
+        )
     await repository.mark_recomputed(session, state.revision)
     log.info("open deadlines follow the rules",
              extra={"revision": state.revision, "moved": moved})

@@ -357,3 +357,25 @@ async def test_a_requests_deadlines_are_for_the_staff_who_may_act_for_its_entity
     unknown = await world.client.get("/api/v1/sla/requests/BKH-0000-404/deadlines",
                                      headers=world.auth(Role.cmu_staff))
     assert_problem(unknown, 404, "not-found")
+
+
+async def test_new_official_hours_reshape_open_deadlines_keeping_their_working_days(
+    world: World,
+) -> None:
+    story = Story()
+    await world.publish(story.submitted(amman(2027, 9, 5, 9)),
+                        story.assigned(amman(2027, 9, 5, 9)))
+    await world.until_timers(story.reference, "entity:1:first_response:escalation_2")
+    current = (await world.client.get("/api/v1/sla/policy")).json()["policy"]
+    shorter = {**current, "calendar": {**current["calendar"], "official_hours": {
+        "opens": "09:00:00", "closes": "15:00:00"}}}
+    published = await world.client.post("/api/v1/sla/policy/versions", json={
+        "policy": shorter, "based_on_version": 1}, headers={**admin(world), **key()})
+    assert published.status_code == 201, published.text
+    await followed(world)
+    timers = await world.timers(story.reference)
+    # Assigned at Sunday's new opening: one working day is the whole of Sunday, two reach
+    # Monday's close.
+    assert timers["entity:1:first_response:escalation_1"].due_at == amman(2027, 9, 5, 15)
+    assert timers["entity:1:first_response:escalation_2"].due_at == amman(2027, 9, 6, 15)
+    assert timers["entity:1:first_response:escalation_2"].budget_us == 2 * 6 * 3600 * 10**6
