@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,8 +44,6 @@ from services.sla.models import (
 )
 from shared.calendar import DayOverride, DayStatus, RamadanPeriod
 from shared.events.catalog import SlaPolicy
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Spelled out, not bound: a prepared statement's generic plan cannot match a parameter to the
 # partial index's `state = 'pending'`, and would scan every timer instead.
