@@ -20,6 +20,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.directory import repository
+from services.routing.directory.repository import Standing
 from services.routing.exceptions import PermissionDenied, StandingLost
 from services.routing.permissions import Permission, effective
 from shared.auth import Principal
@@ -54,14 +55,9 @@ def _person_id(principal: Principal) -> uuid.UUID:
         raise StandingLost() from None
 
 
-async def check_standing(session: AsyncSession, principal: Principal) -> uuid.UUID:
-    """The person's id when the token still says what the directory says; else StandingLost.
-
-    Compared, not remembered: the person is active, and holds the token's role with exactly
-    the token's sectors and entities. Any change in the directory shows at the next request.
-    """
-    person_id = _person_id(principal)
-    now = await repository.standing(session, person_id)
+def _require_standing(principal: Principal, now: Standing | None) -> None:
+    """Compared, not remembered: the person is active, and holds the token's role with exactly
+    the token's sectors and entities. Any change in the directory shows at the next request."""
     if (
         now is None
         or not now.active
@@ -70,18 +66,23 @@ async def check_standing(session: AsyncSession, principal: Principal) -> uuid.UU
         or now.entity_codes != principal.entity_ids
     ):
         raise StandingLost()
+
+
+async def check_standing(session: AsyncSession, principal: Principal) -> uuid.UUID:
+    """The person's id when the token still says what the directory says; else StandingLost."""
+    person_id = _person_id(principal)
+    _require_standing(principal, await repository.standing(session, person_id))
     return person_id
 
 
 async def current_staff(principal: PrincipalDep, session: SessionDep) -> Staff:
     if principal.role not in STAFF_ROLES:
         raise PermissionDenied("staff")
-    person_id = await check_standing(session, principal)
-    role_permissions, overrides = await repository.permissions_of(
-        session, principal.role, person_id
-    )
+    person_id = _person_id(principal)
+    now = await repository.access(session, person_id, principal.role)  # one round trip
+    _require_standing(principal, now.standing)
     return Staff(principal=principal, person_id=person_id,
-                 permissions=effective(role_permissions, overrides))
+                 permissions=effective(now.role_permissions, now.overrides))
 
 
 StaffDep = Annotated[Staff, Depends(current_staff)]

@@ -39,6 +39,12 @@ async def merged_into(session: AsyncSession, primary: str) -> list[str]:
     return list(rows)
 
 
+SUMMARY = (Case.reference, Case.kind, Case.status, Case.channel, Case.subject, Case.entity_code,
+           Case.sector_code, Case.distributed_to, Case.submitted_at, Case.due_at,
+           Case.overdue_since, Case.escalation_level, Case.audit_seq)
+"""What an inbox line shows: plain rows of these, not whole mapped cases (a page reads less)."""
+
+
 async def inbox(
     session: AsyncSession,
     *,
@@ -50,9 +56,9 @@ async def inbox(
     escalated: bool | None,
     after: Cursor | None,
     limit: int,
-) -> Sequence[Case]:
+) -> Sequence[Any]:
     """A page of the cases in scope, by deadline (none last), then reference."""
-    query = select(Case).where(visible)
+    query = select(*SUMMARY).where(visible)
     if not statuses or all(s not in FINISHED for s in statuses):
         query = query.where(OPEN)  # matches the partial indexes
     if statuses:
@@ -70,7 +76,7 @@ async def inbox(
     if after is not None:
         query = query.where(_after(after))
     query = query.order_by(Case.due_at.asc().nulls_last(), Case.reference).limit(limit)
-    return (await session.scalars(query)).all()
+    return (await session.execute(query)).all()
 
 
 def _after(cursor: Cursor) -> ColumnElement[bool]:

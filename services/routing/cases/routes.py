@@ -63,7 +63,7 @@ def expected_version(
 def _detail(case: Case, response: Response) -> CaseDetail:
     response.headers["ETag"] = service.etag(case)
     response.headers.update(_NO_STORE)
-    return CaseDetail.of(case)
+    return CaseDetail.full(case)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -140,7 +140,8 @@ class CaseSummary(BaseModel):
     version: int = Field(description="Send it back as If-Match to act on this version.")
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummary:
+    def of(cls, case: Any) -> CaseSummary:
+        """From a mapped case, or from an inbox row (`repository.SUMMARY`: the same names)."""
         return cls(
             reference=case.reference, kind=case.kind, status=case.status, channel=case.channel,
             subject=case.subject, entity=case.entity_code, sector=case.sector_code,
@@ -173,7 +174,7 @@ class CaseDetail(CaseSummary):
     closed_at: datetime | None
 
     @classmethod
-    def of(cls, case: Case) -> CaseDetail:
+    def full(cls, case: Case) -> CaseDetail:
         return cls(
             **CaseSummary.of(case).model_dump(),
             description=case.description, attachment_ids=case.attachment_ids,

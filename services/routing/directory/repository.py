@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Row, delete, insert, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Select,
+    String,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,24 +186,62 @@ class Standing:
     entity_codes: frozenset[str]
 
 
-async def standing(session: AsyncSession, person_id: uuid.UUID) -> Standing | None:
-    """One round trip: the person and their current assignments (None: no such person)."""
-    rows = (await session.execute(
+def _standing_of(rows: Sequence[Any]) -> Standing | None:
+    if not rows:
+        return None
+    roles = {row.role for row in rows if row.role is not None}
+    return Standing(
+        active=bool(rows[0].active),
+        # A person holds one role at a time (the service keeps it so); anything else is no role.
+        role=Role(roles.pop()) if len(roles) == 1 else None,
+        sector_codes=frozenset(row.sector_code for row in rows if row.sector_code),
+        entity_codes=frozenset(row.entity_code for row in rows if row.entity_code),
+    )
+
+
+def _standing_query(
+    person_id: uuid.UUID,
+) -> Select[bool, Role, str | None, str | None]:
+    return (
         select(Person.active, RoleAssignment.role, RoleAssignment.sector_code,
                RoleAssignment.entity_code)
         .outerjoin(RoleAssignment, (RoleAssignment.person_id == Person.id)
                    & RoleAssignment.revoked_at.is_(None))
         .where(Person.id == person_id)
-    )).all()
-    if not rows:
-        return None
-    roles = {row.role for row in rows if row.role is not None}
-    return Standing(
-        active=rows[0].active,
-        # A person holds one role at a time (the service keeps it so); anything else is no role.
-        role=roles.pop() if len(roles) == 1 else None,
-        sector_codes=frozenset(row.sector_code for row in rows if row.sector_code),
-        entity_codes=frozenset(row.entity_code for row in rows if row.entity_code),
+    )
+
+
+async def standing(session: AsyncSession, person_id: uuid.UUID) -> Standing | None:
+    """One round trip: the person and their current assignments (None: no such person)."""
+    return _standing_of((await session.execute(_standing_query(person_id))).all())
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    standing: Standing | None
+    role_permissions: list[str]
+    overrides: dict[str, bool]
+
+
+async def access(session: AsyncSession, person_id: uuid.UUID, role: Role) -> Access:
+    """Every staff request's question in one round trip: the person's standing, what `role`
+    (the token's) may do, and the person's own grants and denials."""
+    none_text, none_flag = cast(null(), String), cast(null(), Boolean)
+    standing_rows = _standing_query(person_id).add_columns(
+        literal("standing").label("part"), none_text.label("permission"),
+        none_flag.label("granted"))
+    rows = (await session.execute(union_all(
+        standing_rows,
+        select(none_flag, cast(null(), String), none_text, none_text, literal("role"),
+               RolePermission.permission, none_flag).where(RolePermission.role == role),
+        select(none_flag, cast(null(), String), none_text, none_text, literal("person"),
+               PersonPermission.permission, PersonPermission.granted)
+        .where(PersonPermission.person_id == person_id),
+    ))).all()
+    return Access(
+        standing=_standing_of([r for r in rows if r.part == "standing"]),
+        role_permissions=[r.permission for r in rows if r.part == "role"],
+        overrides={r.permission: bool(r.granted) for r in rows if r.part == "person"},
     )
 
 
@@ -221,22 +270,6 @@ async def officers(
 
 
 # --- permissions -------------------------------------------------------------------------------
-
-
-async def permissions_of(
-    session: AsyncSession, role: Role, person_id: uuid.UUID
-) -> tuple[list[str], dict[str, bool]]:
-    """The role's permissions and the person's overrides, in one round trip."""
-    both: CompoundSelect[Any] = union_all(
-        select(RolePermission.permission, null().label("granted"))
-        .where(RolePermission.role == role),
-        select(PersonPermission.permission, PersonPermission.granted)
-        .where(PersonPermission.person_id == person_id),
-    )
-    rows: Sequence[Row[Any]] = (await session.execute(both)).all()
-    role_permissions = [row.permission for row in rows if row.granted is None]
-    overrides = {row.permission: bool(row.granted) for row in rows if row.granted is not None}
-    return role_permissions, overrides
 
 
 async def role_permissions(session: AsyncSession) -> dict[Role, list[str]]:
