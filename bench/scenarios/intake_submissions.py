@@ -10,7 +10,8 @@ it and its `request.submitted` outbox row in one transaction and answers 201 wit
 and the provisional deadlines. 2,000 citizens take turns, so no one trips the per-client limit.
 
 - closed loop (64 in flight): peak submissions/s, compared with bare_insert's peak;
-- open loop at 300/s: latency, compared with bare_insert's p99 at the same rate.
+- open loop at 300/s: latency, compared with bare_insert's p99 at the same rate;
+- closed loop straight to intake (no gateway): the gateway's share of the cost, by difference.
 
 The issue's targets: ≥ 600/s sustained, p99 ≤ 50 ms at 300/s, ≥ 0.25 of bare_insert.
 """
@@ -29,6 +30,7 @@ import asyncpg
 from bench.harness import (
     BenchContext,
     CpuMeter,
+    HttpClient,
     Result,
     closed_loop,
     make_http_client,
@@ -150,11 +152,12 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
                                     "BKH_INTAKE_URL": intake.base_url}) as gateway,
             ):
                 client = make_http_client(ctx.http_client, gateway.base_url, CONCURRENCY)
+                direct_client = make_http_client(ctx.http_client, intake.base_url, CONCURRENCY)
 
-                async def submit() -> None:
+                async def submit(via: HttpClient = client) -> None:
                     nonlocal created
                     n = next(sequence)
-                    response = await client.request(
+                    response = await via.request(
                         "POST", "/api/v1/requests", bodies[n % len(bodies)],
                         {"Content-Type": "application/json",
                          "Authorization": f"Bearer {tokens[n % CITIZENS]}",
@@ -174,8 +177,14 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
                     meter = CpuMeter(pids).start()
                     opened = await open_loop(submit, OPEN_LOOP_RATE, open_s, open_warmup_s)
                     open_cpu = meter.stop()
+                    ctx.log("  closed loop straight to intake (the gateway's share, by difference)")
+                    meter = CpuMeter(pids).start()
+                    direct = await closed_loop(lambda: submit(direct_client), CONCURRENCY,
+                                               closed_s, closed_warmup_s)
+                    direct_cpu = meter.stop()
                 finally:
                     await client.aclose()
+                    await direct_client.aclose()
             admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
             try:
                 rows = await admin.fetchval(f'SELECT count(*) FROM "{schema}".requests')
@@ -197,6 +206,12 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
         opened, params={"rate_per_s": OPEN_LOOP_RATE, "max_connections": CONCURRENCY,
                         **params},
         extra={"cpu": open_cpu, "warmup_s": open_warmup_s})
+    direct_result = Result.from_closed_loop(
+        "intake_submissions.direct",
+        "The same POST straight to intake's process, no gateway: what the gateway's hop costs, "
+        "by difference. Closed loop: peak throughput.", direct,
+        params={"concurrency": CONCURRENCY, **params},
+        extra={"cpu": direct_cpu, "warmup_s": closed_warmup_s})
     if rows != created:
         closed_result.notes.append("MISMATCH between stored requests and 201 responses")
-    return [closed_result, open_result]
+    return [closed_result, open_result, direct_result]
