@@ -1,18 +1,14 @@
 """The analytics service: its definition and app factory (`create_app`, for uvicorn --factory).
 
 One queue (`projections`) takes every event analytics reads (`projection.CONSUMED`) into the
-read model; the schedule of periodic reports runs beside the API for as long as the app lives.
+read model; the schedule of periodic reports runs wherever the relay runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from services.analytics.config import AnalyticsSettings
 from services.analytics.handlers import apply_events
@@ -20,25 +16,14 @@ from services.analytics.models import metadata
 from services.analytics.projection import CONSUMED
 from services.analytics.routes import pages, router
 from services.analytics.schedule import run_schedule
-from shared.service import ServiceDefinition, Subscription, create_service_app
+from shared.service import Runtime, ServiceDefinition, Subscription, create_service_app
 
 
-@asynccontextmanager
-async def periodic_reports(app: FastAPI) -> AsyncIterator[None]:
-    """Entered after the service's own lifespan has opened the runtime (FastAPI nests them)."""
-    runtime = app.state.runtime
+async def periodic_reports(runtime: Runtime) -> None:
+    """The schedule of weekly and monthly reports, wherever the relay runs (kernel background)."""
     settings = runtime.settings
-    task = None
     if isinstance(settings, AnalyticsSettings) and settings.report_schedule_enabled:
-        task = asyncio.create_task(run_schedule(runtime, settings.report_schedule_interval_s),
-                                   name="analytics:periodic-reports")
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await run_schedule(runtime, settings.report_schedule_interval_s)
 
 
 DEFINITION = ServiceDefinition(
@@ -47,7 +32,8 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=AnalyticsSettings,
-    routers=(router, pages, APIRouter(lifespan=periodic_reports)),
+    routers=(router, pages),
+    background=(periodic_reports,),
     subscriptions=(
         Subscription("projections",
                      batch_handlers={event_type.value: apply_events for event_type in CONSUMED}),

@@ -22,7 +22,6 @@ CMU triage has no entity yet.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -42,38 +40,16 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 from services.analytics.measures import COUNTERS
 from shared.bus import inbox_table, outbox_table
-from shared.db import BigIntegerPK, service_metadata
+from shared.db import BigIntegerPK, UtcDateTime, service_metadata
 from shared.events.vocabulary import RequestStatus
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An instant, stored in UTC and always read back aware.
-
-    SQLite (the embedded mode) keeps no zone and hands back naive values; instants read from
-    it must still compare with the aware ones events carry.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        # In UTC before SQLite drops the zone: a +03:00 instant must not be stored as UTC.
-        return value.astimezone(UTC) if value is not None and value.tzinfo else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 CLOSED_STATUSES = (RequestStatus.closed.value, RequestStatus.rejected.value)

@@ -20,7 +20,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -161,7 +161,7 @@ class Changes:
 
 
 def hour_of(instant: datetime) -> datetime:
-    return instant.replace(minute=0, second=0, microsecond=0)
+    return instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class Projector:

@@ -30,6 +30,7 @@ from services.analytics.worktime import amman_day
 from shared.bus import Outbox
 from shared.clock import Clock
 from shared.events.catalog import AnalyticsReportPublished, ReportCadence
+from shared.service import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ async def publish_due_reports(session: AsyncSession, *, outbox: Outbox, now: dat
     return published
 
 
-async def run_schedule(runtime: Any, interval_s: float) -> None:
+async def run_schedule(runtime: Runtime, interval_s: float) -> None:
     """Forever: publish what is due, then wait. A failure is logged and tried next round."""
     clock: Clock = runtime.clock
     while True:
