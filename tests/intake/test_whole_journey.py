@@ -157,3 +157,40 @@ async def test_on_sqlite_with_the_in_process_bus(on_sqlite: IntakeUnderTest) -> 
     assert second.status_code == 201
     first_serial = int(final["reference"].split("-")[1])
     assert int(second.json()["reference"].split("-")[1]) == first_serial + 1
+
+
+async def test_a_call_center_agent_of_routings_directory_submits_and_routing_places_it(
+    postgres_url: str, amqp_url: str, registry_url: str
+) -> None:
+    from services.routing.directory.demo import demo_person_id
+    from tests.intake.factories import AHMAD
+
+    async with running_platform(
+        postgres_url, amqp_url, services=["intake", "routing"],
+        overrides={"intake": {"civil_registry_url": registry_url}},
+    ) as platform:
+        # Behind the gateway a staff token must name a person of routing's directory.
+        agent = platform.auth(Role.call_center_agent, str(demo_person_id("call.center")))
+        checked = await platform.client.post(
+            "/api/v1/citizens/caller-checks", json={**AHMAD, "phone": "0795555555"},
+            headers={**agent, **key()})
+        assert checked.status_code == 201, checked.json()
+
+        async def submitted() -> str:  # intake learns routing's seeded directory by events
+            response = await platform.client.post(
+                "/api/v1/requests",
+                json=complaint(entity="PM-GAM", caller_check_id=checked.json()["check_id"]),
+                headers={**agent, **key()})
+            assert response.status_code == 201, response.json()
+            return str(response.json()["reference"])
+
+        reference = await eventually(submitted, timeout_s=30)
+
+        async def placed() -> None:
+            shown = await platform.client.post(
+                f"/api/v1/requests/{reference}/caller-lookup",
+                json={"id_number": AHMAD["id_number"]}, headers=agent)
+            assert shown.status_code == 200, shown.json()
+            assert shown.json()["status"]["code"] == "assigned", shown.json()["status"]
+
+        await eventually(placed, timeout_s=30)
