@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 from datetime import timedelta
@@ -11,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from services.analytics import models
-from services.analytics.schedule import publish_due_reports
+from services.analytics.schedule import publish_due_reports, run_schedule
 from shared.bus import Delivery
 from shared.events import catalog as c
 from shared.events.envelope import Envelope
@@ -254,3 +256,23 @@ async def test_a_published_report_is_announced_with_a_link_and_no_figures(world:
         assert announcement.link.startswith("/api/v1/analytics/published-reports/")
         assert set(envelope.payload) == {"report_id", "cadence", "period_start", "period_end",
                                          "sector", "link"}
+
+
+async def test_the_schedule_publishes_by_itself_once_a_period_has_ended(world: World) -> None:
+    await _mixed_requests(world)
+    world.clock.advance(timedelta(days=7))
+    loop = asyncio.create_task(run_schedule(world.runtime, interval_s=0.05))
+    try:
+        async def published() -> None:
+            async with world.runtime.sessionmaker() as session:
+                rows = (await session.execute(select(models.published_reports.c.cadence,
+                                                     models.published_reports.c.sector))).all()
+            assert sorted(rows) == sorted(
+                (cadence, sector) for cadence in ("monthly", "weekly")
+                for sector in ("", "MOE", "MOH"))
+
+        await eventually(published)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
