@@ -60,6 +60,8 @@ class NotifySettings(BaseServiceSettings):
     dispatch_batch_size: int = Field(default=200, ge=1, le=1000)
     dispatch_concurrency: int = Field(default=4, ge=1, le=64)
     dispatch_poll_interval_s: float = Field(default=1.0, gt=0)
+    # After a part batch, wait this long before the next claim, so that batches fill.
+    dispatch_linger_s: float = Field(default=0.02, ge=0, le=1)
     # A claimed message whose sender vanished is claimed again after this long.
     dispatch_lease_s: float = Field(default=120.0, gt=0)
     # Retries: exponential from `retry_base_s`, capped, with jitter; then dead-lettered.

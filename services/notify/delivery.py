@@ -13,7 +13,6 @@ States only move forward: a receipt that arrives before the sender recorded its 
 
 from __future__ import annotations
 
-import itertools
 import random
 import uuid
 from collections.abc import Iterable, Sequence
@@ -111,10 +110,7 @@ async def apply(
         moved[row.id] = DeliveryStatus(change["status"])
     await repository.apply_changes(session, changes)
     # The request's reference correlates each event, as it does every event about a request.
-    events.sort(key=lambda pair: pair[0] or "")
-    for reference, group in itertools.groupby(events, key=lambda pair: pair[0]):
-        await outbox.add_many(session, [payload for _, payload in group],
-                              correlation_id=reference)
+    await outbox.add_each(session, [(payload, reference) for reference, payload in events])
     return moved
 
 

@@ -167,6 +167,9 @@ class Lane:
             task.add_done_callback(self._in_flight.discard)
             if trial:  # one trial at a time: wait for its verdict before claiming more
                 await asyncio.wait({task})
+            elif len(rows) < self.settings.dispatch_batch_size:
+                # A part batch: let more messages arrive rather than claim them one by one.
+                await asyncio.sleep(self.settings.dispatch_linger_s)
 
     async def drain(self, timeout_s: float) -> None:
         """Let batches in flight finish (their messages are already with the provider)."""

@@ -250,8 +250,11 @@ async def lock_notifications(
     wanted = set(ids)
     if not wanted:
         return {}
+    n = notifications
     rows = await session.execute(
-        select(notifications).where(notifications.c.id.in_(wanted)).with_for_update())
+        select(n.c.id, n.c.status, n.c.source_event_id, n.c.channel, n.c.kind, n.c.attempts,
+               n.c.reference)
+        .where(n.c.id.in_(wanted)).with_for_update())
     return {row.id: row for row in rows}
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections.abc import Iterator, Sequence
 from email.header import Header
@@ -30,6 +31,13 @@ from shared.clock import Clock
 from shared.events.vocabulary import NoticeChannel
 
 
+@functools.cache
+def _from_header(sender: str) -> tuple[str, str]:
+    """(the From header, the bare address) of the configured sender; encoded once."""
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8"), address
+
+
 def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> bytes:
     """The MIME message, ready for DATA: a plain-text part and an HTML alternative, UTF-8.
 
@@ -38,9 +46,9 @@ def build_email(message: OutgoingMessage, *, sender: str, clock: Clock) -> bytes
     messages a second is most of a core. Addresses come from the contact book (validated, no
     whitespace) and subjects are one line, so no header can be injected.
     """
-    name, address = parseaddr(sender)
+    from_header, address = _from_header(sender)
     email = MIMEMultipart("alternative")
-    email["From"] = formataddr((name, address), charset="utf-8")
+    email["From"] = from_header
     email["To"] = message.address
     email["Subject"] = Header(message.subject, "utf-8").encode()
     email["Date"] = format_datetime(clock.now())
