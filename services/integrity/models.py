@@ -13,7 +13,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.bus import inbox_table, outbox_table
-from shared.db import BigIntegerPK, service_metadata
+from shared.db import BigIntegerPK, UtcDateTime, service_metadata
 from shared.idempotency import idempotency_table
 
 metadata = service_metadata()
@@ -47,7 +46,7 @@ class CommissionKey(Base):
     key_id: Mapped[str] = mapped_column(String(128), unique=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     registered_by: Mapped[str] = mapped_column(String(64))
 
 

@@ -6,7 +6,7 @@ and size buckets; the envelope bytes themselves are downloaded as they are.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -104,8 +104,3 @@ class ReceiptStatus(_Model):
     status: ReportStatus
     label: Words
     notes: list[ReceiptNote]
-
-
-def as_aware(value: datetime) -> datetime:
-    """SQLite hands back naive UTC datetimes; everything the API says is aware."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -45,7 +45,6 @@ from services.integrity.schemas import (
     ReceiptStatus,
     ReportDetails,
     Words,
-    as_aware,
 )
 from shared.auth import Principal
 from shared.bus import Outbox
@@ -105,7 +104,7 @@ def _key_public(key: CommissionKey, *, current: bool) -> KeyPublic:
         key_id=key.key_id,
         public_key=base64.b64encode(key.public_key).decode("ascii"),
         fingerprint=key.fingerprint,
-        registered_at=as_aware(key.registered_at),
+        registered_at=key.registered_at,
         current=current,
     )
 
