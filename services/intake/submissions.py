@@ -371,6 +371,12 @@ def _step(step: str, at: datetime, details: dict[str, str | int | None]) -> Time
                         details=details)
 
 
+def _next_step(request: Request, status: RequestStatus) -> Text:
+    if status is RequestStatus.responded and request.rating_score is not None:
+        return _RATED_ONE if request.rating_score == 1 else _RATED  # rated: nothing left to do
+    return NEXT_STEP[status]
+
+
 async def _view(session: AsyncSession, intake: Intake, request: Request) -> RequestView:
     status = RequestStatus(request.status)
     entity = await repository.entity(session, code=request.entity) if request.entity else None
@@ -394,7 +400,7 @@ async def _view(session: AsyncSession, intake: Intake, request: Request) -> Requ
             received_at=request.submitted_at,
             announced=await repository.deadlines(session, reference=request.reference),
         ),
-        rating=request.rating_score, next_step=Bilingual.of(NEXT_STEP[status]),
+        rating=request.rating_score, next_step=Bilingual.of(_next_step(request, status)),
         attachment_ids=await repository.attachment_ids(session, reference=request.reference),
     )
 

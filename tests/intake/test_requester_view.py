@@ -203,6 +203,9 @@ async def test_rating_once_answered_with_a_score_from_one_to_five(
     assert same.status_code == 201
     changed = await intake.client.post(rating, json={"score": 5}, headers={**me, **key()})
     assert changed.status_code == 409
+    shown = await view(intake, me, ref)
+    assert shown["rating"] == 1
+    assert "complaints unit" in shown["next_step"]["en"]  # no longer asked to rate
     assert len(await intake.events("request.rated")) == 1
 
 
