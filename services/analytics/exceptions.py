@@ -3,6 +3,7 @@
     Problem
     ├── UnknownFilterValue      422  a filter names a value that does not exist
     ├── BadPeriod               422  an end before a start, or a span over the allowed one
+    ├── FilterNotAvailable      422  a filter this question cannot take (hourly by governorate)
     ├── ForbiddenGrouping       422  a group-by on a field reports may not group by
     ├── NotAnalyticsViewer      403  the role has no dashboard (citizens, officers, …)
     ├── OutOfScope              404  an entity or sector the token does not cover (as if absent)
@@ -37,6 +38,12 @@ class BadPeriod(Problem):
     status = 422
     code = "bad-period"
     title = Text("الفترة الزمنية غير صالحة", "The period is not valid")
+
+
+class FilterNotAvailable(Problem):
+    status = 422
+    code = "filter-not-available"
+    title = Text("هذه التصفية غير متاحة هنا", "This filter is not available here")
 
 
 class ForbiddenGrouping(Problem):

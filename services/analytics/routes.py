@@ -29,6 +29,7 @@ from services.analytics.config import AnalyticsSettings
 from services.analytics.exceptions import (
     BadPeriod,
     ExportsTooFrequent,
+    FilterNotAvailable,
     ReportNotFound,
 )
 from services.analytics.live import LiveFeed
@@ -110,7 +111,7 @@ async def get_trend(session: SessionDep, scope: ScopeDep, clock: ClockDep, setti
                                default_days=2 if granularity == "hour" else 30)
     await service.check_slice(session, scope=scope, where=where)
     if granularity == "hour" and where.dimensions() - {"entity", "sector"}:
-        raise BadPeriod(Text("السلسلة الساعية تُصفّى حسب الجهة أو القطاع فقط.",
+        raise FilterNotAvailable(Text("السلسلة الساعية تُصفّى حسب الجهة أو القطاع فقط.",
                              "An hourly series is filtered by entity or sector only."))
     return _json(await service.trend(session, scope=scope, period=period, where=where,
                                      grain=granularity))

@@ -34,7 +34,9 @@ async def test_the_trend_counts_per_day_and_per_hour(world: World) -> None:
     assert [h["received"] for h in hours] == [4, 1]
     assert hours[0]["hour"].startswith("2027-09-05T06:00")  # 09:00 in Amman, kept in UTC
     too_long = await world.get(f"{API}/trend", granularity="hour", from_="2027-08-01")
-    assert too_long.status_code == 422
+    assert too_long.json()["type"] == "/problems/bad-period"
+    by_place = await world.get(f"{API}/trend", granularity="hour", governorate="JO-AM")
+    assert by_place.json()["type"] == "/problems/filter-not-available"
 
 
 async def test_the_ranking_ranks_only_entities_with_enough_requests(world: World) -> None:
