@@ -175,7 +175,7 @@ async def purge_expired_keys(session: AsyncSession, table: Table, *, now: dateti
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def require_idempotency_key(
+async def require_idempotency_key(
     request: Request,
     runtime: RuntimeDep,
     idempotency_key: Annotated[
