@@ -11,6 +11,7 @@ timeline follows the time of the platform (simulated in tests) rather than of th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,15 +20,7 @@ from services.routing.cases import service
 from services.routing.cases.placement import place_submitted
 from services.routing.models import outbox as outbox_table
 from shared.bus import BatchHandler, Handler, Outbox, ReceivedEvent
-from shared.events.catalog import (
-    EventType,
-    RequestInfoProvided,
-    RequestRated,
-    SlaBreached,
-    SlaDeadlineSet,
-    SlaEscalated,
-    SlaRatingWindowExpired,
-)
+from shared.events.catalog import EventType
 
 PRODUCER = "routing"
 
@@ -50,48 +43,22 @@ async def on_submitted(session: AsyncSession, events: list[ReceivedEvent]) -> No
     await place_submitted(session, events, outbox_at=outbox_at)
 
 
-async def on_rated(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, RequestRated)
-    at = event.envelope.occurred_at
-    await service.rated(session, outbox=outbox_at(at), at=at, rating=event.payload)
+def reacting(decide: Callable[..., Awaitable[None]]) -> Handler:
+    """A handler that lets `decide` react to one event, stamped with the event's instant."""
 
+    async def handle(session: AsyncSession, event: ReceivedEvent) -> None:
+        at = event.envelope.occurred_at
+        await decide(session, outbox=outbox_at(at), at=at, payload=event.payload)
 
-async def on_info_provided(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, RequestInfoProvided)
-    at = event.envelope.occurred_at
-    await service.info_provided(session, outbox=outbox_at(at), at=at, answer=event.payload)
-
-
-async def on_rating_window_expired(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, SlaRatingWindowExpired)
-    at = event.envelope.occurred_at
-    await service.rating_window_expired(session, outbox=outbox_at(at), at=at,
-                                        reference=event.payload.reference)
-
-
-async def on_escalated(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, SlaEscalated)
-    at = event.envelope.occurred_at
-    await service.escalated(session, outbox=outbox_at(at), at=at, escalation=event.payload)
-
-
-async def on_breached(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, SlaBreached)
-    at = event.envelope.occurred_at
-    await service.breached(session, outbox=outbox_at(at), at=at, breach=event.payload)
-
-
-async def on_deadline_set(session: AsyncSession, event: ReceivedEvent) -> None:
-    assert isinstance(event.payload, SlaDeadlineSet)
-    await service.deadline_set(session, at=event.envelope.occurred_at, deadline=event.payload)
+    return handle
 
 
 PLACEMENT: dict[str, BatchHandler] = {EventType.request_submitted: on_submitted}
 LIFECYCLE: dict[str, Handler] = {
-    EventType.request_rated: on_rated,
-    EventType.request_info_provided: on_info_provided,
-    EventType.sla_rating_window_expired: on_rating_window_expired,
-    EventType.sla_escalated: on_escalated,
-    EventType.sla_breached: on_breached,
-    EventType.sla_deadline_set: on_deadline_set,
+    EventType.request_rated: reacting(service.rated),
+    EventType.request_info_provided: reacting(service.info_provided),
+    EventType.sla_rating_window_expired: reacting(service.rating_window_expired),
+    EventType.sla_escalated: reacting(service.escalated),
+    EventType.sla_breached: reacting(service.breached),
+    EventType.sla_deadline_set: reacting(service.deadline_set),
 }

@@ -87,6 +87,7 @@ from shared.events.catalog import (
     SlaBreached,
     SlaDeadlineSet,
     SlaEscalated,
+    SlaRatingWindowExpired,
     TriageReason,
 )
 from shared.events.envelope import EventPayload
@@ -505,7 +506,8 @@ async def _held(session: AsyncSession, reference: str) -> Case:
 
 
 async def rated(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                rating: RequestRated) -> None:
+                payload: RequestRated) -> None:
+    rating = payload
     case = await _held(session, rating.reference)
     if case.status is not S.responded:
         log.warning("rating of a request that awaits none ignored",
@@ -527,8 +529,8 @@ async def rated(session: AsyncSession, *, outbox: Outbox, at: datetime,
 
 
 async def rating_window_expired(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                                reference: str) -> None:
-    case = await _held(session, reference)
+                                payload: SlaRatingWindowExpired) -> None:
+    case = await _held(session, payload.reference)
     if case.status is S.responded:
         await _close(session, outbox, case, at=at, actor=audit.SLA,
                      code=case.outcome or ClosingCode.resolved, closed_by=ClosedBy.system,
@@ -536,7 +538,8 @@ async def rating_window_expired(session: AsyncSession, *, outbox: Outbox, at: da
 
 
 async def info_provided(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                        answer: RequestInfoProvided) -> None:
+                        payload: RequestInfoProvided) -> None:
+    answer = payload
     case = await _held(session, answer.reference)
     if case.status is not S.awaiting_information:
         log.warning("information for a request that awaits none ignored",
@@ -550,7 +553,8 @@ async def info_provided(session: AsyncSession, *, outbox: Outbox, at: datetime,
 
 
 async def escalated(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                    escalation: SlaEscalated) -> None:
+                    payload: SlaEscalated) -> None:
+    escalation = payload
     case = await _held(session, escalation.reference)
     if case.status in (S.closed, S.rejected):
         return
@@ -564,7 +568,8 @@ async def escalated(session: AsyncSession, *, outbox: Outbox, at: datetime,
 
 
 async def breached(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                   breach: SlaBreached) -> None:
+                   payload: SlaBreached) -> None:
+    breach = payload
     case = await _held(session, breach.reference)
     if case.status in (S.closed, S.rejected):
         return
@@ -575,10 +580,11 @@ async def breached(session: AsyncSession, *, outbox: Outbox, at: datetime,
                           "stage": breach.stage.value, "due_at": breach.due_at.isoformat()})
 
 
-async def deadline_set(session: AsyncSession, *, at: datetime,
-                       deadline: SlaDeadlineSet) -> None:
+async def deadline_set(session: AsyncSession, *, outbox: Outbox, at: datetime,
+                       payload: SlaDeadlineSet) -> None:
     """Keep the entity's deadline for sorting and the overdue filter (not a timeline step:
-    the requester's deadlines are intake's to show)."""
+    the requester's deadlines are intake's to show; nothing is announced)."""
+    deadline = payload
     if (deadline.clock is ClockKind.entity and deadline.entity is not None
             and deadline.stage is not SlaStage.rating_window):
         await repository.set_deadline(session, reference=deadline.reference,

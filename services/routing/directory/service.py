@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,7 +145,57 @@ def _retired(at: datetime | None) -> DirectoryChange:
     return DirectoryChange.retired if at is not None else DirectoryChange.updated
 
 
-# --- sectors -------------------------------------------------------------------------------------
+# --- sectors, entities, classifications ---------------------------------------------------------
+
+Master = Sector | Entity | Classification
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """How changes of one kind of master data are logged and announced."""
+
+    subject: str
+    snapshot: Callable[[Any], dict[str, Any]]
+    announce: Callable[[Any, DirectoryChange], EventPayload] | None = None
+
+
+SECTORS: Final = _Kind("sector", sector_snapshot, sector_changed)
+ENTITIES: Final = _Kind("entity", entity_snapshot, entity_changed)
+CLASSIFICATIONS: Final = _Kind("classification", classification_snapshot)
+
+
+async def _record(session: AsyncSession, kind: _Kind, row: Master, *, outbox: Outbox | None,
+                  clock: Clock, actor_id: uuid.UUID, change: str,
+                  before: dict[str, Any] | None = None) -> None:
+    """Stamp, log (before and after) and announce one change of a row."""
+    now = clock.now()
+    row.updated_at = now
+    log(session, at=now, actor_id=actor_id, subject=kind.subject, key=row.code, change=change,
+        before=before, after=kind.snapshot(row))
+    if kind.announce is not None and outbox is not None:
+        state = DirectoryChange.created if change == "created" else _retired(row.retired_at)
+        await outbox.add(session, kind.announce(row, state))
+
+
+def _apply(row: Master, changes: BaseModel) -> None:
+    for field in changes.model_fields_set:
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(row, field, value)
+
+
+async def _retire(session: AsyncSession, kind: _Kind, row: Master, *, outbox: Outbox | None,
+                  clock: Clock, actor_id: uuid.UUID, blocked: Text | None = None) -> Master:
+    """Retire once (again is a no-op); `blocked` says why it cannot be, when it cannot."""
+    if row.retired_at is not None:
+        return row
+    if blocked is not None:
+        raise Conflict(blocked)
+    before = kind.snapshot(row)
+    row.retired_at = clock.now()
+    await _record(session, kind, row, outbox=outbox, clock=clock, actor_id=actor_id,
+                  change="retired", before=before)
+    return row
 
 
 async def _sector(session: AsyncSession, code: str) -> Sector:
@@ -169,13 +221,11 @@ async def create_sector(
 ) -> Sector:
     if await repository.sector(session, new.code) is not None:
         raise AlreadyExists(Text(f"القطاع {new.code} موجود.", f"The sector {new.code} exists."))
-    now = clock.now()
-    sector = Sector(code=new.code, name_ar=new.name_ar, name_en=new.name_en, created_at=now,
-                    updated_at=now, retired_at=None)
+    sector = Sector(code=new.code, name_ar=new.name_ar, name_en=new.name_en,
+                    created_at=clock.now(), retired_at=None)
     session.add(sector)
-    log(session, at=now, actor_id=actor_id, subject="sector", key=sector.code,
-        change="created", after=sector_snapshot(sector))
-    await outbox.add(session, sector_changed(sector, DirectoryChange.created))
+    await _record(session, SECTORS, sector, outbox=outbox, clock=clock, actor_id=actor_id,
+                  change="created")
     return sector
 
 
@@ -185,39 +235,21 @@ async def update_sector(
 ) -> Sector:
     sector = await _sector(session, code)
     before = sector_snapshot(sector)
-    for field in changes.model_fields_set:
-        value = getattr(changes, field)
-        if value is not None:
-            setattr(sector, field, value)
-    return await _logged_sector(session, outbox, clock, actor_id, sector, before, "updated")
+    _apply(sector, changes)
+    await _record(session, SECTORS, sector, outbox=outbox, clock=clock, actor_id=actor_id,
+                  change="updated", before=before)
+    return sector
 
 
 async def retire_sector(
     session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID, code: str,
 ) -> Sector:
     sector = await _sector(session, code)
-    if sector.retired_at is not None:
-        return sector
-    if await repository.has_active_children(session, sector_code=code):
-        raise Conflict(Text("أوقف العمل بجهات القطاع أولاً.",
-                            "Retire the sector's entities first."))
-    before = sector_snapshot(sector)
-    sector.retired_at = clock.now()
-    return await _logged_sector(session, outbox, clock, actor_id, sector, before, "retired")
-
-
-async def _logged_sector(session: AsyncSession, outbox: Outbox, clock: Clock,
-                         actor_id: uuid.UUID, sector: Sector, before: dict[str, Any],
-                         change: str) -> Sector:
-    now = clock.now()
-    sector.updated_at = now
-    log(session, at=now, actor_id=actor_id, subject="sector", key=sector.code, change=change,
-        before=before, after=sector_snapshot(sector))
-    await outbox.add(session, sector_changed(sector, _retired(sector.retired_at)))
+    blocked = (Text("أوقف العمل بجهات القطاع أولاً.", "Retire the sector's entities first.")
+               if await repository.has_active_children(session, sector_code=code) else None)
+    await _retire(session, SECTORS, sector, outbox=outbox, clock=clock, actor_id=actor_id,
+                  blocked=blocked)
     return sector
-
-
-# --- entities ------------------------------------------------------------------------------------
 
 
 async def _entity(session: AsyncSession, code: str) -> Entity:
@@ -263,14 +295,12 @@ async def create_entity(
     await _active_sector(session, new.sector)
     if new.parent is not None:
         await _check_parent(session, new.code, new.parent, new.sector)
-    now = clock.now()
     entity = Entity(code=new.code, sector_code=new.sector, parent_code=new.parent,
                     kind=new.kind.value, name_ar=new.name_ar, name_en=new.name_en,
-                    receives_reports=False, created_at=now, updated_at=now, retired_at=None)
+                    receives_reports=False, created_at=clock.now(), retired_at=None)
     session.add(entity)
-    log(session, at=now, actor_id=actor_id, subject="entity", key=entity.code,
-        change="created", after=entity_snapshot(entity))
-    await outbox.add(session, entity_changed(entity, DirectoryChange.created))
+    await _record(session, ENTITIES, entity, outbox=outbox, clock=clock, actor_id=actor_id,
+                  change="created")
     return entity
 
 
@@ -291,43 +321,25 @@ async def update_entity(
     parent_code = changes.parent if "parent" in fields else entity.parent_code
     if parent_code is not None:
         await _check_parent(session, code, parent_code, sector_code)
-    entity.sector_code = sector_code
-    entity.parent_code = parent_code
+    entity.sector_code, entity.parent_code = sector_code, parent_code
     if changes.kind is not None:
         entity.kind = changes.kind.value
-    if changes.name_ar is not None:
-        entity.name_ar = changes.name_ar
-    if changes.name_en is not None:
-        entity.name_en = changes.name_en
-    return await _logged_entity(session, outbox, clock, actor_id, entity, before, "updated")
+    entity.name_ar = changes.name_ar or entity.name_ar
+    entity.name_en = changes.name_en or entity.name_en
+    await _record(session, ENTITIES, entity, outbox=outbox, clock=clock, actor_id=actor_id,
+                  change="updated", before=before)
+    return entity
 
 
 async def retire_entity(
     session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID, code: str,
 ) -> Entity:
     entity = await _entity(session, code)
-    if entity.retired_at is not None:
-        return entity
-    if await repository.has_active_children(session, parent_code=code):
-        raise Conflict(Text("أوقف العمل بالدوائر التابعة أولاً.",
-                            "Retire its departments first."))
-    before = entity_snapshot(entity)
-    entity.retired_at = clock.now()
-    return await _logged_entity(session, outbox, clock, actor_id, entity, before, "retired")
-
-
-async def _logged_entity(session: AsyncSession, outbox: Outbox, clock: Clock,
-                         actor_id: uuid.UUID, entity: Entity, before: dict[str, Any],
-                         change: str) -> Entity:
-    now = clock.now()
-    entity.updated_at = now
-    log(session, at=now, actor_id=actor_id, subject="entity", key=entity.code, change=change,
-        before=before, after=entity_snapshot(entity))
-    await outbox.add(session, entity_changed(entity, _retired(entity.retired_at)))
+    blocked = (Text("أوقف العمل بالدوائر التابعة أولاً.", "Retire its departments first.")
+               if await repository.has_active_children(session, parent_code=code) else None)
+    await _retire(session, ENTITIES, entity, outbox=outbox, clock=clock, actor_id=actor_id,
+                  blocked=blocked)
     return entity
-
-
-# --- classifications -----------------------------------------------------------------------------
 
 
 async def _classification(session: AsyncSession, code: str) -> Classification:
@@ -343,14 +355,13 @@ async def create_classification(
     if await repository.classification(session, new.code) is not None:
         raise AlreadyExists(Text(f"التصنيف {new.code} موجود.",
                                  f"The classification {new.code} exists."))
-    now = clock.now()
     classification = Classification(
         code=new.code, kind=new.kind, name_ar=new.name_ar, name_en=new.name_en,
-        max_working_days=new.max_working_days, created_at=now, updated_at=now, retired_at=None,
+        max_working_days=new.max_working_days, created_at=clock.now(), retired_at=None,
     )
     session.add(classification)
-    log(session, at=now, actor_id=actor_id, subject="classification", key=new.code,
-        change="created", after=classification_snapshot(classification))
+    await _record(session, CLASSIFICATIONS, classification, outbox=None, clock=clock,
+                  actor_id=actor_id, change="created")
     return classification
 
 
@@ -360,31 +371,18 @@ async def update_classification(
 ) -> Classification:
     classification = await _classification(session, code)
     before = classification_snapshot(classification)
-    for field in changes.model_fields_set:
-        value = getattr(changes, field)
-        if value is not None:
-            setattr(classification, field, value)
-    return _logged_classification(session, clock, actor_id, classification, before, "updated")
+    _apply(classification, changes)
+    await _record(session, CLASSIFICATIONS, classification, outbox=None, clock=clock,
+                  actor_id=actor_id, change="updated", before=before)
+    return classification
 
 
 async def retire_classification(
     session: AsyncSession, *, clock: Clock, actor_id: uuid.UUID, code: str,
 ) -> Classification:
     classification = await _classification(session, code)
-    if classification.retired_at is not None:
-        return classification
-    before = classification_snapshot(classification)
-    classification.retired_at = clock.now()
-    return _logged_classification(session, clock, actor_id, classification, before, "retired")
-
-
-def _logged_classification(session: AsyncSession, clock: Clock, actor_id: uuid.UUID,
-                           classification: Classification, before: dict[str, Any],
-                           change: str) -> Classification:
-    now = clock.now()
-    classification.updated_at = now
-    log(session, at=now, actor_id=actor_id, subject="classification", key=classification.code,
-        change=change, before=before, after=classification_snapshot(classification))
+    await _retire(session, CLASSIFICATIONS, classification, outbox=None, clock=clock,
+                  actor_id=actor_id)
     return classification
 
 
