@@ -56,10 +56,12 @@ DEFAULTS: Final[Mapping[Role, frozenset[Permission]]] = {
     },
     # A sub-liaison officer handles what was distributed to them.
     Role.sub_liaison_officer: _OFFICER,
-    # Heads, ministers and decision makers watch; they do not handle.
+    # Heads and ministers receive the escalations: they read their scope's requests.
     Role.entity_head: frozenset({Permission.read_cases}),
     Role.minister: frozenset({Permission.read_cases}),
-    Role.decision_maker: frozenset({Permission.read_cases}),
+    # Decision makers watch figures (analytics), not people's requests: personal data is for
+    # those who handle them. The CMU can grant it, to a person or to the role, if ever needed.
+    Role.decision_maker: frozenset(),
     Role.cmu_staff: _CMU_STAFF,
     Role.cmu_admin: _CMU_STAFF | {Permission.manage_directory, Permission.manage_staff},
     # Agents, clerks and the commission work in intake and integrity, not here.

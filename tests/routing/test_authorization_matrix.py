@@ -50,14 +50,14 @@ SEES: dict[Role, set[str]] = {
     R.minister: {OWN, OTHER_ENTITY},              # the sector
     R.cmu_staff: {OWN, OTHER_ENTITY, OTHER_SECTOR},
     R.cmu_admin: {OWN, OTHER_ENTITY, OTHER_SECTOR},
-    R.decision_maker: {OWN, OTHER_ENTITY, OTHER_SECTOR},
 }
 
 STAFF = {R.main_liaison_officer, R.sub_liaison_officer, R.entity_head, R.minister, R.cmu_staff,
          R.cmu_admin, R.decision_maker, R.call_center_agent, R.complaint_box_clerk,
          R.integrity_commission}
+# Decision makers watch figures in analytics; requests (personal data) are for those handling.
 READERS = {R.main_liaison_officer, R.sub_liaison_officer, R.entity_head, R.minister,
-           R.cmu_staff, R.cmu_admin, R.decision_maker}
+           R.cmu_staff, R.cmu_admin}
 CMU = {R.cmu_staff, R.cmu_admin}
 OFFICERS = {R.main_liaison_officer, R.sub_liaison_officer}
 MAIN_OR_CMU = {R.main_liaison_officer} | CMU
@@ -383,7 +383,7 @@ async def _directory_calls(routing: RoutingService) -> dict[tuple[str, str], Cal
         ("GET", "/api/v1/directory/permissions"): get("/api/v1/directory/permissions"),
         ("PUT", "/api/v1/directory/permissions/roles/{role}"): send(
             "PUT", "/api/v1/directory/permissions/roles/decision_maker",
-            lambda: {"permissions": ["cases.read"]}),
+            lambda: {"permissions": []}),
         ("GET", "/api/v1/directory/people/{person_id}/permissions"): get(
             f"/api/v1/directory/people/{person}/permissions"),
         ("PUT", "/api/v1/directory/people/{person_id}/permissions"): send(

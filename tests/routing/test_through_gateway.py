@@ -99,7 +99,8 @@ async def test_a_role_change_is_stopped_at_the_edge_and_a_new_sign_in_carries_it
     assert not door.others["analytics"].seen
     fresh = await sign_in(door, person["username"])
     assert (await door.client.get("/api/v1/analytics/kpis", headers=fresh)).status_code == 200
-    assert (await door.client.get("/api/v1/inbox", headers=fresh)).status_code == 200
+    me = await door.client.get("/api/v1/staff/me", headers=fresh)
+    assert me.json()["role"] == "decision_maker"
 
 
 async def test_the_public_document_shows_routings_paths(door: Door) -> None:
