@@ -164,3 +164,26 @@ async def test_a_burst_of_submissions_is_placed_in_batches(routing: RoutingServi
     assert [c.status if c else None for c in cases] == [
         RequestStatus.assigned, RequestStatus.assigned, RequestStatus.triage]
     assert [c.sector_code if c else None for c in cases] == ["MOH", "MOI", None]
+
+
+async def test_a_crowded_sector_still_gets_its_requests_and_twenty_officers_are_named(
+    routing: RoutingService,
+) -> None:
+    admin = await routing.auth("cmu.admin")
+    for n in range(24):  # with the demo account, 25 main liaison officers for one sector
+        made = await routing.client.post("/api/v1/directory/people", headers={
+            **admin, "Idempotency-Key": str(uuid.uuid4())}, json={
+            "username": f"mlo{n}.mopic", "full_name": "ضابط", "phone": "+962791110000",
+            "password": "a long private phrase 31",
+            "role": {"role": "main_liaison_officer", "sector": "MOPIC"}})
+        assert made.status_code == 201, made.text
+    reference = await routing.submit(entity="MOPIC-HQ")
+    case = await routing.case(reference)
+    assert case is not None
+    assert case.status is RequestStatus.assigned
+
+    async def told() -> None:
+        [assigned] = routing.observed.of("request.assigned", reference)
+        assert len(assigned.payload["officer_ids"]) == 20
+
+    await eventually(told)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.cases import audit, repository
 from services.routing.cases.audit import Actor
+from services.routing.cases.policy import OFFICERS_TOLD
 from services.routing.directory import repository as directory
 from services.routing.models import Entity
 from shared.bus import Outbox, ReceivedEvent
@@ -59,7 +60,7 @@ async def place_submitted(
     announcements: dict[str, EventPayload] = {}
     for at, submitted in submissions:
         entity = entities.get(submitted.entity) if submitted.entity else None
-        holders = officers.get(entity.sector_code, []) if entity else []
+        holders = officers.get(entity.sector_code, [])[:OFFICERS_TOLD] if entity else []
         announcement = _placement(submitted, entity, holders)
         status = (RequestStatus.assigned if isinstance(announcement, RequestAssigned)
                   else RequestStatus.triage)

@@ -27,6 +27,9 @@ from shared.events.vocabulary import ClosingCode, RequestKind, RequestStatus
 FIXED_PROCESSING_DAYS: Final = {RequestKind.inquiry: 2, RequestKind.suggestion: 7}
 MAX_OFFICER_TRANSFERS: Final = 3
 MAX_EXTENSIONS: Final = 2
+OFFICERS_TOLD: Final = 20
+"""`request.assigned` and `request.distributed` name at most this many officers (the catalog's
+bound); everyone in scope still sees the request in their inbox."""
 
 
 class Action(StrEnum):

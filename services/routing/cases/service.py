@@ -33,6 +33,7 @@ from services.routing.cases.policy import (
     FIXED_PROCESSING_DAYS,
     MAX_EXTENSIONS,
     MAX_OFFICER_TRANSFERS,
+    OFFICERS_TOLD,
     WORKING,
     Action,
     not_from,
@@ -266,7 +267,7 @@ async def distribute(session: AsyncSession, *, outbox: Outbox, at: datetime, sta
                            entity=target.code)
     available = (await directory.officers(session, Role.sub_liaison_officer,
                                           entity_codes=[target.code])).get(target.code, [])
-    chosen = body.officer_ids or available
+    chosen = body.officer_ids or available[:OFFICERS_TOLD]
     unknown = [str(o) for o in chosen if o not in available]
     if unknown:
         raise InvalidInput(Text("بعض الضباط المختارين ليسوا ضباط ارتباط لهذه الجهة.",
@@ -302,7 +303,7 @@ async def transfer(session: AsyncSession, *, outbox: Outbox, at: datetime, staff
                            entity=target.code)
     officers = (await directory.officers(session, Role.main_liaison_officer,
                                          sector_codes=[target.sector_code])
-                ).get(target.sector_code, [])
+                ).get(target.sector_code, [])[:OFFICERS_TOLD]
     if not officers:
         raise InvalidInput(Text(f"لا يوجد ضابط ارتباط رئيسي للقطاع {target.sector_code}.",
                                 f"The sector {target.sector_code} has no main liaison officer."),
