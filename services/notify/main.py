@@ -2,16 +2,16 @@
 
 Two queues: `codes` (one-time codes alone, so that a citizen waiting for one never waits behind
 a backlog of notices) and `notices` (everything else, in one queue so that a citizen's contact
-points arrive before the notices that need them). The dispatcher runs beside the API in every
-process, started by the `dispatching` router's lifespan, which FastAPI runs inside the app's:
-the service's runtime (database, bus, clock) is open by then.
+points arrive before the notices that need them). The dispatcher is a background loop of the
+kernel's (`ServiceDefinition.background`): it runs wherever the outbox relay runs.
 """
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import weakref
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notify import handlers
 from services.notify.config import NotifySettings
@@ -21,23 +21,28 @@ from services.notify.routes import router
 from shared.events.catalog import EventType
 from shared.service import Runtime, ServiceDefinition, Subscription, create_service_app
 
+# By engine: a runtime (a plain dataclass) cannot be a key, its engine is its own.
+_dispatchers: weakref.WeakKeyDictionary[AsyncEngine, Dispatcher] = weakref.WeakKeyDictionary()
 
-@asynccontextmanager
-async def _dispatch(app: FastAPI) -> AsyncIterator[None]:
-    runtime: Runtime = app.state.runtime
+
+async def dispatch(runtime: Runtime) -> None:
+    """The dispatcher, as the kernel's background loop: it runs wherever the relay runs."""
     settings = runtime.settings
     assert isinstance(settings, NotifySettings)
     dispatcher = Dispatcher(settings=settings, clock=runtime.clock,
                             sessionmaker=runtime.sessionmaker, outbox=runtime.outbox)
-    app.state.dispatcher = dispatcher
+    _dispatchers[runtime.engine] = dispatcher
     dispatcher.start()
     try:
-        yield
+        await asyncio.Event().wait()  # until cancelled, when the service stops
     finally:
         await dispatcher.stop()
 
 
-dispatching = APIRouter(lifespan=_dispatch)
+def dispatcher_of(runtime: Runtime) -> Dispatcher:
+    """The running dispatcher of a notify service (operations and tests look at its lanes)."""
+    return _dispatchers[runtime.engine]
+
 
 DEFINITION = ServiceDefinition(
     name="notify",
@@ -45,7 +50,7 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=NotifySettings,
-    routers=[router, dispatching],
+    routers=[router],
     subscriptions=[
         Subscription("codes", handlers={
             EventType.citizen_code_requested: handlers.on_code_requested,
@@ -71,6 +76,7 @@ DEFINITION = ServiceDefinition(
             },
         ),
     ],
+    background=[dispatch],
 )
 
 

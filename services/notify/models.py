@@ -15,49 +15,24 @@ memory of the process that sends them (`process.CODES`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
-    TypeDecorator,
     Uuid,
+    text,
 )
 
 from shared.bus import inbox_table, outbox_table
-from shared.db import service_metadata
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC instant on both databases (SQLite would hand back naive ones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("instants are stored aware (UTC)")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        instant: datetime = value
-        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+from shared.db import UtcDateTime, service_metadata
 
 
 class DeliveryStatus(StrEnum):
@@ -149,6 +124,9 @@ calendar_rules = Table(
     Column("rules", JSON, nullable=False),
 )
 
+QUEUED = "status = 'queued'"
+"""The due index's predicate, spelled as a literal: a bound parameter would not match it."""
+
 notifications = Table(
     "notifications",
     metadata,
@@ -178,8 +156,12 @@ notifications = Table(
     Column("submitted_at", UtcDateTime, nullable=True),
     Column("delivered_at", UtcDateTime, nullable=True),
     Column("failed_at", UtcDateTime, nullable=True),
-    Index("ix_notifications_claim", "channel", "status", "priority", "next_attempt_at"),
+    # What the dispatcher claims, and only that: a message leaves this index once it is sent,
+    # and a claim (lease, attempts) changes no column of it, so PostgreSQL updates it in place.
+    Index("ix_notifications_due", "channel", "priority", "next_attempt_at",
+          postgresql_where=text(QUEUED), sqlite_where=text(QUEUED)),
     Index(None, "recipient_id", "created_at"),
     Index(None, "reference"),
     Index(None, "created_at"),
+    postgresql_with={"fillfactor": 80},  # room on each page for the in-place updates
 )

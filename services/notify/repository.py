@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.models import (
+    QUEUED,
     DeliveryStatus,
     calendar_rules,
     contacts,
@@ -221,7 +222,7 @@ async def claim(
         select(n.c.id)
         .where(
             n.c.channel == channel,
-            n.c.status == DeliveryStatus.queued,
+            text(QUEUED),  # literal, so that the partial index `ix_notifications_due` serves it
             n.c.next_attempt_at <= now,
             or_(n.c.lease_until.is_(None), n.c.lease_until <= now),
             or_(n.c.holder.is_(None), n.c.holder == holder, n.c.expires_at <= now),

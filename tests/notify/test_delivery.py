@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select, text
 
+from services.notify.main import dispatcher_of
 from services.notify.models import DeliveryStatus, notifications
 from shared.events import catalog as c
 from shared.events.vocabulary import Language, NoticeChannel, Role
@@ -403,7 +404,7 @@ async def test_an_smtp_outage_opens_its_breaker_and_never_holds_back_sms(
         await service.publish(mailed)
         await service.publish(texted)
         await statuses_become(service, [DeliveryStatus.delivered], reference=texted.reference)
-        lane = service.app.state.dispatcher.lanes[NoticeChannel.email]
+        lane = dispatcher_of(service.runtime).lanes[NoticeChannel.email]
 
         async def opened() -> None:
             assert lane.breaker.failures >= 2
@@ -459,7 +460,7 @@ async def test_a_code_is_claimed_before_a_backlog_of_notices(notify: Notify) -> 
     from services.notify import repository
     from services.notify.process import HOLDER
 
-    await notify.app.state.dispatcher.stop()  # let a backlog build up
+    await dispatcher_of(notify.runtime).stop()  # let a backlog build up
     person = f.citizen()
     await notify.publish(person)
     for _ in range(30):

@@ -67,9 +67,10 @@ def upgrade() -> None:
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications"))
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
+    postgresql_with={"fillfactor": 80},
     )
-    op.create_index("ix_notifications_claim", "notifications", ["channel", "status", "priority", "next_attempt_at"], unique=False)
+    op.create_index("ix_notifications_due", "notifications", ["channel", "priority", "next_attempt_at"], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
     op.create_index(op.f("ix_notifications_created_at"), "notifications", ["created_at"], unique=False)
     op.create_index(op.f("ix_notifications_recipient_id"), "notifications", ["recipient_id", "created_at"], unique=False)
     op.create_index(op.f("ix_notifications_reference"), "notifications", ["reference"], unique=False)
@@ -112,7 +113,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_notifications_reference"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_recipient_id"), table_name="notifications")
     op.drop_index(op.f("ix_notifications_created_at"), table_name="notifications")
-    op.drop_index("ix_notifications_claim", table_name="notifications")
+    op.drop_index("ix_notifications_due", table_name="notifications")
     op.drop_table("notifications")
     op.drop_table("calendar_rules")
     op.drop_table("entities")
