@@ -100,9 +100,10 @@ class GatewayState:
         token = bearer_token(values[0] if values else None)
         return self.verifier.verify(token) if token else None
 
-    async def admit(self, request: Request) -> Principal | None:
+    async def admit(self, request: Request, *, served_by: str | None = None) -> Principal | None:
         """Token (when there is one), rate limits and, for staff, their standing in the
-        directory now: who is calling and whether they may now."""
+        directory now: who is calling and whether they may now. `served_by`: the service the
+        route table sends the request to (None: none, or not a forwarded request)."""
         method, path = request.method, request.scope["path"]
         address = client_address(request, self.settings.trusted_proxies)
         try:
@@ -114,7 +115,7 @@ class GatewayState:
         client = f"sub:{principal.subject}" if principal else f"ip:{address}"
         await self.limiter.check(method, path, client)
         # After the rate limit, so that a flood of staff tokens does not flood routing too.
-        if self.settings.staff_standing_check and needs_standing(principal):
+        if self.settings.staff_standing_check and needs_standing(principal, served_by):
             assert self.upstreams is not None, "the gateway's lifespan has not started"
             await check_standing(self.upstreams.client("routing"),
                                  request.headers["authorization"],
@@ -304,9 +305,9 @@ def create_gateway(
     @app.api_route("/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
     async def forward(request: Request) -> Response:
         proxy = state.require_proxy()
-        await state.admit(request)
         path = request.scope["path"]
         route = None if _dot_segments(path) else resolve(request.method, path)
+        await state.admit(request, served_by=route.service if route else None)
         if route is None:
             raise NotFound(_NO_ROUTE)
         proxy.check_declared_size(request, route)

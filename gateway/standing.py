@@ -3,7 +3,10 @@
 Staff tokens live ten minutes, and carry the role and scope the person had when signing in.
 For every token of a role that signs in at routing (`STAFF_ROLES`), the gateway asks routing
 whether the person still stands as the token says (`GET /internal/v1/staff/standing`, the
-token forwarded) before forwarding the request anywhere; routing also checks its own routes.
+token forwarded) before forwarding the request to any other service. A request for routing
+itself is not asked about first: routing checks the standing on every one of its staff routes
+as it serves them (the same question of the same directory), and asking twice doubled the cost
+of every officer's page. Either way each staff request is checked once, when it is served.
 
 It fails closed: when routing cannot answer, a staff request is refused with 503, never let
 through. Citizens, operators and services have no standing to check and are not slowed.
@@ -41,8 +44,14 @@ _UNKNOWN = Text("تعذّر التحقق من صلاحيات حسابك الآن
                 "Your account's standing cannot be checked right now; try again shortly.")
 
 
-def needs_standing(principal: Principal | None) -> bool:
-    return principal is not None and principal.role in STAFF_ROLES
+STANDING_SERVICE: Final = "routing"
+"""Owns the directory, answers the standing call, and checks standing on its own staff routes."""
+
+
+def needs_standing(principal: Principal | None, served_by: str | None = None) -> bool:
+    """Whether the gateway must ask routing before letting this request through."""
+    return (principal is not None and principal.role in STAFF_ROLES
+            and served_by != STANDING_SERVICE)
 
 
 async def check_standing(routing: httpx.AsyncClient, authorization: str, *,

@@ -92,7 +92,7 @@ WITH directory AS (
     SELECT code, sector, i::int FROM unnest($2::text[], $3::text[]) WITH ORDINALITY
         AS d(code, sector, i)
 ), rows AS (
-    SELECT g, (g * 7919) % 1000 AS h,
+    SELECT g, (g::bigint * 7919) % 1000 AS h,
            1 + floor(array_length($2::text[], 1)
                      * power(((g::bigint * 2654435761) % 4294967296) / 4294967296.0, 2))::int
                AS pick

@@ -28,6 +28,7 @@ class StandInRouting:
     url: str = ""
     lost: set[str] = field(default_factory=set)
     asked: list[str] = field(default_factory=list)
+    served: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,11 @@ def routing() -> Iterator[StandInRouting]:
                                 status_code=401, media_type=PROBLEM)
         return JSONResponse({"standing": "active"})
 
+    @app.get("/{path:path}")
+    async def serve(path: str) -> JSONResponse:
+        stand_in.served.append(f"/{path}")
+        return JSONResponse({"served": path})
+
     with UvicornThread(app) as server:
         stand_in.url = server.url
         yield stand_in
@@ -53,6 +59,7 @@ def routing() -> Iterator[StandInRouting]:
 def _forget(routing: StandInRouting) -> None:
     routing.lost.clear()
     routing.asked.clear()
+    routing.served.clear()
 
 
 async def test_a_staff_token_in_good_standing_goes_through(
@@ -93,6 +100,19 @@ async def test_every_staff_role_is_checked_and_no_other_role_is(
             assert response.status_code == 200, role
             assert (token in routing.asked) is (role in STAFF_ROLES), role
     assert {Role.citizen, Role.operator, Role.service}.isdisjoint(STAFF_ROLES)
+
+
+async def test_a_request_for_routing_itself_is_left_to_routing_to_check(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting
+) -> None:
+    # Routing checks standing on each of its staff routes as it serves them: asking it first
+    # would ask the same question twice (the real check: tests/routing/test_through_gateway.py).
+    token = tokens.issue(Role.main_liaison_officer, "officer-2")
+    async with make_gateway(urls={"routing": routing.url}) as gw:
+        response = await gw.client.get("/api/v1/inbox", headers=bearer(token))
+        assert response.status_code == 200
+        assert routing.asked == []
+        assert routing.served == ["/api/v1/inbox"]
 
 
 async def test_when_routing_cannot_answer_staff_are_refused_not_waved_through(

@@ -84,6 +84,11 @@ async def test_a_deactivated_person_is_stopped_at_the_edge_on_the_next_request(
     assert refused.status_code == 401
     assert refused.json()["type"] == "/problems/staff-standing-lost"
     assert len(integrity.seen) == forwarded  # never reached the service
+    # Routing's own routes: routing refuses it itself (the gateway leaves them to it).
+    for path in ("/api/v1/inbox", "/api/v1/staff/me"):
+        mine = await door.client.get(path, headers=token)
+        assert mine.status_code == 401, path
+        assert mine.json()["type"] == "/problems/staff-standing-lost"
 
 
 async def test_a_role_change_is_stopped_at_the_edge_and_a_new_sign_in_carries_it(
