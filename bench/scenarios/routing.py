@@ -4,8 +4,8 @@ requests in the store.
 The production topology on one machine: routing in its own uvicorn process (1 worker, its
 consumers and outbox relay inside, as `make up` runs it) on PostgreSQL and RabbitMQ, and for
 the inbox the gateway in front of it (its own process), so each page costs what an officer's
-costs: the token checked at the edge, the officer's standing asked of routing, the token,
-standing and permissions checked again by routing, then the page.
+costs: the token and the rate limits at the edge, then in routing the token again, the
+officer's standing and permissions (one query), then the page.
 
 The store: 1,000,000 requests (100,000 with --quick) spread unevenly over the 54 seeded
 entities (a few large, many small), about 90 % finished (closed or rejected), the rest open in
@@ -66,8 +66,8 @@ from shared.service import migrate_to_head
 from shared.settings import BaseServiceSettings
 
 DESCRIPTION = ("Routing with 1,000,000 requests in the store: officers' inbox pages through "
-               "the gateway (standing checked at the edge and again in routing), and placing "
-               "submitted requests from its queue.")
+               "the gateway (token at the edge; token, standing and permissions in routing), "
+               "and placing submitted requests from its queue.")
 OPEN_LOOP_RATE = 50.0
 CONCURRENCY = 8
 PAGE = 25
@@ -293,7 +293,7 @@ async def _inbox(ctx: BenchContext, schema: str, namespace: str,
     for name, path, label in (
         ("direct", "routing alone (token, standing, permissions, page)",
          "routing_inbox.direct"),
-        ("edge", "gateway (token, standing asked of routing) → routing", "routing_inbox.open_loop"),
+        ("edge", "gateway (token, rate limits) → routing", "routing_inbox.open_loop"),
     ):
         stats, cpu = measured[name]
         p95 = _p95_ms(stats.latencies_s)
