@@ -47,6 +47,7 @@ from services.analytics.measures import (
 from shared.calendar import AMMAN
 from shared.events.vocabulary import ClosingCode
 from shared.service import migrate_to_head
+from shared.settings import BaseServiceSettings
 
 FULL_REQUESTS = 10_000_000
 QUICK_REQUESTS = 200_000
@@ -147,8 +148,11 @@ def requests_rows(count: int, end: date, entities: list[dict[str, Any]]
     open_status = Draw(rng, OPEN_STATUSES)
     hour = Draw(rng, dict(enumerate(HOUR_WEIGHTS)))
     now = datetime.combine(end + timedelta(days=1), datetime.min.time(), AMMAN)
-    for number in range(count):
-        day = rng.choices(days, cum_weights=day_cumulative)[0]
+    # Days drawn first and sorted: rows come in the order the platform would have received them
+    # (the table's pages then hold a period together, as in production).
+    drawn = sorted(rng.choices(range(len(days)), cum_weights=day_cumulative, k=count))
+    for number, day_index in enumerate(drawn):
+        day = days[day_index]
         submitted = datetime.combine(day, datetime.min.time(), AMMAN) + timedelta(
             hours=hour(), minutes=rng.randrange(60), seconds=rng.randrange(60))
         entity = entities[entity_draw()]
@@ -245,25 +249,32 @@ def _sums(cast: str = "") -> str:
 
 
 async def build_rollups(connection: asyncpg.Connection) -> None:
+    # Rows in time order, as the consumer writes them day after day: a period's rows then sit
+    # on few pages, which is what the indicator queries rely on.
     day = "(at AT TIME ZONE 'Asia/Amman')::date"
     await connection.execute(
         f"INSERT INTO rollup_day_full (day, sector, entity, governorate, kind, channel, "
         f"{', '.join(COUNTERS)}) SELECT {day}, sector, entity, governorate, kind, channel, "
-        f"{_sums()} FROM ({_events_sql()}) AS events GROUP BY 1, 2, 3, 4, 5, 6")
+        f"{_sums()} FROM ({_events_sql()}) AS events GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1")
     await connection.execute(
         f"INSERT INTO rollup_hour_entity (hour, sector, entity, {', '.join(COUNTERS)}) "
         f"SELECT date_trunc('hour', at), sector, entity, {_sums()} "
-        f"FROM ({_events_sql()}) AS events GROUP BY 1, 2, 3")
+        f"FROM ({_events_sql()}) AS events GROUP BY 1, 2, 3 ORDER BY 1")
     for table, dims in (("rollup_day_entity", "sector, entity"),
                         ("rollup_day_geo", "sector, governorate")):
         await connection.execute(
             f"INSERT INTO {table} (day, {dims}, {', '.join(COUNTERS)}) "
-            f"SELECT day, {dims}, {_sums('::int')} FROM rollup_day_full GROUP BY day, {dims}")
+            f"SELECT day, {dims}, {_sums('::int')} FROM rollup_day_full GROUP BY day, {dims} "
+            "ORDER BY day")
     await connection.execute(
         "INSERT INTO open_counts (sector, entity, governorate, kind, channel, status, n) "
         "SELECT coalesce(sector, ''), coalesce(entity, ''), coalesce(governorate, ''), kind, "
         "channel, status, count(*) FROM requests WHERE status NOT IN ('closed', 'rejected') "
         "GROUP BY 1, 2, 3, 4, 5, 6")
+    await connection.execute(
+        "INSERT INTO open_by_day (sector, entity, day, n) "
+        "SELECT coalesce(sector, ''), coalesce(entity, ''), submitted_day, count(*) "
+        "FROM requests WHERE status NOT IN ('closed', 'rejected') GROUP BY 1, 2, 3")
     await connection.execute(
         "INSERT INTO freshness (id, events_applied, last_event_at) "
         "SELECT 1, count(*), max(submitted_at) FROM requests")
@@ -294,11 +305,7 @@ async def make_dataset(dsn: str, requests: int, log: Any = print) -> dict[str, A
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await admin.close()
-    settings = DEFINITION.load_settings(
-        database_url=dsn if "+asyncpg" in dsn else dsn.replace("postgresql://",
-                                                               "postgresql+asyncpg://"),
-        database_schema=schema)
-    await migrate_to_head(DEFINITION, settings)
+    await migrate_to_head(DEFINITION, _settings(dsn, schema))
     # Wide rows summed into many groups: in memory, in one process, without JIT (compiling
     # hundreds of expressions costs more than it saves here).
     connection = await asyncpg.connect(plain_postgres_dsn(dsn), server_settings={
@@ -345,9 +352,17 @@ async def make_dataset(dsn: str, requests: int, log: Any = print) -> dict[str, A
     return {"requests": requests, "end_day": end, "seconds": seconds}
 
 
+def _settings(dsn: str, schema: str) -> BaseServiceSettings:
+    url = "postgresql+asyncpg://" + plain_postgres_dsn(dsn).split("://", 1)[1]
+    return DEFINITION.load_settings(database_url=url, database_schema=schema)
+
+
 async def ensure_dataset(dsn: str, requests: int, log: Any = print) -> dict[str, Any]:
     ready = await dataset_ready(dsn, requests)
     if ready is not None:
+        # A dataset made by older code: its schema follows the migrations (they fill what
+        # they add from the projection), so it stays usable without being made again.
+        await migrate_to_head(DEFINITION, _settings(dsn, schema_for(requests)))
         return ready
     log(f"no prepared dataset of {requests:,} requests: making it (see the module docstring)")
     return await make_dataset(dsn, requests, log)

@@ -8,12 +8,12 @@ Four kinds of table, all derived from events (docs/indicators.md says how to reb
 - `requests`: the projection, one row per request, as it stands now (dimensions, status,
   milestones, working-time durations). Reports by any dimension are computed from it.
 - rollups ("cubes"): per hour or per day × a set of dimensions, one column per counter, kept by
-  adding each event's increments. Indicators read only these (and `open_counts`), never rows of
-  `requests`, except for the small set of open requests (backlog ages, oldest open).
-- names and small tallies: `sectors`, `entities` (labels from the directory), `open_counts`,
-  `notification_daily`, `integrity_daily`, `freshness` (the watermark the live feed watches),
-  `working_rules` (SLA's calendar rules, for working time),
-  and `published_reports` (scheduled periodic reports, frozen when published).
+  adding each event's increments. Indicators read only these (and the open-request tallies),
+  never rows of `requests`, except the ten oldest open ones (through a partial index).
+- names and small tallies: `sectors`, `entities` (labels from the directory), `open_counts` and
+  `open_by_day` (the open requests now), `notification_daily`, `integrity_daily`, `freshness`
+  (the watermark the live feed watches), `working_rules` (SLA's calendar rules, for working
+  time) and `published_reports` (scheduled periodic reports, frozen when published).
 
 Missing dimensions are stored as '' in rollup keys (a primary key cannot be NULL): a request in
 CMU triage has no entity yet.
@@ -153,6 +153,17 @@ open_counts = Table(
     Column("status", String(30), nullable=False),
     Column("n", BigInteger, nullable=False, default=0),
     PrimaryKeyConstraint("sector", "entity", "governorate", "kind", "channel", "status"),
+)
+
+# Open requests by day of receipt: the backlog's ages without reading requests.
+open_by_day = Table(
+    "open_by_day",
+    metadata,
+    Column("sector", String(20), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("n", BigInteger, nullable=False, default=0),
+    PrimaryKeyConstraint("day", "sector", "entity"),
 )
 
 sectors = Table(

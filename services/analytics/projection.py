@@ -7,8 +7,8 @@ through `Projector.apply`, the one place where the rules of the read model live:
 
 - the request's row changes as its lifecycle says (status, entity, milestones, durations);
 - each change adds counters (`services.analytics.measures.COUNTERS`) to the rollup rows of the
-  request's dimensions at that hour and day; an open request's place in `open_counts` moves
-  with its status and entity.
+  request's dimensions at that hour and day; an open request's place among the open ones
+  (`open_counts`, `open_by_day`) moves with its status and entity.
 
 A `Projector` works in memory on the rows it was given; `repository.flush` writes the result.
 It must never read or write the database itself, nor look at the wall clock.
@@ -92,6 +92,10 @@ class Fact:
         return datetime.fromisoformat(self.data[name])
 
 
+StockKey = tuple[str, str, str, str, str, str, date]
+"""(sector, entity, governorate, kind, channel, status, day of receipt) of an open request."""
+
+
 @dataclass(slots=True)
 class RequestRow:
     """One row of `requests` (same names as its columns)."""
@@ -130,12 +134,12 @@ class RequestRow:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def stock_key(self) -> tuple[str, ...] | None:
-        """Where this request counts in `open_counts`; None once it is closed or rejected."""
+    def stock_key(self) -> StockKey | None:
+        """Where this request counts among the open ones; None once closed or rejected."""
         if self.status not in OPEN_STATUSES:
             return None
         return (self.sector or "", self.entity or "", self.governorate or "", self.kind,
-                self.channel, self.status)
+                self.channel, self.status, self.submitted_day)
 
 
 CubeKey = tuple[object, ...]
@@ -149,7 +153,8 @@ class Changes:
     touched: set[str] = field(default_factory=set)
     # (cube name, key) -> increments; keys are (grain, *dimensions) in the cube's column order.
     cubes: dict[tuple[str, CubeKey], Tally] = field(default_factory=lambda: defaultdict(Tally))
-    open_counts: dict[tuple[str, ...], int] = field(default_factory=lambda: defaultdict(int))
+    # Open requests gained (+) and lost (−) per StockKey: `open_counts` and `open_by_day`.
+    open_requests: dict[StockKey, int] = field(default_factory=lambda: defaultdict(int))
     notifications: dict[tuple[date, str], Tally] = field(
         default_factory=lambda: defaultdict(Tally))
     integrity: dict[date, Tally] = field(default_factory=lambda: defaultdict(Tally))
@@ -270,13 +275,13 @@ class Projector:
         cubes[("rollup_day_full", (day, sector, entity, governorate, row.kind, row.channel))
               ].add(tally)
 
-    def _move_stock(self, before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> None:
+    def _move_stock(self, before: StockKey | None, after: StockKey | None) -> None:
         if before == after:
             return
         if before is not None:
-            self.changes.open_counts[before] -= 1
+            self.changes.open_requests[before] -= 1
         if after is not None:
-            self.changes.open_counts[after] += 1
+            self.changes.open_requests[after] += 1
 
     def _working_days(self, row: RequestRow, until: datetime) -> float:
         """From receipt to `until`, in working days, without the time paused for information."""

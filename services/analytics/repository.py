@@ -10,6 +10,7 @@ Never commits: the caller's transaction (the consumer's batch, or the route's se
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,10 +19,12 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
     case,
+    cast,
     delete,
     false,
     func,
@@ -52,6 +55,7 @@ from services.analytics.slices import Period, Scope, Slice
 from shared.calendar import AMMAN
 from shared.events.vocabulary import ClosingCode, RequestStatus
 
+_OPEN_COUNTS_KEY: Final = ("sector", "entity", "governorate", "kind", "channel", "status")
 ONLY_ROW: Final = 1  # the key of the one-row tables (freshness, working_rules)
 ANY: Final = Slice()
 
@@ -109,13 +113,20 @@ async def flush(session: AsyncSession, changes: Changes) -> None:
                 rows.append({**dict(zip(keys, key, strict=True)),
                              **{c: tally[c] for c in COUNTERS}})
         await _add_counts(session, table, keys, list(COUNTERS), rows)
+    by_status: dict[tuple[str, ...], int] = defaultdict(int)
+    by_day: dict[tuple[str, str, date], int] = defaultdict(int)
+    for (sector, entity, governorate, kind, channel, status, day), n in \
+            changes.open_requests.items():
+        by_status[(sector, entity, governorate, kind, channel, status)] += n
+        by_day[(sector, entity, day)] += n
     await _add_counts(
-        session, models.open_counts,
-        ["sector", "entity", "governorate", "kind", "channel", "status"], ["n"],
-        [{**dict(zip(("sector", "entity", "governorate", "kind", "channel", "status"), key,
-                     strict=True)), "n": n}
-         for key, n in changes.open_counts.items() if n],
-    )
+        session, models.open_counts, list(_OPEN_COUNTS_KEY), ["n"],
+        [{**dict(zip(_OPEN_COUNTS_KEY, key, strict=True)), "n": n}
+         for key, n in by_status.items() if n])
+    await _add_counts(
+        session, models.open_by_day, ["sector", "entity", "day"], ["n"],
+        [{"sector": sector, "entity": entity, "day": day, "n": n}
+         for (sector, entity, day), n in by_day.items() if n])
     await _add_counts(session, models.notification_daily, ["day", "channel"], ["sent", "failed"],
                       [{"day": day, "channel": channel, "sent": t["sent"], "failed": t["failed"]}
                        for (day, channel), t in changes.notifications.items()])
@@ -170,6 +181,7 @@ async def reset_read_model(session: AsyncSession) -> None:
     """Empty everything derived from the event log (the start of a rebuild)."""
     for table in (models.requests, models.rollup_hour_entity, models.rollup_day_entity,
                   models.rollup_day_geo, models.rollup_day_full, models.open_counts,
+                  models.open_by_day,
                   models.notification_daily, models.integrity_daily, models.sectors,
                   models.entities, models.freshness, models.working_rules):
         await session.execute(delete(table))
@@ -240,6 +252,12 @@ def _slice_clauses(table: Table, where: Slice) -> list[ColumnElement[bool]]:
     return [table.c[name] == getattr(where, name) for name in sorted(where.dimensions())]
 
 
+def _total(column: Any) -> Any:
+    # One rollup row never holds 2^31 of anything; an int's sum adds in bigint, a bigint's in
+    # numeric, several times slower over thousands of rows of 47 counters.
+    return func.coalesce(func.sum(cast(column, Integer)), 0)
+
+
 async def cube_tallies(
     session: AsyncSession, *, scope: Scope, period: Period, where: Slice = ANY,
     group_by: Sequence[str] = (), grain: str = "day",
@@ -257,8 +275,7 @@ async def cube_tallies(
         in_period = time.between(period.start, period.end)
     group_columns = [table.c[g] for g in group_by]
     statement: Select[Any] = (
-        select(*group_columns, *[func.coalesce(func.sum(table.c[n]), 0).label(n)
-                                 for n in COUNTERS])
+        select(*group_columns, *[_total(table.c[n]).label(n) for n in COUNTERS])
         .where(in_period, _scope_clause(table, scope), *_slice_clauses(table, where))
         .group_by(*group_columns)
     )
@@ -279,7 +296,7 @@ async def open_by_status(session: AsyncSession, *, scope: Scope, where: Slice = 
     table = models.open_counts
     columns = [table.c[g] for g in group_by]
     rows = await session.execute(
-        select(*columns, table.c.status, func.sum(table.c.n).label("n"))
+        select(*columns, table.c.status, _total(table.c.n).label("n"))
         .where(_scope_clause(table, scope), *_slice_clauses(table, where))
         .group_by(*columns, table.c.status))
     result: dict[tuple[Any, ...], dict[str, int]] = {}
@@ -297,25 +314,25 @@ def _open_requests(scope: Scope, where: Slice) -> ColumnElement[bool]:
 
 
 AGE_BUCKETS_DAYS: Final = (1, 3, 7, 14, 30)
-"""Upper edges (calendar days since receipt) of the backlog's age buckets; the last is open."""
+"""Upper edges (whole days since the day of receipt) of the backlog's age buckets; the last is
+open-ended."""
 
 
-async def backlog_by_age(session: AsyncSession, *, scope: Scope, now: datetime,
+async def backlog_by_age(session: AsyncSession, *, scope: Scope, today: date,
                          where: Slice = ANY) -> list[int]:
-    """Open requests per age bucket (uses the partial index of open requests only)."""
-    table = models.requests
-    edges = [now - timedelta(days=d) for d in AGE_BUCKETS_DAYS]
-    buckets = []
-    newer: datetime | None = None
-    for edge in [*edges, None]:
-        conditions = [_open_requests(scope, where)]
-        if newer is not None:
-            conditions.append(table.c.submitted_at <= newer)
-        if edge is not None:
-            conditions.append(table.c.submitted_at > edge)
-        buckets.append(select(func.count()).where(*conditions).scalar_subquery())
-        newer = edge
-    row = (await session.execute(select(*buckets))).one()
+    """Open requests per age bucket: whole days from the day of receipt to today (Amman)."""
+    table = models.open_by_day
+    sums = []
+    newer: date | None = None
+    for edge_days in [*AGE_BUCKETS_DAYS, None]:
+        oldest = None if edge_days is None else today - timedelta(days=edge_days)
+        bounds = [table.c.day < newer] if newer is not None else []
+        if oldest is not None:
+            bounds.append(table.c.day >= oldest)
+        sums.append(_total(case((and_(true(), *bounds), table.c.n), else_=0)))
+        newer = oldest
+    row = (await session.execute(
+        select(*sums).where(_scope_clause(table, scope), *_slice_clauses(table, where)))).one()
     return [int(value) for value in row]
 
 

@@ -123,7 +123,11 @@ async def kpis(session: AsyncSession, *, scope: Scope, period: Period, where: Sl
     """The headline indicators of a scope and slice over a period (docs/indicators.md)."""
     tally = await repository.cube_total(session, scope=scope, period=period, where=where)
     by_status = (await repository.open_by_status(session, scope=scope, where=where)).get((), {})
-    backlog = await repository.backlog_by_age(session, scope=scope, now=now, where=where)
+    # Ages are kept by entity and sector only (`open_by_day`): a finer slice has no backlog.
+    backlog = None
+    if where.dimensions() <= {"entity", "sector"}:
+        backlog = await repository.backlog_by_age(session, scope=scope, today=amman_day(now),
+                                                  where=where)
     applied, last_event_at = await repository.freshness(session)
     result: dict[str, Any] = {
         "period": {"from": period.start, "to": period.end},
@@ -132,7 +136,7 @@ async def kpis(session: AsyncSession, *, scope: Scope, period: Period, where: Sl
         "events_applied": applied,
         **indicators(tally),
         **_open_summary(by_status),
-        "backlog_by_age": [
+        "backlog_by_age": None if backlog is None else [
             {"max_days": edge, "count": count}
             for edge, count in zip([*repository.AGE_BUCKETS_DAYS, None], backlog, strict=True)
         ],
