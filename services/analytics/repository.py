@@ -153,28 +153,36 @@ async def flush(session: AsyncSession, changes: Changes) -> None:
 
 async def _upsert_rows(session: AsyncSession, table: Table, keys: list[str],
                        rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    statement = _insert(session, table)
-    columns = [c for c in rows[0] if c not in keys]
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in columns}),
-        rows,
-    )
+    if rows:
+        columns = [c for c in rows[0] if c not in keys]
+        await session.execute(_upsert(session, table, keys, columns, add=False), rows)
 
 
 async def _add_counts(session: AsyncSession, table: Table, keys: list[str], counters: list[str],
                       rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    statement = _insert(session, table)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: table.c[c] + statement.excluded[c] for c in counters}),
-        rows,
-    )
+    if rows:
+        await session.execute(_upsert(session, table, keys, counters, add=True), rows)
+
+
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], bool], Any] = {}
+
+
+def _upsert(session: AsyncSession, table: Table, keys: list[str], columns: list[str], *,
+            add: bool) -> Any:
+    """`INSERT … ON CONFLICT DO UPDATE` setting `columns` (to the new value, or adding it).
+
+    Built once per table and dialect: a rollup's has 47 columns, and building it (and its
+    cache key) anew for every batch cost more than the database's work.
+    """
+    dialect = session.get_bind().dialect.name
+    cache_key = (dialect, table.name, tuple(columns), add)
+    statement = _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = _insert(session, table)
+        statement = insert.on_conflict_do_update(index_elements=keys, set_={
+            c: table.c[c] + insert.excluded[c] if add else insert.excluded[c] for c in columns})
+        _UPSERTS[cache_key] = statement
+    return statement
 
 
 async def reset_read_model(session: AsyncSession) -> None:
