@@ -1,9 +1,10 @@
 """analytics: indicator queries at national scale while submissions flow (issue 8's targets).
 
 With the prepared dataset (10,000,000 requests; 200,000 with --quick; see
-`bench/scenarios/analytics_dataset.py`, made here when missing) the analytics service runs in
-its own uvicorn process on it, consuming from RabbitMQ. The bench process plays intake,
-publishing `request.submitted` at 200/s, and watches the dashboard's live feed meanwhile.
+`bench/scenarios/analytics_dataset.py`, made here when missing) analytics runs as it is deployed:
+an API process (uvicorn, `BKH_RUN_WORKERS=false`) and a worker process (`python -m services work
+analytics`) consuming from RabbitMQ. The bench process plays intake, publishing
+`request.submitted` at 200/s, and watches the dashboard's live feed meanwhile.
 
 Results:
 - `analytics.kpis`: GET /api/v1/analytics/kpis (the last 30 days of the dataset; the CMU's,
@@ -28,6 +29,7 @@ import contextlib
 import json
 import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -39,11 +41,13 @@ import asyncpg
 import httpx
 
 from bench.harness import (
+    REPO_ROOT,
     BenchContext,
     CpuMeter,
     Figures,
     LatencySummary,
     Result,
+    free_port,
     make_http_client,
     open_loop,
     percentile,
@@ -180,6 +184,36 @@ async def _follow_live(base_url: str, headers: dict[str, str], freshness: Freshn
 
 
 @contextlib.asynccontextmanager
+async def _worker(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m services work analytics`: the consumers and relay, as the worker Deployment
+    runs them beside API pods that run none (deploy/k8s/base/service/worker.yaml)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", "work", "analytics", "--port", str(port),
+        cwd=REPO_ROOT, env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                if process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the analytics worker did not become ready")
+                await asyncio.sleep(0.2)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+@contextlib.asynccontextmanager
 async def _publisher(ctx: BenchContext, namespace: str) -> AsyncIterator[RabbitMQBus]:
     bus = RabbitMQBus(ctx.amqp_url, namespace=namespace, connection_name=f"{namespace}-intake")
     await bus.start()
@@ -227,7 +261,9 @@ async def analytics(ctx: BenchContext) -> list[Result]:
     results: list[Result] = []
 
     async with (
-        uvicorn_server("services.analytics.main:create_app", env=env, ready_path="/readyz",
+        _worker(env) as worker,
+        uvicorn_server("services.analytics.main:create_app",
+                       env={**env, "BKH_RUN_WORKERS": "false"}, ready_path="/readyz",
                        extra_args=["--factory"]) as server,
         _publisher(ctx, namespace) as bus,
     ):
@@ -272,7 +308,8 @@ async def analytics(ctx: BenchContext) -> list[Result]:
             await board()
         live = asyncio.create_task(_follow_live(server.base_url, scopes[0], freshness))
         duration, warmup = ctx.pick(30.0, 10.0), ctx.pick(5.0, 2.0)
-        meter = CpuMeter({"generator": os.getpid(), "server": server.pid}).start()
+        meter = CpuMeter({"generator": os.getpid(), "server": server.pid,
+                          "worker": worker.pid}).start()
         flow, kpi_stats, board_stats = await asyncio.gather(
             open_loop(submit, SUBMISSIONS_PER_S, duration + 2 * warmup, warmup),
             open_loop(kpis, KPI_QUERIES_PER_S, duration, warmup),
