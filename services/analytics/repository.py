@@ -33,7 +33,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,15 +140,23 @@ async def flush(session: AsyncSession, changes: Changes) -> None:
         await _upsert_rows(session, models.working_rules, ["id"], [
             {"id": ONLY_ROW, "revision": changes.rules["revision"], "rules": changes.rules}])
     if changes.events_applied:
-        await _add_counts(
-            session, models.freshness, ["id"], ["events_applied"],
-            [{"id": ONLY_ROW, "events_applied": changes.events_applied}])
-        if changes.last_event_at is not None:
-            column = models.freshness.c.last_event_at
-            await session.execute(
-                update(models.freshness).where(models.freshness.c.id == ONLY_ROW)
-                .where(or_(column.is_(None), column < changes.last_event_at))
-                .values(last_event_at=changes.last_event_at))
+        await session.execute(_freshness_upsert(session), {
+            "id": ONLY_ROW, "events_applied": changes.events_applied,
+            "last_event_at": changes.last_event_at})
+
+
+def _freshness_upsert(session: AsyncSession) -> Any:
+    """Add the events applied and keep the newest event time, in one statement."""
+    table = models.freshness
+    insert = _insert(session, table)
+    newest = table.c.last_event_at
+    return insert.on_conflict_do_update(index_elements=["id"], set_={
+        "events_applied": table.c.events_applied + insert.excluded.events_applied,
+        "last_event_at": case(
+            (or_(newest.is_(None), newest < insert.excluded.last_event_at),
+             insert.excluded.last_event_at),
+            else_=newest),
+    })
 
 
 async def _upsert_rows(session: AsyncSession, table: Table, keys: list[str],
