@@ -354,8 +354,9 @@ def test_measured_working_time_is_the_overlap_with_official_hours(
 def test_adding_in_two_steps_is_adding_once(
     calendar: WorkingCalendar, start: datetime, first: timedelta, second: timedelta
 ) -> None:
-    if first == timedelta(0):  # zero moves an instant to the next opening, which is not a no-op
-        first = MICROSECOND
+    # Adding zero moves an instant to the next opening, which is not a no-op: a first step that
+    # ends exactly at closing time stays there, and a zero second step would move it on.
+    first, second = max(first, MICROSECOND), max(second, MICROSECOND)
     assert calendar.add_working_time(calendar.add_working_time(start, first), second) == (
         calendar.add_working_time(start, first + second)
     )
