@@ -96,6 +96,19 @@ class Ledger:
                 return counts
             await asyncio.sleep(0.1)
 
+    async def wait_until_relayed(self, *, timeout_s: float = 30) -> int:
+        """Poll until the outbox is empty, or the deadline; returns the rows left.
+
+        Consumers may apply an event before its relay has committed the row's deletion (the
+        relay deletes only after the broker confirmed), so "applied" does not yet mean "gone".
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = await self.count(outbox)
+            if left == 0 or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.05)
+
     def relay(self, bus: Bus, **kwargs: object) -> OutboxRelay:
         return OutboxRelay(table=outbox, sessionmaker=self.sessionmaker, bus=bus,
                            service="ledger", poll_interval_s=0.05, **kwargs)  # type: ignore[arg-type]
