@@ -96,7 +96,9 @@ class GatewaySettings(PlatformSettings):
     upstream_write_timeout_s: float = Field(default=30.0, gt=0)
     upstream_pool_timeout_s: float = Field(default=5.0, gt=0)
     upstream_max_connections: int = Field(default=200, ge=1)
-    upstream_max_keepalive_connections: int = Field(default=50, ge=0)
+    # As many kept alive as may be open: a connection closed after each burst and opened anew
+    # costs a TCP handshake and the pool's bookkeeping on the hot path.
+    upstream_max_keepalive_connections: int = Field(default=200, ge=0)
     # Health probes and the OpenAPI fetch answer a person or a kubelet: keep them short.
     upstream_probe_timeout_s: float = Field(default=2.0, gt=0)
 
@@ -104,8 +106,8 @@ class GatewaySettings(PlatformSettings):
     # 0 means the gateway is the edge: a client's own X-Forwarded-For is discarded, not trusted.
     trusted_proxies: int = Field(default=0, ge=0)
 
-    # Rate limits. "memory://" counts per replica; "redis://host:6379" shares the counts
-    # between replicas (needs the limits library's redis extra installed).
+    # Rate limits (shared.ratelimit). "memory://" counts per replica; "redis://host:6379"
+    # shares the counts between replicas.
     rate_limit_enabled: bool = True
     rate_limit_storage_uri: str = "memory://"
     rate_limit_per_client: str = "600/minute"

@@ -14,19 +14,14 @@ What it must never do:
 from __future__ import annotations
 
 import logging
-import math
 import re
-import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 from prometheus_client import Counter
 
 from gateway.config import GatewaySettings
 from shared.errors import TooManyRequests
+from shared.ratelimit import RateLimitItem, RateLimits, parse_many
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +47,10 @@ class _Rule:
         return (not self.methods or method in self.methods) and bool(self.pattern.match(path))
 
 
-def async_storage_uri(uri: str) -> str:
-    """limits picks its asyncio storages by an `async+` scheme; settings name the plain one."""
-    return uri if uri.startswith("async+") else f"async+{uri}"
-
-
 class RateLimiter:
     def __init__(self, settings: GatewaySettings) -> None:
         self.enabled = settings.rate_limit_enabled
-        storage = storage_from_string(async_storage_uri(settings.rate_limit_storage_uri))
-        assert isinstance(storage, Storage)
-        self.storage: Storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        self.limits = RateLimits(settings.rate_limit_storage_uri)
         self._global = tuple(parse_many(settings.rate_limit_per_client))
         self._rules = tuple(
             _Rule(rule.name, rule.methods, re.compile(rule.path), tuple(parse_many(rule.limit)))
@@ -84,23 +71,21 @@ class RateLimiter:
     async def _hit(self, name: str, items: tuple[RateLimitItem, ...], client: str) -> None:
         for item in items:
             try:
-                allowed = await self._limiter.hit(item, "gw", name, client)
-                if allowed:
+                if await self.limits.hit(item, "gw", name, client):
                     continue
-                stats = await self._limiter.get_window_stats(item, "gw", name, client)
+                retry_after = await self.limits.retry_after_s(item, "gw", name, client)
             except Exception as exc:  # the storage, not the request, failed: let it pass
                 RATE_LIMIT_STORAGE_ERRORS.inc()
                 log.warning("rate-limit storage unavailable: %s", type(exc).__name__)
                 return
             RATE_LIMITED.labels(name).inc()
-            retry_after = math.ceil(max(stats.reset_time - time.time(), 1))
             raise TooManyRequests(retry_after)
 
     async def healthy(self) -> bool:
-        try:
-            return bool(await self.storage.check())
-        except Exception:
-            return False
+        return await self.limits.healthy()
 
     async def reset(self) -> None:
-        await self.storage.reset()
+        await self.limits.reset()
+
+    async def aclose(self) -> None:
+        await self.limits.aclose()

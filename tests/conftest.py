@@ -24,13 +24,21 @@ from urllib.parse import urlparse
 import aio_pika
 import asyncpg
 import pytest
+from hypothesis import settings
 
 from shared.bus import RabbitMQBus, RetryPolicy
 from shared.bus.rabbitmq import retry_queue_name
 
 LOCAL_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 LOCAL_RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
+LOCAL_REDIS = "redis://127.0.0.1:6379"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests explore new examples on every local run; CI runs the same examples every time,
+# so that a landing is judged by the change and not by the draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -92,6 +100,15 @@ def amqp_url() -> Iterator[str]:
             yield f"amqp://guest:guest@{params.host}:{params.port}/"
         return
     _missing("RabbitMQ")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis, for the rate limits replicas share (`BKH_TEST_REDIS_URL`, else the local one)."""
+    url = os.environ.get("BKH_TEST_REDIS_URL", LOCAL_REDIS)
+    if not _reachable(url, 6379):
+        _missing("Redis")
+    return url
 
 
 def _plain_dsn(url: str) -> str:

@@ -5,7 +5,7 @@ number's, the identity number's, the client address's, and a global budget again
 (someone making us text premium numbers). Sign-in attempts spend from the identity's own
 budget, so a password cannot be guessed from many addresses. Counts live in the storage the
 settings name (`memory://` in the embedded mode; Redis, `redis://…`, for several replicas), in
-moving windows (the `limits` library).
+moving windows (`shared.ratelimit`).
 
 What it must never do: put a phone or identity number into a storage key (they are keyed by an
 HMAC), or send a code when the storage cannot say how many were sent (fail closed: 503).
@@ -14,19 +14,13 @@ HMAC), or send a code when the storage cannot say how many were sent (fail close
 from __future__ import annotations
 
 import logging
-import math
-import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 from prometheus_client import Counter
-from redis.asyncio import ConnectionPool
 
 from services.intake.codes import keyed_digest
 from shared.errors import ServiceUnavailable, Text, TooManyRequests
+from shared.ratelimit import RateLimitItem, RateLimits, parse_many
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +54,9 @@ class Budgets:
     sign_ins_per_identity: str
 
 
-def _storage(uri: str) -> tuple[Storage, ConnectionPool | None]:
-    """The counts' storage, and the Redis connection pool to close with it (if any)."""
-    plain = uri.removeprefix("async+")
-    if plain.startswith(("redis://", "rediss://")):
-        # redis-py rather than the library's default coredis: one Redis client for the
-        # platform, and a pool we own, so shutting down closes its connections.
-        pool = ConnectionPool.from_url(plain)
-        return RedisStorage(f"async+{plain}", implementation="redispy",
-                            connection_pool=pool), pool  # type: ignore[arg-type]
-    storage = storage_from_string(f"async+{plain}")
-    assert isinstance(storage, Storage)
-    return storage, None
-
-
 class Throttle:
     def __init__(self, *, storage_uri: str, prefix: str, key_secret: str, budgets: Budgets) -> None:
-        self.storage, self._pool = _storage(storage_uri)
-        self._limiter = MovingWindowRateLimiter(self.storage)
+        self.limits = RateLimits(storage_uri)
         self._prefix = prefix
         self._key = key_secret
         self._per_phone = tuple(parse_many(budgets.codes_per_phone))
@@ -116,10 +95,9 @@ class Throttle:
         """
         item = parse_many(f"{tries} per {window_s} seconds")[0]
         try:
-            if not await self._limiter.hit(item, self._prefix, "code-try", code_key):
+            if not await self.limits.hit(item, self._prefix, "code-try", code_key):
                 return None
-            stats = await self._limiter.get_window_stats(item, self._prefix, "code-try", code_key)
-            return stats.remaining
+            return await self.limits.remaining(item, self._prefix, "code-try", code_key)
         except Exception as exc:
             STORAGE_ERRORS.inc()
             log.error("rate-limit storage unavailable", extra={"error": type(exc).__name__})
@@ -143,16 +121,13 @@ class Throttle:
         # Test every budget before hitting any: a refused send must not eat the others.
         for name, items, key in budgets:
             for item in items:
-                if not await self._limiter.test(item, self._prefix, name, key):
-                    stats = await self._limiter.get_window_stats(item, self._prefix, name, key)
+                if not await self.limits.test(item, self._prefix, name, key):
                     THROTTLED.labels(name).inc()
-                    # The windows run on real time (the library's), not the simulated clock.
-                    wait = stats.reset_time - time.time()
-                    raise TooManyRequests(math.ceil(max(wait, 1)), detail)
+                    wait = await self.limits.retry_after_s(item, self._prefix, name, key)
+                    raise TooManyRequests(wait, detail)
         for name, items, key in budgets:
             for item in items:
-                await self._limiter.hit(item, self._prefix, name, key)
+                await self.limits.hit(item, self._prefix, name, key)
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
+        await self.limits.aclose()

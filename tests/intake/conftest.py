@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,7 +33,6 @@ from shared.service import Runtime, create_service_app, migrate_to_head
 from shared.settings import BaseServiceSettings
 from tests.conftest import RabbitMQBusFactory
 
-LOCAL_REDIS = "redis://127.0.0.1:6379"
 CLIENT_ADDRESS = "198.51.100.7"
 # A Sunday morning in Amman: working time, so deadlines are easy to reason about.
 SUNDAY_MORNING = datetime(2030, 3, 3, 7, 0, tzinfo=UTC)
@@ -45,21 +42,6 @@ SUNDAY_MORNING = datetime(2030, 3, 3, 7, 0, tzinfo=UTC)
 async def registry_url() -> AsyncIterator[str]:
     async with serving(create_simulator(SimulatorSettings())) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    url = os.environ.get("BKH_TEST_REDIS_URL", LOCAL_REDIS)
-    host, _, port = url.removeprefix("redis://").partition(":")
-    try:
-        with socket.create_connection((host, int(port or 6379)), timeout=1):
-            pass
-    except OSError:
-        message = f"Redis is not reachable at {url}: start it or set BKH_TEST_REDIS_URL"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI=true and {message}", pytrace=False)
-        pytest.skip(message)
-    return url
 
 
 def _issuer(clock: SimulatedClock) -> TokenIssuer:

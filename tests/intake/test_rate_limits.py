@@ -100,7 +100,7 @@ async def two_replicas(
         intake_app(postgres_url, pg_schema, registry_url, clock=clock, **shared) as second,
     ):
         yield first, second
-        await first.app.state.intake.throttle.storage.reset()
+        await first.app.state.intake.throttle.limits.reset()
 
 
 async def test_limits_hold_across_replicas_sharing_redis(
