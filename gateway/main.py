@@ -199,6 +199,7 @@ def create_gateway(
             state.openapi = None
             state.upstreams = None
             await upstreams.aclose()
+            await state.limiter.aclose()
 
     app = FastAPI(
         title="Bekhedmetkom gateway",

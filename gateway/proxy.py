@@ -24,6 +24,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import quote
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
@@ -128,7 +129,7 @@ class Upstreams:
             clients[name] = httpx.AsyncClient(
                 # An in-process app needs a base URL only to form requests; the host is a label.
                 base_url=url if transport is None else f"http://{name}.internal",
-                transport=transport or httpx.AsyncHTTPTransport(limits=limits, retries=0),
+                transport=transport or AiohttpTransport(limits=limits, trust_env=False),
                 timeout=timeout,
                 cookies=_no_cookies(),
                 follow_redirects=False,  # a redirect is the client's to follow, not ours
