@@ -121,7 +121,7 @@ def bearer_token(authorization_header: str | None) -> str | None:
         return None
     scheme, _, token = authorization_header.strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+    if scheme.lower() != "bearer" or not token or len(token.split()) != 1:
         raise Unauthorized(_MALFORMED_HEADER)
     return token
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Integer, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -73,15 +74,23 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a backend terminated under us is replaced, not handed out
+        # No pre-ping: for asyncpg it is BEGIN, a ping and ROLLBACK before every transaction,
+        # three round trips that cost a tenth of a request's CPU. A connection found dead in
+        # use invalidates the whole pool instead (SQLAlchemy's default), so after a database
+        # restart the operations in flight fail once (HTTP 503, a consumer waits and retries)
+        # and the next ones get fresh connections.
         pool_recycle=1800,
+        # A database error's text must not quote the row it failed on (personal data in logs).
+        hide_parameters=True,
         connect_args={
             "server_settings": {"search_path": schema, "application_name": application_name}
         },
@@ -108,6 +117,13 @@ async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
         return
     async with engine.begin() as connection:
         await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
+
+def is_infrastructure_failure(exc: BaseException) -> bool:
+    """The database or the network failed, not the caller: the same thing later will work."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -26,6 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import is_infrastructure_failure
+
 Language = Literal["ar", "en"]
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "/problems/"
@@ -223,9 +225,28 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+_DATABASE_UNAVAILABLE = Text(
+    "تعذّر الوصول إلى قاعدة البيانات لحظياً؛ أعد المحاولة (بمفتاح Idempotency-Key نفسه).",
+    "The database could not be reached for a moment; try again (with the same Idempotency-Key).",
+)
+
+
+def unexpected_problem(exc: BaseException) -> Problem:
+    """What to tell a caller about an error nobody raised on purpose: 503 when the database or
+    the network failed under the request (trying again will work), else a bare 500."""
+    if is_infrastructure_failure(exc):
+        return ServiceUnavailable(_DATABASE_UNAVAILABLE, headers={"Retry-After": "2"})
+    return InternalError()
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(InternalError(), request)
+    problem = unexpected_problem(exc)
+    if isinstance(problem, ServiceUnavailable):
+        log.warning("infrastructure failure under a request",
+                    extra={"path": request.url.path, "error": type(exc).__name__})
+    else:
+        log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(problem, request)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

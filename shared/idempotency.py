@@ -26,6 +26,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, Header, Request, Response
@@ -40,6 +41,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     delete,
     select,
     update,
@@ -143,9 +145,9 @@ class IdempotencyKey:
             return result_type.model_validate_json(stored.response)
         result = await create()
         await session.execute(
-            update(self.table)
-            .where(self.table.c.owner == owner, self.table.c.key == self.value)
-            .values(status_code=status_code, response=result.model_dump_json().encode())
+            _statements(self.table, _dialect_of(session)).store,
+            {"b_owner": owner, "b_key": self.value, "status_code": status_code,
+             "response": result.model_dump_json().encode()},
         )
         return result
 
@@ -159,15 +161,35 @@ class IdempotencyKey:
         return hashlib.sha256(self.path.encode() + b"\n" + body).hexdigest()
 
     async def _claim(self, session: AsyncSession, owner: str, fingerprint: str) -> bool:
-        dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         claimed = await session.execute(
-            dialect.insert(self.table)
-            .values(owner=owner, key=self.value, fingerprint=fingerprint,
-                    created_at=self.clock.now())
-            .on_conflict_do_nothing()
-            .returning(self.table.c.key)
+            _statements(self.table, _dialect_of(session)).claim,
+            {"owner": owner, "key": self.value, "fingerprint": fingerprint,
+             "created_at": self.clock.now()},
         )
         return claimed.first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    claim: Any
+    store: Any
+
+
+def _dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _statements(table: Table, dialect_name: str) -> _Statements:
+    """Built once per table: values are bound at execution, so SQLAlchemy's compiled cache
+    serves every request instead of keying a new statement each time."""
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return _Statements(
+        claim=dialect.insert(table).on_conflict_do_nothing().returning(table.c.key),
+        store=update(table)
+        .where(table.c.owner == bindparam("b_owner"), table.c.key == bindparam("b_key"))
+        .values(status_code=bindparam("status_code"), response=bindparam("response")),
+    )
 
 
 async def purge_expired_keys(session: AsyncSession, table: Table, *, now: datetime) -> int:

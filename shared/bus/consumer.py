@@ -25,11 +25,12 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus.base import Bus, Delivery
 from shared.clock import Clock
+from shared.db import is_infrastructure_failure
 from shared.events.envelope import (
     Envelope,
     EventPayload,
@@ -80,13 +81,6 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("processed_at", DateTime(timezone=True), nullable=False),
         PrimaryKeyConstraint("consumer", "event_id"),
     )
-
-
-def is_infrastructure_failure(exc: BaseException) -> bool:
-    """The database or the network failed, not the event: retrying later will work."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from shared.errors import Conflict, Text, install_problem_handlers, preferred_language
 from shared.web import ContentTypeMiddleware, RequestContextMiddleware
@@ -32,6 +33,10 @@ def make_app() -> FastAPI:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
+
+    @app.get("/database-gone")
+    async def database_gone() -> None:
+        raise OperationalError("SELECT 1", {"phone": "+962790000001"}, ConnectionResetError())
 
     return app
 
@@ -134,3 +139,14 @@ async def test_an_unexpected_error_says_nothing_of_its_internals(
     assert response.json()["type"] == "/problems/internal-error"
     assert "hunter2" not in response.text
     assert response.headers["x-request-id"]
+
+
+async def test_a_database_gone_under_a_request_is_a_503_to_try_again(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/database-gone", headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.json()["type"] == "/problems/service-unavailable"
+    assert "Idempotency-Key" in response.json()["detail"]
+    assert response.headers["retry-after"] == "2"
+    assert "962790000001" not in response.text
