@@ -191,7 +191,8 @@ async def next_request_number(session: AsyncSession) -> int:
 
 
 async def add_request(session: AsyncSession, *, values: dict[str, Any]) -> None:
-    await session.execute(insert(requests_table).values(**values))
+    # Values bound at execution: one cached statement, not a new one keyed per submission.
+    await session.execute(insert(requests_table), values)
 
 
 async def request(session: AsyncSession, *, reference: str) -> Request | None:

@@ -37,6 +37,10 @@ _ARABIC_FOLDS: Final = str.maketrans({
     "ی": "ي",
 })
 _NOT_WORD: Final = re.compile(r"[^\w]+")
+# In free text ZWNJ/ZWJ shape Persian and Arabic words legitimately; direction controls do not.
+_DIRECTION_CONTROLS: Final = re.compile(
+    "[" + "".join(sorted(BIDI_AND_INVISIBLE - {"\u200c", "\u200d"})) + "]"
+)
 _CONTROL_EXCEPT_LINES: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -51,7 +55,7 @@ def compact_identifier(text: str) -> str:
 
 
 def has_invisible_controls(text: str) -> bool:
-    return any(character in BIDI_AND_INVISIBLE for character in text)
+    return not BIDI_AND_INVISIBLE.isdisjoint(text)
 
 
 def name_problem(name: str) -> str | None:
@@ -78,8 +82,7 @@ def free_text_problem(text: str) -> str | None:
     """Why a subject or description is refused, or None (markup is kept as plain text)."""
     if _CONTROL_EXCEPT_LINES.search(text):
         return "contains control characters"
-    if any(character in BIDI_AND_INVISIBLE - {"\u200c", "\u200d"} for character in text):
-        # ZWNJ/ZWJ shape Persian and Arabic words legitimately; direction controls do not.
+    if _DIRECTION_CONTROLS.search(text):
         return "contains invisible direction characters"
     return None
 
