@@ -14,10 +14,16 @@ class AnalyticsSettings(BaseServiceSettings):
     # closing a quiet stream.
     live_heartbeat_s: float = Field(default=10.0, gt=0)
 
+    # The headline indicators and the dashboard of a scope are computed at most this often
+    # (services/analytics/recent.py); 0 computes every answer afresh.
+    answer_reuse_s: float = Field(default=1.0, ge=0)
+
     # Reports: the longest period one report may cover, and how many exports a person may
     # start per minute (each can read a month of requests).
     max_report_days: int = Field(default=366, ge=1)
     exports_per_minute: int = Field(default=20, ge=1)
+    # Where exports are counted: this process (memory://) or Redis shared by the replicas.
+    rate_limit_storage_uri: str = "memory://"
 
     # The dashboard's default period, and how many requests an entity must have received in
     # it to be ranked by the performance index (fewer would rank noise).

@@ -21,8 +21,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from services.analytics import reports, repository, service
 from services.analytics.config import AnalyticsSettings
@@ -33,10 +31,12 @@ from services.analytics.exceptions import (
     ReportNotFound,
 )
 from services.analytics.live import LiveFeed
+from services.analytics.recent import RecentAnswers
 from services.analytics.slices import Period, Scope, Slice
 from services.analytics.worktime import amman_day
 from shared.dependencies import ClockDep, PrincipalDep, RuntimeDep, SessionDep
 from shared.errors import NotFound, Text, preferred_language
+from shared.ratelimit import RateLimits
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 pages = APIRouter(tags=["dashboard"])
@@ -46,7 +46,7 @@ Format = Literal["json", "csv", "xlsx"]
 Language = Literal["ar", "en"]
 
 
-def settings_of(runtime: RuntimeDep) -> AnalyticsSettings:
+async def settings_of(runtime: RuntimeDep) -> AnalyticsSettings:
     settings = runtime.settings
     assert isinstance(settings, AnalyticsSettings)
     return settings
@@ -55,14 +55,26 @@ def settings_of(runtime: RuntimeDep) -> AnalyticsSettings:
 SettingsDep = Annotated[AnalyticsSettings, Depends(settings_of)]
 
 
-def scope_of(principal: PrincipalDep) -> Scope:
+async def recent_answers(request: Request, settings: SettingsDep) -> RecentAnswers:
+    """One memory of recent answers per process, made on first use."""
+    recent: RecentAnswers | None = getattr(request.app.state, "analytics_recent", None)
+    if recent is None:
+        recent = RecentAnswers(ttl_s=settings.answer_reuse_s)
+        request.app.state.analytics_recent = recent
+    return recent
+
+
+RecentDep = Annotated[RecentAnswers, Depends(recent_answers)]
+
+
+async def scope_of(principal: PrincipalDep) -> Scope:
     return service.viewer_scope(principal)
 
 
 ScopeDep = Annotated[Scope, Depends(scope_of)]
 
 
-def slice_of(
+async def slice_of(
     entity: Annotated[str | None, Query(max_length=40)] = None,
     sector: Annotated[str | None, Query(max_length=20)] = None,
     governorate: Annotated[str | None, Query(max_length=5)] = None,
@@ -92,12 +104,16 @@ def _json(content: Any) -> Response:
 
 @router.get("/kpis", summary="Headline indicators of the viewer's scope over a period")
 async def get_kpis(session: SessionDep, scope: ScopeDep, clock: ClockDep, settings: SettingsDep,
-                   where: SliceDep, start: FromQuery = None, end: ToQuery = None) -> Response:
+                   where: SliceDep, recent: RecentDep, start: FromQuery = None,
+                   end: ToQuery = None) -> Response:
     now = clock.now()
     period = service.period_of(start, end, today=amman_day(now),
                                max_days=settings.max_report_days)
     await service.check_slice(session, scope=scope, where=where)
-    return _json(await service.kpis(session, scope=scope, period=period, where=where, now=now))
+    return _json(await recent.get(
+        ("kpis", scope, period, where),
+        lambda: service.kpis(session, scope=scope, period=period, where=where, now=now),
+    ))
 
 
 @router.get("/trend", summary="Received, responded and closed per day or per hour")
@@ -138,8 +154,10 @@ async def get_governorates(session: SessionDep, scope: ScopeDep, clock: ClockDep
 
 @router.get("/dashboard", summary="Everything the dashboard shows, in one answer")
 async def get_dashboard(session: SessionDep, scope: ScopeDep, clock: ClockDep,
-                        settings: SettingsDep) -> Response:
-    return _json(await _dashboard(session, scope, clock.now(), settings))
+                        settings: SettingsDep, recent: RecentDep) -> Response:
+    return _json(await recent.get(
+        ("dashboard", scope), lambda: _dashboard(session, scope, clock.now(), settings)
+    ))
 
 
 async def _dashboard(session: Any, scope: Scope, now: Any, settings: AnalyticsSettings
@@ -149,7 +167,7 @@ async def _dashboard(session: Any, scope: Scope, now: Any, settings: AnalyticsSe
                                    min_received=settings.ranking_min_received)
 
 
-def live_feed(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> LiveFeed:
+async def live_feed(request: Request, runtime: RuntimeDep, settings: SettingsDep) -> LiveFeed:
     """One feed per process, made on first use (it needs the runtime the lifespan opened)."""
     feed: LiveFeed | None = getattr(request.app.state, "analytics_live_feed", None)
     if feed is None:
@@ -180,13 +198,26 @@ async def get_live(principal: PrincipalDep, scope: ScopeDep,
 
 # --- reports -----------------------------------------------------------------------------------
 
-_exports = MovingWindowRateLimiter(MemoryStorage())
+async def export_limits(request: Request, settings: SettingsDep) -> RateLimits:
+    """One counter of exports per process, made on first use (nothing is built at import)."""
+    limits: RateLimits | None = getattr(request.app.state, "analytics_export_limits", None)
+    if limits is None:
+        limits = RateLimits(settings.rate_limit_storage_uri)
+        request.app.state.analytics_export_limits = limits
+    return limits
 
 
-def _count_export(subject: str, per_minute: int) -> None:
-    if not _exports.hit(RateLimitItemPerMinute(per_minute), "analytics-export", subject):
-        raise ExportsTooFrequent(60, Text("صدّرت تقارير كثيرة خلال دقيقة، حاول بعد قليل.",
-                                          "Too many exports in a minute; try again shortly."))
+ExportLimitsDep = Annotated[RateLimits, Depends(export_limits)]
+
+
+async def _count_export(limits: RateLimits, subject: str, per_minute: int) -> None:
+    budget = RateLimitItemPerMinute(per_minute)
+    if not await limits.hit(budget, "analytics-export", subject):
+        raise ExportsTooFrequent(
+            await limits.retry_after_s(budget, "analytics-export", subject),
+            Text("صدّرت تقارير كثيرة خلال دقيقة، حاول بعد قليل.",
+                 "Too many exports in a minute; try again shortly."),
+        )
 
 
 def _rendered(table: reports.ReportTable, fmt: Format, language: str, name: str) -> Response:
@@ -209,7 +240,7 @@ def _attachment(filename: str) -> dict[str, str]:
 @router.get("/reports", summary="Requests received in a period, filtered and grouped")
 async def get_report(
     session: SessionDep, principal: PrincipalDep, scope: ScopeDep, clock: ClockDep,
-    settings: SettingsDep, where: SliceDep,
+    settings: SettingsDep, where: SliceDep, export_limits: ExportLimitsDep,
     start: FromQuery = None, end: ToQuery = None,
     group_by: Annotated[str | None, Query(max_length=200, description=(
         "Up to 3 of: " + ", ".join(reports.GROUPABLE)))] = None,
@@ -230,7 +261,7 @@ async def get_report(
                                processing_time=processing_time)
     await service.check_slice(session, scope=scope, where=full)
     if format != "json":
-        _count_export(principal.subject, settings.exports_per_minute)
+        await _count_export(export_limits, principal.subject, settings.exports_per_minute)
     language = _language(lang, accept_language)
     table = await reports.build_report(session, scope=scope, period=period, where=full,
                                        group_by=groups, language=language)
@@ -273,6 +304,7 @@ async def list_published_reports(session: SessionDep, scope: ScopeDep) -> Respon
 @router.get("/published-reports/{report_id}", summary="One periodic report, as published")
 async def get_published_report(
     session: SessionDep, principal: PrincipalDep, scope: ScopeDep, settings: SettingsDep,
+    export_limits: ExportLimitsDep,
     report_id: UUID, format: Format = "xlsx", lang: Language | None = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -281,7 +313,7 @@ async def get_published_report(
     if row is None or (allowed is not None and row["sector"] not in allowed):
         raise ReportNotFound()
     if format != "json":
-        _count_export(principal.subject, settings.exports_per_minute)
+        await _count_export(export_limits, principal.subject, settings.exports_per_minute)
     language = _language(lang, accept_language)
     content = json.loads(row["content"])
     table = reports.ReportTable.from_json(content[language])

@@ -97,7 +97,7 @@ resources = APIRouter(lifespan=_open_routing)
 """Carries no routes: included first in `DEFINITION.routers` for its lifespan."""
 
 
-def get_routing(request: Request) -> Routing:
+async def get_routing(request: Request) -> Routing:
     routing: Routing = request.app.state.routing
     return routing
 

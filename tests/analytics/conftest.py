@@ -144,6 +144,8 @@ async def world(postgres_url: str, pg_schema: str,
         database_pool_size=5, amqp_url="unused: the bus is passed in",
         bus_namespace=rabbit_bus_factory.namespace, retry_delays_ms=(200, 1000),
         outbox_poll_interval_s=0.1, live_poll_interval_s=0.2, report_schedule_enabled=False,
+        # Every event a test publishes must show in the very next answer.
+        answer_reuse_s=0,
     )
     await migrate_to_head(DEFINITION, settings)
     app = create_service_app(DEFINITION, settings, bus=bus, clock=clock)
