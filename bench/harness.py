@@ -654,15 +654,20 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime, stime
 
 
-def _machine_ticks() -> tuple[int, int, int] | None:
-    """(total, idle incl. iowait, steal) ticks of all cores since boot."""
+def _machine_ticks() -> tuple[int, int, int, int] | None:
+    """(total, idle incl. iowait, steal, interrupts) ticks of all cores since boot.
+
+    Interrupt time (irq + softirq) is the kernel moving packets, loopback ones included: the
+    benchmarks' own HTTP, PostgreSQL and AMQP traffic, which no process is charged for.
+    """
     raw = _read_text("/proc/stat")
     if not raw:
         return None
     values = [int(v) for v in raw.splitlines()[0].split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
+    interrupts = sum(values[5:7])
     steal = values[7] if len(values) > 7 else 0
-    return sum(values[:8]), idle, steal  # guest time is already inside user time
+    return sum(values[:8]), idle, steal, interrupts  # guest time is already inside user time
 
 
 #: process names (/proc/<pid>/comm) of the shared services, reported as their own CPU groups
@@ -692,6 +697,8 @@ class CpuMeter:
 
     - `<name>_pct_of_core` for each named process (e.g. generator, server);
     - `postgres_pct_of_core`, `rabbitmq_pct_of_core`: all their processes;
+    - `interrupts_pct_of_core`: the kernel's interrupt time (irq + softirq), mostly moving the
+      benchmark's own loopback traffic, charged to no process;
     - `other_pct_of_core`: everything else on the machine (short-lived processes included) —
       well above a few % means something outside the benchmark shared the cores;
     - `machine_busy_pct`: all cores together, in % of the machine;
@@ -702,7 +709,7 @@ class CpuMeter:
         self._t0 = 0.0
         self._cpu0: dict[str, float | None] = {}
         self._services0: dict[str, float] = {}
-        self._machine0: tuple[int, int, int] | None = None
+        self._machine0: tuple[int, int, int, int] | None = None
 
     def start(self) -> CpuMeter:
         self._cpu0 = {name: process_cpu_s(pid) for name, pid in self.pids.items()}
@@ -730,10 +737,16 @@ class CpuMeter:
             out[f"{group}_pct_of_core"] = round(100 * used / wall, 1)
             accounted += used
         if self._machine0 and machine1:
-            total, idle, steal = (b - a for a, b in zip(self._machine0, machine1, strict=True))
+            total, idle, steal, interrupts = (
+                b - a for a, b in zip(self._machine0, machine1, strict=True)
+            )
             if total > 0:
                 busy_s = (total - idle - steal) / _CLK_TCK
-                out["other_pct_of_core"] = round(max(100 * (busy_s - accounted) / wall, 0.0), 1)
+                interrupts_s = interrupts / _CLK_TCK
+                out["interrupts_pct_of_core"] = round(100 * interrupts_s / wall, 1)
+                out["other_pct_of_core"] = round(
+                    max(100 * (busy_s - interrupts_s - accounted) / wall, 0.0), 1
+                )
                 out["machine_busy_pct"] = round(100 * (total - idle) / total, 1)
                 if steal:
                     out["steal_pct"] = round(100 * steal / total, 1)
