@@ -22,15 +22,8 @@ from services.sla.repository import next_due
 from shared.calendar import AMMAN
 from shared.clock import SimulatedClock
 from shared.events.vocabulary import Role
-from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
-    RECEIPT_SECRET,
-    SMS_API_KEY,
-    SmtpServer,
-    notify_settings,
-    serve_http,
-    smtp_server,
-)
-from tests.platform import Platform, eventually, running_platform
+from tests.e2e.conftest import SmtpServer, whole_platform
+from tests.platform import Platform, eventually
 
 ENTITY, SECTOR = "PM-GAM", "PM"
 HEAD, MINISTER, OFFICER = "head.pm-gam", "minister.pm", "mlo.pm"
@@ -138,23 +131,16 @@ class Week:
 
 
 @pytest.fixture
-async def week(postgres_url: str, amqp_url: str, smtp_server: SmtpServer  # noqa: F811
+async def week(postgres_url: str, amqp_url: str, smtp_server: SmtpServer
                ) -> AsyncIterator[Week]:
     clock = SimulatedClock()
     clock.set(amman(9, 5, 8, 30))  # Sunday morning
-    sms = SimulatedSmsGateway(api_key=SMS_API_KEY, receipt_secret=RECEIPT_SECRET, clock=clock)
-    async with serve_http(sms.app()) as sms_url:
-        notify = notify_settings(postgres_url, "unused", smtp_server, sms_url)
-        for key in ("environment", "database_url", "database_schema", "amqp_url",
-                    "retry_delays_ms"):
-            notify.pop(key)
-        async with running_platform(postgres_url, amqp_url, overrides={"notify": notify},
-                                    clock=clock) as platform:
-            week = Week(platform, sms)
-            # Routing seeds the directory and announces it; intake takes requests for the
-            # entity once it has heard (a first request is the probe).
-            await eventually(week.submit, timeout_s=60)
-            yield week
+    async with whole_platform(postgres_url, amqp_url, smtp_server, clock) as world:
+        week = Week(world.platform, world.sms)
+        # Routing seeds the directory and announces it; intake takes requests for the entity
+        # once it has heard (a first request is the probe).
+        await eventually(week.submit, timeout_s=60)
+        yield week
 
 
 async def test_silence_reaches_the_entity_head_after_a_working_day_and_the_minister_after_two(

@@ -1,0 +1,48 @@
+"""The whole platform with its outside world: every service on PostgreSQL and RabbitMQ behind the
+gateway, notify speaking to a real SMTP server and to the SMS gateway simulator over HTTP, intake
+asking the civil-registry simulator over HTTP, all on one simulated clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
+from services.notify.sms_gateway_simulator import SimulatedSmsGateway
+from shared.clock import SimulatedClock
+from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
+    RECEIPT_SECRET,
+    SMS_API_KEY,
+    SmtpServer,
+    notify_settings,
+    serve_http,
+    smtp_server,
+)
+from tests.platform import Platform, running_platform
+
+
+@dataclass
+class World:
+    platform: Platform
+    sms: SimulatedSmsGateway
+    smtp: SmtpServer
+
+
+@contextlib.asynccontextmanager
+async def whole_platform(
+    postgres_url: str, amqp_url: str, smtp: SmtpServer, clock: SimulatedClock
+) -> AsyncIterator[World]:
+    sms = SimulatedSmsGateway(api_key=SMS_API_KEY, receipt_secret=RECEIPT_SECRET, clock=clock)
+    async with (
+        serve_http(sms.app()) as sms_url,
+        serving(create_simulator(SimulatorSettings())) as registry_url,
+    ):
+        notify = notify_settings(postgres_url, "unused", smtp, sms_url)
+        for key in ("environment", "database_url", "database_schema", "amqp_url",
+                    "retry_delays_ms"):
+            notify.pop(key)  # the harness gives every service its own
+        overrides = {"notify": notify, "intake": {"civil_registry_url": registry_url}}
+        async with running_platform(postgres_url, amqp_url, overrides=overrides,
+                                    clock=clock) as platform:
+            yield World(platform, sms, smtp)
