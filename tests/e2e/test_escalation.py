@@ -110,6 +110,15 @@ class Week:
 
         return await eventually(told, timeout_s=30)
 
+    async def until_escalation_stands_down(self, reference: str, state: str) -> None:
+        """Wait until SLA has paused or cancelled the request's first-response escalation."""
+        async def stood_down() -> None:
+            timers = {(t["stage"], t["escalation_level"]): t
+                      for t in await self.deadlines(reference)}
+            assert timers[("first_response", 1)]["state"] == state, timers
+
+        await eventually(stood_down, timeout_s=30)
+
     async def status(self, reference: str) -> str:
         shown = await self.client.get(f"/api/v1/cases/{reference}",
                                       headers=await self.sign_in("cmu.staff"))
@@ -189,6 +198,10 @@ async def test_a_paused_request_and_an_answered_one_do_not_escalate(week: Week) 
     await week.act(answered, "accept", {"classification": "inquiry.general"})
     await week.act(answered, "respond", {"actions_taken": "راجعنا الطلب",
                                          "solution": "الجواب في الرد المرفق"})
+    # SLA hears of the question and of the answer by events; time moves only once it has,
+    # as it would in life, where events take milliseconds and a working day takes a day.
+    await week.until_escalation_stands_down(paused, "paused")
+    await week.until_escalation_stands_down(answered, "cancelled")
 
     await week.move_clock_to(amman(9, 8, 10))  # three working days later
     await week.settled()
