@@ -10,15 +10,13 @@ body of an idempotent POST, anything of a corruption report.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -29,14 +27,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.bus import inbox_table, outbox_table
-from shared.db import BigIntegerPK, service_metadata
+from shared.db import BigIntegerPK, UtcDateTime, service_metadata
 from shared.idempotency import idempotency_table
 
 metadata = service_metadata()
@@ -48,23 +45,6 @@ idempotency_keys = idempotency_table(metadata)
 # every submission wait for the one before it). SQLite has no sequences: the migration gives
 # it a table of numbers instead (see repository.next_request_number).
 request_number_seq = Sequence("request_number_seq", metadata=metadata)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC instant on both backends (SQLite would hand back naive datetimes)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: take the time from the Clock")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -29,7 +27,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
     text,
@@ -38,7 +35,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.bus import inbox_table, outbox_table
-from shared.db import BigIntegerPK, service_metadata
+from shared.db import BigIntegerPK, UtcDateTime, service_metadata
 from shared.events.vocabulary import (
     Channel,
     ClosingCode,
@@ -59,27 +56,6 @@ idempotency_keys = idempotency_table(metadata)
 FINISHED: Final = (RequestStatus.closed, RequestStatus.rejected)
 """Statuses a case never leaves; every other status is open and sits in someone's queue."""
 OPEN_CASES_SQL: Final = "status NOT IN ('closed', 'rejected')"
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC instant on both backends (SQLite would hand back naive datetimes)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: take the time from the Clock")
-        value = value.astimezone(UTC)
-        # SQLite keeps text: one offset-free spelling keeps its ordering chronological.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
