@@ -248,9 +248,14 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
                                 entity_name=await _entity_name(session, payload.entity))
         case c.RequestReopened():
             changes = {"entity": payload.entity, "open": True}
-            notices.append(_to_requester(
-                event, request, MessageKind.reopened, decision=payload.decision,
-                entity_name=await _entity_name(session, payload.entity)))
+            entity = await _entity_name(session, payload.entity)
+            notices.append(_to_requester(event, request, MessageKind.reopened,
+                                         decision=payload.decision, entity_name=entity))
+            # Back to the same officers, who hear it as they heard it arrive.
+            notices += _to_each(event, await repository.officers_of(session, reference),
+                                MessageKind.officer_reopened, reference=reference,
+                                reach=Reach.every, entity_name=entity, subject=request.subject,
+                                decision=payload.decision)
         case c.RequestClosed():
             changes = {"open": False, "overdue_since": None}
             await repository.clear_officers(session, reference)

@@ -54,6 +54,7 @@ class MessageKind(StrEnum):
     rejected = "requester.rejected"
     officer_assigned = "officer.assigned"
     officer_distributed = "officer.distributed"
+    officer_reopened = "officer.reopened"
     officer_overdue_digest = "officer.overdue_digest"
     escalated = "official.escalated"
     report_published = "official.report_published"

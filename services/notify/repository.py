@@ -148,6 +148,15 @@ async def add_officers(
         await session.execute(_insert(session, request_officers).on_conflict_do_nothing(), rows)
 
 
+async def officers_of(session: AsyncSession, reference: str) -> list[uuid.UUID]:
+    """The officers who hold the request now, in a stable order."""
+    rows = await session.execute(
+        select(request_officers.c.officer_id)
+        .where(request_officers.c.reference == reference)
+        .order_by(request_officers.c.officer_id))
+    return list(rows.scalars())
+
+
 async def clear_officers(session: AsyncSession, reference: str) -> None:
     await session.execute(
         delete(request_officers).where(request_officers.c.reference == reference))

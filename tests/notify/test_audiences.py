@@ -98,6 +98,24 @@ async def test_officers_hear_of_assignment_and_distribution_on_every_channel(
     assert kinds == ["requester.assigned", "requester.received"]
 
 
+async def test_the_officers_holding_a_request_hear_that_the_cmu_reopened_it(
+    notify: Notify,
+) -> None:
+    officer = f.official(email=None)
+    await notify.publish(officer)
+    _person, request = await _request(notify)
+    ref = request.reference
+    await notify.publish(c.RequestAssigned(reference=ref, entity="MWI", sector="MWI",
+                                           officer_ids=[officer.person_id]))
+    await statuses_become(notify, [DELIVERED], recipient_id=officer.person_id)
+    await notify.publish(c.RequestReopened(reference=ref, entity="MWI", sector="MWI",
+                                           decision="لم تُحل المشكلة", actor_id=uuid.uuid4()))
+    rows = await statuses_become(notify, [DELIVERED, DELIVERED], recipient_id=officer.person_id)
+    assert sorted(row.kind for row in rows) == ["officer.assigned", "officer.reopened"]
+    assert any("أعادت الوحدة المركزية فتح الطلب" in text and ref in text
+               for text in notify.gateway.texts_to(officer.phone))
+
+
 async def test_the_requester_hears_every_step_of_the_request(notify: Notify) -> None:
     person, request = await _request(notify)
     actor = uuid.uuid4()

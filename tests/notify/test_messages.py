@@ -48,6 +48,7 @@ def facts(message: MessageKind, **overrides: Any) -> dict[str, Any]:
         MessageKind.rejected: {**common, "legal_ground": "before_court", "reason": "قضية"},
         MessageKind.officer_assigned: {**common, "kind": "complaint"},
         MessageKind.officer_distributed: {**common, "kind": "inquiry"},
+        MessageKind.officer_reopened: {**common, "decision": "لم تُحل المشكلة"},
         MessageKind.officer_overdue_digest: {
             "overdue": [{"reference": f"BKH-2026-{n:06d}", "overdue_since": AT.isoformat()}
                         for n in range(5)], "count": 5},
