@@ -23,17 +23,30 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla import repository, service
 from services.sla.config import SlaSettings
 from shared.bus import Outbox
 from shared.clock import Clock, SimulatedClock
+from shared.events import EventPayload
+from shared.events.catalog import SlaEscalated
 from shared.service import Runtime
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = timedelta(hours=1)
+
+TIMERS_FIRED = Counter(
+    "bkh_sla_timers_fired_total", "Deadline timers fired, by the event they announced",
+    ["event", "level"],
+)
+FIRING_LATENESS = Histogram(
+    "bkh_sla_firing_lateness_seconds",
+    "How long after its due instant (on the service's clock) a timer fired",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+)
 
 
 class DeadlineScheduler:
@@ -77,9 +90,16 @@ class DeadlineScheduler:
         return fired or 0
 
     async def _fire(self) -> int | None:
+        now = self.clock.now()
+        fired: list[tuple[EventPayload, datetime]] = []
         async with self.sessionmaker.begin() as session:
-            return await service.fire_due(session, outbox=self.outbox, now=self.clock.now(),
-                                          limit=self.batch_size)
+            count = await service.fire_due(session, outbox=self.outbox, now=now,
+                                           limit=self.batch_size, fired=fired)
+        for event, due_at in fired:  # committed: now they count
+            level = str(event.level) if isinstance(event, SlaEscalated) else ""
+            TIMERS_FIRED.labels(event.event_type, level).inc()
+            FIRING_LATENESS.observe(max((now - due_at).total_seconds(), 0.0))
+        return count
 
     async def run(self) -> None:
         """Fire until cancelled; survives a database that comes and goes."""

@@ -477,10 +477,12 @@ async def record_role_change(session: AsyncSession, *, change: DirectoryRoleChan
 # --- firing ---------------------------------------------------------------------------------------
 
 
-async def fire_due(session: AsyncSession, *, outbox: Outbox, now: datetime, limit: int
-                   ) -> int | None:
+async def fire_due(session: AsyncSession, *, outbox: Outbox, now: datetime, limit: int,
+                   fired: list[tuple[EventPayload, datetime]] | None = None) -> int | None:
     """Fire up to `limit` due timers, oldest first; how many fired. None, firing nothing, when
-    the open deadlines have not caught up with the rules yet (their due instants may be stale)."""
+    the open deadlines have not caught up with the rules yet (their due instants may be stale).
+    `fired`, when given, receives each event with its timer's due instant (for the metrics the
+    caller records once the transaction has committed)."""
     state = await repository.lock_rules(session)
     if state.recomputed_revision < state.revision:
         return None
@@ -492,7 +494,10 @@ async def fire_due(session: AsyncSession, *, outbox: Outbox, now: datetime, limi
     recipients = await _recipients(session, escalations)
     events: list[tuple[EventPayload, str | None]] = []
     for row in due:
-        events.append((_event_of(row, overdue_since, recipients), row.reference))
+        event = _event_of(row, overdue_since, recipients)
+        events.append((event, row.reference))
+        if fired is not None:
+            fired.append((event, row.due_at))
     await outbox.add_each(session, events)
     await repository.mark_fired(session, [row.id for row in due], at=now)
     return len(due)

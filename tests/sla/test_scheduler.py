@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -90,11 +91,23 @@ async def test_after_downtime_overdue_timers_fire_at_once_oldest_first(
     references = await add_timers(engine, dues)
     oldest_first = [ref for _, ref in sorted(zip(dues, references, strict=True))][:5]
     worker = scheduler(engine, clock, batch_size=2)
+    breaches, lateness = _fired_metrics()
     assert [await worker.run_round() for _ in range(4)] == [2, 2, 1, 0]
     events = await published(engine)
     assert [e.reference for e in events] == oldest_first
     assert all(isinstance(e, SlaBreached) for e in events)
     assert [e.due_at for e in events] == sorted(dues)[:5]
+    # ... and the metrics an operator's alerts read say so, lateness included (1 h to 200 h).
+    assert _fired_metrics()[0] == breaches + 5
+    assert _fired_metrics()[1] >= lateness + (1 + 2 + 5 + 30 + 200) * 3600
+
+
+def _fired_metrics() -> tuple[float, float]:
+    """(breaches fired, total lateness in seconds) as Prometheus reports them in this process."""
+    breaches = REGISTRY.get_sample_value(
+        "bkh_sla_timers_fired_total", {"event": "sla.breached", "level": ""}) or 0.0
+    lateness = REGISTRY.get_sample_value("bkh_sla_firing_lateness_seconds_sum") or 0.0
+    return breaches, lateness
 
 
 async def test_two_replicas_fire_every_timer_exactly_once(
