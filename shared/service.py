@@ -34,6 +34,7 @@ from shared.bus import (
     RabbitMQBus,
     RetryPolicy,
 )
+from shared.bus.base import queue_name
 from shared.clock import Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_problem_handlers
@@ -75,6 +76,10 @@ class ServiceDefinition:
 
     def load_settings(self, **overrides: Any) -> BaseServiceSettings:
         return self.settings_class(service_name=self.name, **overrides)
+
+    def queue_names(self, namespace: str) -> list[str]:
+        """The durable queues this service consumes from under `namespace`."""
+        return [queue_name(namespace, self.name, s.name) for s in self.subscriptions]
 
     @property
     def outbox_table(self) -> Table:

@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import aio_pika
 import asyncpg
 import httpx
 from fastapi import FastAPI
@@ -35,7 +34,7 @@ from services import SERVICES
 from services.__main__ import definition_of
 from services.colocated import colocated_services
 from shared.auth import TokenIssuer, load_keys
-from shared.bus.rabbitmq import retry_queue_name
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SimulatedClock
 from shared.events.vocabulary import Role
 from shared.service import Runtime
@@ -163,15 +162,5 @@ async def _remove(
             await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await connection.close()
-    broker = await aio_pika.connect(amqp_url)
-    try:
-        channel = await broker.channel()
-        for name in schemas:
-            for subscription in definition_of(name).subscriptions:
-                queue = f"{namespace}.{name}.{subscription.name}"
-                for doomed in (queue, f"{queue}.dead",
-                               *(retry_queue_name(queue, d) for d in TEST_RETRY_DELAYS_MS)):
-                    await channel.queue_delete(doomed)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await broker.close()
+    queues = [queue for name in schemas for queue in definition_of(name).queue_names(namespace)]
+    await delete_declared(amqp_url, namespace, queues, retry_delays_ms=TEST_RETRY_DELAYS_MS)

@@ -36,7 +36,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
 
@@ -64,7 +63,7 @@ from bench.scenarios.analytics_dataset import (
 from services.analytics.measures import COUNTERS
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import OutgoingMessage, RabbitMQBus
-from shared.bus.rabbitmq import retry_queue_name
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import new_envelope
@@ -221,16 +220,8 @@ async def _publisher(ctx: BenchContext, namespace: str) -> AsyncIterator[RabbitM
         yield bus
     finally:
         await bus.close()
-        connection = await aio_pika.connect(ctx.amqp_url)
-        try:
-            channel = await connection.channel()
-            queue = f"{namespace}.analytics.projections"
-            for doomed in (queue, f"{queue}.dead",
-                           *(retry_queue_name(queue, d) for d in RETRY_DELAYS_MS)):
-                await channel.queue_delete(doomed)
-            await channel.exchange_delete(f"{namespace}.events")
-        finally:
-            await connection.close()
+        await delete_declared(ctx.amqp_url, namespace, [f"{namespace}.analytics.projections"],
+                              retry_delays_ms=RETRY_DELAYS_MS)
 
 
 @scenario("analytics", description=DESCRIPTION)

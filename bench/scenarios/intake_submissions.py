@@ -41,6 +41,7 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.intake.main import DEFINITION
 from shared.auth import TokenIssuer, load_keys
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.vocabulary import Role
 from shared.service import migrate_to_head
@@ -73,20 +74,8 @@ async def _intake_schema(ctx: BenchContext) -> AsyncIterator[str]:
 
 
 async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(ctx.amqp_url)
-    try:
-        channel = await connection.channel()
-        settings = BaseServiceSettings(service_name="bench")
-        for subscription in DEFINITION.subscriptions:
-            queue = f"{namespace}.intake.{subscription.name}"
-            for doomed in (queue, f"{queue}.dead",
-                           *(f"{queue}.retry.{d}ms" for d in settings.retry_delays_ms)):
-                await channel.queue_delete(doomed)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await connection.close()
+    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
+                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
 
 
 def _bodies() -> list[bytes]:

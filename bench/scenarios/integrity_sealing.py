@@ -40,6 +40,7 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.__main__ import definition_of
 from shared.auth import TokenIssuer, load_keys
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.vocabulary import Role
 from shared.sealing import CommissionKeyPair
@@ -72,21 +73,10 @@ async def _schemas(ctx: BenchContext, tag: str) -> AsyncIterator[dict[str, str]]
 
 
 async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(ctx.amqp_url)
-    try:
-        channel = await connection.channel()
-        settings = BaseServiceSettings(service_name="bench")
-        for name in ("intake", "integrity"):
-            for subscription in definition_of(name).subscriptions:
-                queue = f"{namespace}.{name}.{subscription.name}"
-                for doomed in (queue, f"{queue}.dead", *(f"{queue}.retry.{d}ms"
-                                                         for d in settings.retry_delays_ms)):
-                    await channel.queue_delete(doomed)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await connection.close()
+    queues = [q for name in ("intake", "integrity")
+              for q in definition_of(name).queue_names(namespace)]
+    await delete_declared(ctx.amqp_url, namespace, queues,
+                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
 
 
 def _service_env(ctx: BenchContext, schema: str, namespace: str) -> dict[str, str]:

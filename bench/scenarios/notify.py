@@ -35,7 +35,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import aiosmtplib
 import asyncpg
 import httpx
@@ -59,7 +58,7 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.notify.main import DEFINITION
 from shared.bus import OutgoingMessage, RabbitMQBus
-from shared.bus.rabbitmq import retry_queue_name
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import CitizenRegistered, RequestSubmitted
 from shared.events.envelope import EventPayload, new_envelope
@@ -274,17 +273,8 @@ async def _cleanup(ctx: BenchContext, schema: str, namespace: str) -> None:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await admin.close()
-    connection = await aio_pika.connect(ctx.amqp_url)
-    try:
-        channel = await connection.channel()
-        for subscription in DEFINITION.subscriptions:
-            queue = f"{namespace}.notify.{subscription.name}"
-            for name in (queue, f"{queue}.dead",
-                         *(retry_queue_name(queue, d) for d in RETRY_DELAYS_MS)):
-                await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await connection.close()
+    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
+                          retry_delays_ms=RETRY_DELAYS_MS)
 
 
 @scenario("notify", description=DESCRIPTION)

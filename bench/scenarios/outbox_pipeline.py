@@ -38,7 +38,8 @@ from bench.harness import (
     plain_postgres_dsn,
 )
 from bench.scenarios import scenario
-from shared.bus import Outbox
+from shared.bus import Outbox, RetryPolicy
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.db import create_engine, create_sessionmaker
 from shared.events.catalog import NotificationSent
@@ -88,18 +89,8 @@ async def _worker(ctx: BenchContext, url: str, schema: str,
 
 
 async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    import aio_pika
-
-    queue = f"{namespace}.bench.pipeline"
-    connection = await aio_pika.connect(ctx.amqp_url)
-    try:
-        channel = await connection.channel()
-        for name in (queue, f"{queue}.dead", *(f"{queue}.retry.{d}ms"
-                                               for d in (1_000, 10_000, 60_000, 300_000))):
-            await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await connection.close()
+    await delete_declared(ctx.amqp_url, namespace, [f"{namespace}.bench.pipeline"],
+                          retry_delays_ms=RetryPolicy().delays_ms)
 
 
 @scenario("outbox_pipeline", baseline="bare_amqp", description=DESCRIPTION)

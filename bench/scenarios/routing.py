@@ -58,6 +58,7 @@ from services.routing.directory.demo import demo_person_id
 from services.routing.main import DEFINITION
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import OutgoingMessage, RabbitMQBus
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import new_envelope
@@ -409,20 +410,8 @@ async def _wait_for_empty_outbox(connection: asyncpg.Connection, limit_s: float)
 
 
 async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    import aio_pika
-
-    settings = BaseServiceSettings(service_name="bench")
-    connection = await aio_pika.connect(ctx.amqp_url)
-    try:
-        channel = await connection.channel()
-        for subscription in DEFINITION.subscriptions:
-            queue = f"{namespace}.routing.{subscription.name}"
-            for doomed in (queue, f"{queue}.dead",
-                           *(f"{queue}.retry.{d}ms" for d in settings.retry_delays_ms)):
-                await channel.queue_delete(doomed)
-        await channel.exchange_delete(f"{namespace}.events")
-    finally:
-        await connection.close()
+    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
+                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
 
 
 @scenario("routing", baseline="outbox_pipeline", description=DESCRIPTION)

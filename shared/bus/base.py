@@ -89,7 +89,7 @@ class Bus(abc.ABC):
         return f"{self.namespace}.events"
 
     def queue_name(self, service: str, consumer: str) -> str:
-        return f"{self.namespace}.{service}.{consumer}"
+        return queue_name(self.namespace, service, consumer)
 
     @abc.abstractmethod
     async def start(self) -> None: ...
@@ -119,6 +119,11 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def dead_letters(self, queue: str) -> list[tuple[bytes, str]]:
         """Drain the dead-letter queue of `queue`: (body, reason) pairs. For ops and tests."""
+
+
+def queue_name(namespace: str, service: str, consumer: str) -> str:
+    """`<namespace>.<service>.<consumer>`: one durable queue per consumer of a service."""
+    return f"{namespace}.{service}.{consumer}"
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:

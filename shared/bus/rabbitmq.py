@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -251,3 +251,20 @@ class RabbitMQBus(Bus):
             return drained
         finally:
             await channel.close()
+
+
+async def delete_declared(
+    url: str, namespace: str, queues: Iterable[str], *, retry_delays_ms: Iterable[int]
+) -> None:
+    """Delete consumer queues (each with its `.dead` and retry queues) and the namespace's
+    exchange: what a test run or a benchmark declared, removed after it."""
+    delays = tuple(retry_delays_ms)
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        for queue in queues:
+            for doomed in (queue, f"{queue}.dead", *(retry_queue_name(queue, d) for d in delays)):
+                await channel.queue_delete(doomed)
+        await channel.exchange_delete(f"{namespace}.events")
+    finally:
+        await connection.close()

@@ -16,13 +16,14 @@ from services.intake.handlers import on_entity_changed
 from services.intake.main import DEFINITION
 from shared.auth import Role
 from shared.bus import InMemoryBus, OutgoingMessage
+from shared.bus.rabbitmq import retry_queue_name
 from shared.events.catalog import DirectoryEntityChanged, RequestResponded
 from shared.events.envelope import new_envelope
 from shared.service import create_service_app, migrate_to_head
 from tests.intake.conftest import IntakeUnderTest, _issuer, feed, sunday_clock
 from tests.intake.factories import PASSWORD, key, registration
 from tests.intake.test_submissions import complaint
-from tests.platform import eventually, running_platform
+from tests.platform import TEST_RETRY_DELAYS_MS, eventually, running_platform
 
 
 async def journey(client: httpx.AsyncClient, code_of: Any, *, answer: Any) -> dict[str, Any]:
@@ -104,9 +105,12 @@ async def test_through_the_gateway_on_postgresql_and_rabbitmq(
 
         try:
             final = await journey(platform.client, code_of, answer=answer)
-        finally:
+        finally:  # the test's own queue, with the dead and retry queues subscribing made
             channel = await runtime.bus.connection.channel()  # type: ignore[attr-defined]
-            await channel.queue_delete(f"{runtime.bus.namespace}.test.codes")
+            queue = f"{runtime.bus.namespace}.test.codes"
+            for doomed in (queue, f"{queue}.dead",
+                           *(retry_queue_name(queue, d) for d in TEST_RETRY_DELAYS_MS)):
+                await channel.queue_delete(doomed)
             await channel.close()
         assert final["rating"] == 5
         assert final["solution"] == "تم إصلاح الشارع"

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from services import SERVICES
 from services.__main__ import definition_of
 from shared.auth import KeySet, TokenIssuer, generate_signing_key, load_keys
+from shared.bus.rabbitmq import delete_declared
 from shared.clock import SimulatedClock, SystemClock
 from shared.db import create_engine
 from shared.events.vocabulary import Role
@@ -46,10 +47,14 @@ async def migrate(definition: ServiceDefinition, settings: BaseServiceSettings) 
 
 
 @pytest.fixture
-def distributed(postgres_url: str, pg_schema: str, amqp_url: str, bus_namespace: str
-                ) -> dict[str, str]:
-    return {"database_url": postgres_url, "database_schema": pg_schema, "amqp_url": amqp_url,
-            "bus_namespace": bus_namespace}
+async def distributed(postgres_url: str, pg_schema: str, amqp_url: str, bus_namespace: str
+                      ) -> AsyncIterator[dict[str, str]]:
+    yield {"database_url": postgres_url, "database_schema": pg_schema, "amqp_url": amqp_url,
+           "bus_namespace": bus_namespace}
+    # What the services declared on the broker goes with the test, as its schema does.
+    queues = [q for name in SERVICES for q in definition_of(name).queue_names(bus_namespace)]
+    await delete_declared(amqp_url, bus_namespace, queues,
+                          retry_delays_ms=BaseServiceSettings().retry_delays_ms)
 
 
 @pytest.mark.parametrize("name", SERVICES)
