@@ -18,6 +18,9 @@ import httpx
 import pytest
 
 from services import SERVICES
+from services.__main__ import definition_of
+from shared.bus.rabbitmq import delete_declared
+from shared.settings import BaseServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,12 +110,9 @@ def distributed_env(postgres_url: str, amqp_url: str) -> Iterator[dict[str, str]
             await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         finally:
             await admin.close()
-        import aio_pika
-
-        connection = await aio_pika.connect(amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            await channel.exchange_delete(f"{namespace}.events")
+        queues = [q for name in SERVICES for q in definition_of(name).queue_names(namespace)]
+        await delete_declared(amqp_url, namespace, queues,
+                              retry_delays_ms=BaseServiceSettings().retry_delays_ms)
 
     asyncio.run(drop())
 
