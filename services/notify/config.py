@@ -76,6 +76,9 @@ class NotifySettings(BaseServiceSettings):
     overdue_digest_hour: int = Field(default=8, ge=0, le=23)
     # How often the digest and the forgetting of expired codes are looked at.
     digest_check_interval_s: float = Field(default=60.0, gt=0)
+    # A message no longer on its way keeps its record (kind, status, times) this long with its
+    # address and words, then forgets them: personal data kept no longer than it serves.
+    message_retention_days: int = Field(default=180, ge=30, le=3650)
 
     @field_validator("sms_sender_id")
     @classmethod

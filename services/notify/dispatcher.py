@@ -13,9 +13,10 @@ channel) and claimed by one sender at a time. Only a crash between a provider's 
 our record of it sends a message again, after the lease; the provider recognises the repeat by
 its id (the SMS gateway's client reference, the email's Message-ID).
 
-Also here: the liaison officers' daily digest of overdue requests, and forgetting codes that
-expired unsent. What it must never do: log an address or a text, or hold a transaction open
-while a provider is being waited for.
+Also here: the liaison officers' daily digest of overdue requests, forgetting codes that
+expired unsent, and forgetting the address and words of messages past their retention period.
+What it must never do: log an address or a text, or hold a transaction open while a provider
+is being waited for.
 """
 
 from __future__ import annotations
@@ -345,6 +346,7 @@ class Dispatcher:
         }
         self.digest = OverdueDigest(sessionmaker=sessionmaker, clock=clock,
                                     hour=settings.overdue_digest_hour)
+        self.sessionmaker = sessionmaker
         self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
@@ -362,6 +364,18 @@ class Dispatcher:
     async def _chores(self) -> None:
         CODES.forget_expired(self.clock.now())
         await self.digest.run_once()
+        await self.forget_past_retention()
+
+    async def forget_past_retention(self) -> int:
+        """Forget every message past its retention period, a batch per transaction."""
+        cutoff = self.clock.now() - timedelta(days=self.settings.message_retention_days)
+        total = 0
+        while True:
+            async with self.sessionmaker.begin() as session:
+                batch = await repository.forget_finished(session, created_before=cutoff)
+            total += batch
+            if batch < repository.FORGET_BATCH:
+                return total
 
     async def _every(self, interval_s: float, chore: Callable[[], Awaitable[None]]) -> None:
         while True:

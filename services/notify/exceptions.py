@@ -16,6 +16,14 @@ class NotDeadLettered(Conflict):
                  "Only a message whose attempts are used up can be retried")
 
 
+class MessageForgotten(Problem):
+    status = 410
+    code = "notification-forgotten"
+    title = Text("انقضت مدة الاحتفاظ بهذه الرسالة فحُذف عنوانها ونصها، فلا يمكن إعادة إرسالها",
+                 "This message is past its retention period: its address and words are gone, "
+                 "so it cannot be sent again")
+
+
 class InvalidReceiptSignature(Problem):
     status = 401
     code = "invalid-receipt-signature"

@@ -126,6 +126,8 @@ calendar_rules = Table(
 
 QUEUED = "status = 'queued'"
 """The due index's predicate, spelled as a literal: a bound parameter would not match it."""
+REMEMBERED = "address <> ''"
+"""Messages whose address retention has not forgotten yet (the predicate of their index)."""
 
 notifications = Table(
     "notifications",
@@ -160,6 +162,9 @@ notifications = Table(
     # and a claim (lease, attempts) changes no column of it, so PostgreSQL updates it in place.
     Index("ix_notifications_due", "channel", "priority", "next_attempt_at",
           postgresql_where=text(QUEUED), sqlite_where=text(QUEUED)),
+    # What retention has still to forget, oldest first; forgotten rows leave it.
+    Index("ix_notifications_remembered", "created_at",
+          postgresql_where=text(REMEMBERED), sqlite_where=text(REMEMBERED)),
     Index(None, "recipient_id", "created_at"),
     Index(None, "reference"),
     Index(None, "created_at"),

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.models import (
     QUEUED,
+    REMEMBERED,
     DeliveryStatus,
     calendar_rules,
     contacts,
@@ -322,6 +323,32 @@ async def find_notifications(
     return list((await session.execute(query)).all())
 
 
+FORGET_BATCH = 5_000
+"""Messages forgotten per statement: short transactions, however long the backlog."""
+
+
+async def forget_finished(session: AsyncSession, *, created_before: datetime) -> int:
+    """Blank the address and words of messages created before the cutoff and no longer queued;
+    how many were forgotten (at most `FORGET_BATCH`: call again while it returns that many)."""
+    n = notifications
+    oldest = (
+        select(n.c.id)
+        .where(text(REMEMBERED), n.c.created_at < created_before,
+               n.c.status != DeliveryStatus.queued)
+        .order_by(n.c.created_at)
+        .limit(FORGET_BATCH)
+    )
+    result = await session.execute(
+        update(n).where(n.c.id.in_(oldest.scalar_subquery()))
+        .values(address="", context={})
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0))
+
+
+def is_forgotten(row: AnyRow) -> bool:
+    return bool(row.address == "")
+
+
 async def requeue_dead_letter(
     session: AsyncSession, notification_id: uuid.UUID, *, now: datetime
 ) -> bool:
@@ -329,7 +356,7 @@ async def requeue_dead_letter(
         update(notifications)
         .where(notifications.c.id == notification_id,
                notifications.c.status == DeliveryStatus.dead_lettered,
-               notifications.c.holder.is_(None))
+               notifications.c.holder.is_(None), notifications.c.address != "")
         .values(status=DeliveryStatus.queued, attempts=0, next_attempt_at=now,
                 lease_until=None, reason_code=None, failed_at=None))
     return bool(getattr(result, "rowcount", 0))

@@ -28,6 +28,7 @@ from services.notify.config import NotifySettings
 from services.notify.exceptions import (
     InvalidCursor,
     InvalidReceiptSignature,
+    MessageForgotten,
     NotDeadLettered,
     NotificationNotFound,
     UnknownMessages,
@@ -134,10 +135,12 @@ async def retry_dead_letter(
 ) -> NotificationPublic:
     """Queue a dead-lettered message again, with a fresh set of attempts (the CMU).
 
-    Repeating it is harmless: a message already queued again answers 409 and changes nothing.
+    Repeating it is harmless: a message already queued again answers 409 and changes nothing;
+    one past its retention period (its address and words forgotten) answers 410.
     """
     require_role(principal, *_CMU)
-    await _visible(session, principal, notification_id)
+    if repository.is_forgotten(await _visible(session, principal, notification_id)):
+        raise MessageForgotten()
     if not await repository.requeue_dead_letter(session, notification_id, now=clock.now()):
         raise NotDeadLettered()
     wake_dispatchers_after_commit(session)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.notify.models import DeliveryStatus
 from services.notify.providers import mask_address
-from services.notify.repository import AnyRow
+from services.notify.repository import AnyRow, is_forgotten
 from shared.events.vocabulary import NoticeChannel
 
 
@@ -21,7 +21,10 @@ class NotificationPublic(BaseModel):
     reference: str | None
     template: str
     channel: NoticeChannel
-    to: str = Field(description="The address, masked: +962•••67, a***@example.jo.")
+    to: str = Field(description="The address, masked: +962•••67, a***@example.jo; empty once "
+                                "forgotten.")
+    forgotten: bool = Field(description="Past its retention period: its address and words are "
+                                        "no longer kept, only this record.")
     status: DeliveryStatus
     fell_back: bool = Field(description="Email was asked for, but SMS carried it (no email).")
     attempts: int
@@ -34,9 +37,11 @@ class NotificationPublic(BaseModel):
 
     @classmethod
     def of(cls, row: AnyRow) -> NotificationPublic:
+        forgotten = is_forgotten(row)
         return cls(
             id=row.id, reference=row.reference, template=row.kind,
-            channel=NoticeChannel(row.channel), to=mask_address(row.address),
+            channel=NoticeChannel(row.channel), to="" if forgotten else mask_address(row.address),
+            forgotten=forgotten,
             status=DeliveryStatus(row.status), fell_back=row.fell_back, attempts=row.attempts,
             reason_code=row.reason_code, created_at=row.created_at,
             next_attempt_at=row.next_attempt_at if row.status == DeliveryStatus.queued else None,
