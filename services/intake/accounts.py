@@ -8,7 +8,9 @@ so the endpoint cannot be used to learn who is who. Codes go out through notify
 `citizen.contact_changed`.
 
 Refresh tokens rotate at every use and are stored as SHA-256 hashes; presenting a rotated one
-again means it was stolen (or the thief already used it), so the whole family is revoked.
+again means it was stolen (or the thief already used it), so the whole family is revoked —
+unless it comes within seconds of its rotation, which is an app refreshing from two calls at
+once: that one is refused with 409 and the session lives on.
 
 What it must never do: store or log a password, a code or a refresh token in the clear; answer
 faster or differently for an unknown account; create a half account when the registry is down.
@@ -36,6 +38,7 @@ from services.intake.exceptions import (
     InvalidCredentials,
     InvalidInput,
     PasswordRefused,
+    RefreshTokenJustRotated,
 )
 from services.intake.models import Citizen, PhoneCode, RefreshToken, Registration
 from services.intake.references import AMMAN
@@ -375,6 +378,8 @@ async def refresh(session: AsyncSession, intake: Intake, *, token: str) -> Token
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         return Refused()
     if stored.rotated_at is not None:
+        if now - stored.rotated_at < timedelta(seconds=intake.settings.refresh_reuse_grace_s):
+            raise RefreshTokenJustRotated()
         log.warning("refresh token reused: family revoked",
                     extra={"family_id": str(stored.family_id)})
         await repository.revoke_family(session, family_id=stored.family_id, now=now)

@@ -110,7 +110,9 @@ async def sign_in(
 async def refresh(
     body: RefreshRequest, runtime: RuntimeDep, intake: IntakeDep, response: Response
 ) -> Tokens:
-    """Trade a refresh token for new tokens. A token used twice ends the whole session."""
+    """Trade a refresh token for new tokens. A token used twice ends the whole session, unless
+    the second use comes within seconds of the first (two calls of one app refreshing at once):
+    that one gets 409 and should use the tokens the other call received."""
     response.headers.update(NO_STORE)
     # Its own transaction: revoking a reused token's family must commit before the 401.
     async with runtime.sessionmaker.begin() as session:
