@@ -48,7 +48,7 @@ from jose.backends.cryptography_backend import CryptographyECKey
 from jose.exceptions import JOSEError
 
 from shared.clock import Clock
-from shared.errors import Forbidden, Text, Unauthorized
+from shared.errors import Conflict, Forbidden, Text, Unauthorized
 from shared.events.vocabulary import Role as Role  # re-exported: tokens carry it
 from shared.settings import VAR_DIR, PlatformSettings
 
@@ -57,6 +57,10 @@ TOKEN_TYPE: Final = "at+jwt"
 MAX_TOKEN_LENGTH: Final = 8 * 1024
 DEFAULT_LIFETIME: Final = timedelta(minutes=10)
 DEFAULT_LEEWAY: Final = timedelta(seconds=30)
+# A rotated refresh token presented again this soon is one app refreshing from two calls at
+# once, not a stolen copy: the issuers refuse it with `RefreshTokenJustRotated` and keep the
+# session. Later, a reuse revokes the token's whole family.
+REFRESH_REUSE_GRACE: Final = timedelta(seconds=10)
 # No issuer of ours mints longer tokens; a longer one means a misconfigured or rogue issuer.
 DEFAULT_MAX_LIFETIME: Final = timedelta(hours=24)
 DEV_KID_PREFIX: Final = "dev-"
@@ -73,6 +77,17 @@ _INVALID: Final = Text("رمز الدخول غير صالح", "Invalid access to
 _EXPIRED: Final = Text("انتهت صلاحية رمز الدخول", "The access token has expired")
 _MALFORMED_HEADER: Final = Text("ترويسة Authorization غير سليمة", "Malformed Authorization header")
 _NOT_ALLOWED: Final = Text("لا تملك صلاحية هذا الإجراء", "You are not allowed to do this")
+
+
+class RefreshTokenJustRotated(Conflict):
+    """Both issuers' answer to a refresh token reused within `REFRESH_REUSE_GRACE`."""
+
+    code = "refresh-token-just-rotated"
+    title = Text(
+        "استُخدم رمز التحديث هذا للتو في طلب آخر من الجلسة نفسها؛ استعمل الرموز التي حصل عليها",
+        "This refresh token was just used by another call of the same session; use the tokens "
+        "that call received",
+    )
 
 
 # Roles that oversee every entity; everyone else acts only for the entities (or sectors) listed.

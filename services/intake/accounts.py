@@ -38,7 +38,6 @@ from services.intake.exceptions import (
     InvalidCredentials,
     InvalidInput,
     PasswordRefused,
-    RefreshTokenJustRotated,
 )
 from services.intake.models import Citizen, PhoneCode, RefreshToken, Registration
 from services.intake.references import AMMAN
@@ -55,7 +54,7 @@ from services.intake.schemas import (
     Tokens,
 )
 from services.intake.words import SIGN_IN_NEXT
-from shared.auth import DEFAULT_LIFETIME, Role
+from shared.auth import DEFAULT_LIFETIME, REFRESH_REUSE_GRACE, RefreshTokenJustRotated, Role
 from shared.bus import Outbox
 from shared.errors import NotFound, Text
 from shared.events.catalog import CitizenCodeRequested, CitizenContactChanged, CitizenRegistered
@@ -378,7 +377,7 @@ async def refresh(session: AsyncSession, intake: Intake, *, token: str) -> Token
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         return Refused()
     if stored.rotated_at is not None:
-        if now - stored.rotated_at < timedelta(seconds=intake.settings.refresh_reuse_grace_s):
+        if now - stored.rotated_at < REFRESH_REUSE_GRACE:
             raise RefreshTokenJustRotated()
         log.warning("refresh token reused: family revoked",
                     extra={"family_id": str(stored.family_id)})

@@ -46,9 +46,6 @@ class IntakeSettings(BaseServiceSettings):
 
     # Sign-in: access tokens live `shared.auth.DEFAULT_LIFETIME`; refresh tokens rotate.
     refresh_token_lifetime_s: int = Field(default=30 * 24 * 3600, ge=3600)
-    # A rotated token presented again this soon is the app's own race (two calls refreshing at
-    # once), not theft: refused with 409, the session kept. Later it revokes the family.
-    refresh_reuse_grace_s: int = Field(default=10, ge=0, le=60)
 
     # Call-center identity checks are good for one call.
     caller_check_lifetime_s: int = Field(default=30 * 60, ge=60)

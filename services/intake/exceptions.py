@@ -104,15 +104,6 @@ class InvalidCredentials(Unauthorized):
     title = Text("رقم الهوية أو كلمة المرور غير صحيح", "Wrong identity number or password")
 
 
-class RefreshTokenJustRotated(Conflict):
-    code = "refresh-token-just-rotated"
-    title = Text(
-        "استُخدم رمز التحديث هذا للتو في طلب آخر من الجلسة نفسها؛ استعمل الرموز التي حصل عليها",
-        "This refresh token was just used by another call of the same session; use the tokens "
-        "that call received",
-    )
-
-
 class RefreshTokenRefused(Unauthorized):
     code = "refresh-token-refused"
     title = Text(

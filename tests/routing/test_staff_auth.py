@@ -3,6 +3,7 @@ changing their role takes effect on their next request, not at token expiry."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -104,6 +105,7 @@ async def test_a_refresh_token_works_once_and_a_reused_one_ends_the_session(
     assert routing.runtime.verifier.verify(second["access_token"]).subject == second[
         "person_id"]
 
+    routing.clock.advance(timedelta(seconds=11))  # long after its use: a kept copy
     replayed = await routing.client.post("/api/v1/staff/auth/refresh",
                                          json={"refresh_token": first["refresh_token"]})
     assert replayed.status_code == 401
@@ -111,6 +113,28 @@ async def test_a_refresh_token_works_once_and_a_reused_one_ends_the_session(
     after = await routing.client.post("/api/v1/staff/auth/refresh",
                                       json={"refresh_token": second["refresh_token"]})
     assert after.status_code == 401
+
+
+async def test_two_calls_refreshing_at_once_spend_the_token_once_and_keep_the_session(
+    routing: RoutingService,
+) -> None:
+    tokens = (await sign_in(routing, "mlo.mwi")).json()
+    answers = await asyncio.gather(*(
+        routing.client.post("/api/v1/staff/auth/refresh",
+                            json={"refresh_token": tokens["refresh_token"]})
+        for _ in range(2)
+    ))
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    (raced,) = [a for a in answers if a.status_code == 409]
+    assert raced.json()["type"] == "/problems/refresh-token-just-rotated"
+    (won,) = [a.json() for a in answers if a.status_code == 200]
+    routing.clock.advance(timedelta(seconds=5))
+    late = await routing.client.post("/api/v1/staff/auth/refresh",
+                                     json={"refresh_token": tokens["refresh_token"]})
+    assert late.status_code == 409  # still the same app's race: nothing revoked
+    following = await routing.client.post("/api/v1/staff/auth/refresh",
+                                          json={"refresh_token": won["refresh_token"]})
+    assert following.status_code == 200
 
 
 async def test_signing_out_ends_the_session(routing: RoutingService) -> None:

@@ -44,7 +44,9 @@ async def sign_in(body: SignIn, session: SessionDep, routing: RoutingDep,
 @router.post("/auth/refresh")
 async def refresh(body: Refresh, session: SessionDep, routing: RoutingDep,
                   response: Response) -> TokenPair:
-    """Trade a refresh token for new tokens; each refresh token works once."""
+    """Trade a refresh token for new tokens; each refresh token works once. Presented again
+    within seconds (two calls of one app at once) it gets 409 and the session lives on; later,
+    the whole session ends."""
     response.headers.update(_NO_STORE)
     return await service.refresh(session, refresh_token=body.refresh_token,
                                  issuer=routing.issuer, settings=routing.settings,

@@ -29,7 +29,7 @@ from services.routing.directory.service import revoke_sessions, set_password
 from services.routing.exceptions import InvalidInput, SignInFailed, SignInUnavailable
 from services.routing.models import Person, StaffSession
 from services.routing.staff.schemas import TokenPair
-from shared.auth import TokenIssuer
+from shared.auth import REFRESH_REUSE_GRACE, RefreshTokenJustRotated, TokenIssuer
 from shared.clock import Clock
 from shared.errors import Text
 from shared.passwords import needs_rehash, password_problem, verify_password
@@ -111,6 +111,8 @@ async def refresh(
     if presented is None or presented.revoked_at is not None:
         raise SignInFailed(_SESSION_ENDED)
     if presented.rotated_at is not None:
+        if now - presented.rotated_at < REFRESH_REUSE_GRACE:
+            raise RefreshTokenJustRotated()  # the same app, refreshing from two calls at once
         # A spent token came back: someone kept a copy. End the whole family, for good (before
         # this transaction writes anything, so the revocation's own transaction never waits).
         await _revoke_family(presented.family_id, session=session, now=now)
@@ -126,8 +128,8 @@ async def refresh(
                StaffSession.revoked_at.is_(None))
         .values(rotated_at=now).returning(StaffSession.id)
     )
-    if spent.first() is None:
-        raise SignInFailed(_SESSION_ENDED)
+    if spent.first() is None:  # another call spent it a moment ago
+        raise RefreshTokenJustRotated()
     person = await repository.person(session, presented.person_id)
     standing = await repository.standing(session, presented.person_id)
     if person is None or not _usable(standing):
