@@ -20,17 +20,8 @@ SCHEMAS = K8S / "schemas"
 # Custom resources whose CRD schema is not vendored yet (deploy/k8s/schemas/README.md). They are
 # still held to the rules of test_manifests.py; the operators' admission checks the rest.
 NOT_YET_VENDORED = {
-    ("postgresql.cnpg.io/v1", "Cluster"): "359 kB schema, not vendored yet",
+    ("postgresql.cnpg.io/v1", "Cluster"): "359 kB schema, not yet copied verbatim",
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): "embeds a full StatefulSet schema",
-    ("rabbitmq.com/v1beta1", "Permission"): "topology kind, not vendored yet",
-    ("rabbitmq.com/v1beta1", "Exchange"): "topology kind, not vendored yet",
-    ("rabbitmq.com/v1beta1", "Queue"): "topology kind, not vendored yet",
-    ("rabbitmq.com/v1beta1", "Binding"): "topology kind, not vendored yet",
-    ("rabbitmq.com/v1beta1", "Policy"): "topology kind, not vendored yet",
-    ("barmancloud.cnpg.io/v1", "ObjectStore"): "Barman Cloud plugin, not vendored yet",
-    ("external-secrets.io/v1", "ExternalSecret"): "External Secrets Operator, not vendored yet",
-    ("monitoring.coreos.com/v1", "PodMonitor"): "Prometheus Operator, not vendored yet",
-    ("monitoring.coreos.com/v1", "PrometheusRule"): "Prometheus Operator, not vendored yet",
 }
 
 
