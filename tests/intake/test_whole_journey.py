@@ -16,7 +16,7 @@ from services.intake.handlers import on_entity_changed
 from services.intake.main import DEFINITION
 from shared.auth import Role
 from shared.bus import InMemoryBus, OutgoingMessage
-from shared.bus.rabbitmq import retry_queue_name
+from shared.bus.rabbitmq import delete_declared
 from shared.events.catalog import DirectoryEntityChanged, RequestResponded
 from shared.events.envelope import new_envelope
 from shared.service import create_service_app, migrate_to_head
@@ -64,56 +64,58 @@ def _answer(reference: str) -> RequestResponded:
 async def test_through_the_gateway_on_postgresql_and_rabbitmq(
     postgres_url: str, amqp_url: str, registry_url: str
 ) -> None:
-    async with running_platform(
-        postgres_url, amqp_url, services=["intake"],
-        overrides={"intake": {"civil_registry_url": registry_url}},
-    ) as platform:
-        runtime = platform.runtime("intake")
-        await runtime.bus.publish([OutgoingMessage.from_envelope(new_envelope(
-            DirectoryEntityChanged(entity="PM-GAM", sector="PM", name_ar="أمانة عمان الكبرى",
-                                   name_en="Greater Amman Municipality", change="created"),
-            producer="routing", clock=platform.clock))])
-        # The relay publishes intake's events; a queue of the test's own catches the codes.
-        codes: list[str] = []
-
-        async def on_code(delivery: Any) -> None:
-            codes.append(json.loads(delivery.body)["payload"]["code"])
-            await delivery.ack()
-
-        await runtime.bus.subscribe(f"{runtime.bus.namespace}.test.codes",
-                                    ["citizen.code_requested"], on_code, prefetch=10)
-
-        async def code_of() -> str:
-            async def arrived() -> str:
-                assert codes
-                return codes[-1]
-
-            return await eventually(arrived)
-
-        async def entity_known() -> None:
-            probe = await platform.client.post(
-                "/api/v1/requests", json=complaint(entity="PM-GAM"),
-                headers={**platform.auth(Role.citizen), **key()})
-            assert probe.status_code == 201, probe.json()
-
-        await eventually(entity_known)
-
-        async def answer(reference: str) -> None:
+    own_queue = namespace = ""
+    try:
+        async with running_platform(
+            postgres_url, amqp_url, services=["intake"],
+            overrides={"intake": {"civil_registry_url": registry_url}},
+        ) as platform:
+            runtime = platform.runtime("intake")
             await runtime.bus.publish([OutgoingMessage.from_envelope(new_envelope(
-                _answer(reference), producer="routing", clock=platform.clock,
-                correlation_id=reference))])
+                DirectoryEntityChanged(entity="PM-GAM", sector="PM", name_ar="أمانة عمان الكبرى",
+                                       name_en="Greater Amman Municipality", change="created"),
+                producer="routing", clock=platform.clock))])
+            # The relay publishes intake's events; a queue of the test's own catches the codes.
+            codes: list[str] = []
 
-        try:
+            async def on_code(delivery: Any) -> None:
+                codes.append(json.loads(delivery.body)["payload"]["code"])
+                await delivery.ack()
+
+            namespace = runtime.bus.namespace
+            own_queue = f"{namespace}.test.codes"
+            await runtime.bus.subscribe(own_queue, ["citizen.code_requested"], on_code, prefetch=10)
+
+            async def code_of() -> str:
+                async def arrived() -> str:
+                    assert codes
+                    return codes[-1]
+
+                return await eventually(arrived)
+
+            async def entity_known() -> None:
+                probe = await platform.client.post(
+                    "/api/v1/requests", json=complaint(entity="PM-GAM"),
+                    headers={**platform.auth(Role.citizen), **key()})
+                assert probe.status_code == 201, probe.json()
+
+            await eventually(entity_known)
+
+            async def answer(reference: str) -> None:
+                await runtime.bus.publish([OutgoingMessage.from_envelope(new_envelope(
+                    _answer(reference), producer="routing", clock=platform.clock,
+                    correlation_id=reference))])
+
             final = await journey(platform.client, code_of, answer=answer)
-        finally:  # the test's own queue, with the dead and retry queues subscribing made
-            channel = await runtime.bus.connection.channel()  # type: ignore[attr-defined]
-            queue = f"{runtime.bus.namespace}.test.codes"
-            for doomed in (queue, f"{queue}.dead",
-                           *(retry_queue_name(queue, d) for d in TEST_RETRY_DELAYS_MS)):
-                await channel.queue_delete(doomed)
-            await channel.close()
-        assert final["rating"] == 5
-        assert final["solution"] == "تم إصلاح الشارع"
+    finally:
+        # The test's own queue (with the dead and retry queues subscribing made), once the
+        # platform and its consumer are gone: deleted under a live consumer, the robust channel
+        # may declare it again.
+        if own_queue:
+            await delete_declared(amqp_url, namespace, [own_queue],
+                                  retry_delays_ms=TEST_RETRY_DELAYS_MS)
+    assert final["rating"] == 5
+    assert final["solution"] == "تم إصلاح الشارع"
 
 
 @pytest.fixture
