@@ -21,6 +21,7 @@ import json
 import math
 import os
 import platform
+import resource
 import socket
 import subprocess
 import sys
@@ -645,6 +646,13 @@ async def machine_facts(postgres_dsn: str | None = None,
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def children_cpu_s() -> float:
+    """User + system CPU seconds of this process's children that have ended and been waited for
+    (a `pgbench` run, say): the difference across a run is what the children used."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def process_cpu_s(pid: int) -> float | None:
     """User + system CPU seconds of a process (Linux /proc), None when unavailable."""
     raw = _read_text(f"/proc/{pid}/stat")
@@ -678,7 +686,9 @@ SERVICE_PROCESSES: dict[str, tuple[str, ...]] = {
 
 
 def _service_cpu_s() -> dict[str, float]:
-    """CPU seconds used so far by every live process of each SERVICE_PROCESSES group."""
+    """CPU seconds used so far by each SERVICE_PROCESSES group: its live processes, and the
+    children they have reaped (a PostgreSQL backend that ended with its connection, as
+    pgbench's does, is charged to the postmaster then)."""
     totals = dict.fromkeys(SERVICE_PROCESSES, 0.0)
     for entry in Path("/proc").glob("[0-9]*"):
         raw = _read_text(str(entry / "stat"))
@@ -688,7 +698,8 @@ def _service_cpu_s() -> dict[str, float]:
         for group, names in SERVICE_PROCESSES.items():
             if comm.startswith(names):
                 fields = raw.rsplit(")", 1)[1].split()
-                totals[group] += (int(fields[11]) + int(fields[12])) / _CLK_TCK
+                # utime, stime, and cutime, cstime: the reaped children's
+                totals[group] += sum(int(f) for f in fields[11:15]) / _CLK_TCK
     return totals
 
 
@@ -718,7 +729,9 @@ class CpuMeter:
         self._t0 = time.perf_counter()
         return self
 
-    def stop(self) -> dict[str, float]:
+    def stop(self, *, exited: Mapping[str, float] | None = None) -> dict[str, float]:
+        """`exited`: CPU seconds of named processes of the benchmark that ended during the
+        measurement (see `children_cpu_s`), charged to them rather than to `other`."""
         wall = time.perf_counter() - self._t0
         machine1 = _machine_ticks()
         services1 = _service_cpu_s()
@@ -726,6 +739,9 @@ class CpuMeter:
         if wall <= 0:
             return out
         accounted = 0.0
+        for name, used in (exited or {}).items():
+            out[f"{name}_pct_of_core"] = round(100 * used / wall, 1)
+            accounted += used
         for name, pid in self.pids.items():
             before, after = self._cpu0.get(name), process_cpu_s(pid)
             if before is not None and after is not None:

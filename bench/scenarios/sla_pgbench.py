@@ -25,7 +25,14 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bench.harness import BenchContext, CpuMeter, Figures, Result, plain_postgres_dsn
+from bench.harness import (
+    BenchContext,
+    CpuMeter,
+    Figures,
+    Result,
+    children_cpu_s,
+    plain_postgres_dsn,
+)
 from bench.scenarios import scenario
 
 BATCH = 500
@@ -82,12 +89,13 @@ async def sla_pgbench_claim(ctx: BenchContext) -> list[Result]:
             command, env = pgbench_command(ctx.postgres_dsn, script, transactions)
             env["PGOPTIONS"] = f"-c search_path={schema}"
             ctx.log(f"  pgbench: {transactions} claims of {BATCH}")
+            children_before = children_cpu_s()
             meter = CpuMeter({}).start()
             process = await asyncio.create_subprocess_exec(
                 *command, env=env, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT)
             output, _ = await process.communicate()
-            cpu = meter.stop()
+            cpu = meter.stop(exited={"pgbench": children_cpu_s() - children_before})
         text = output.decode(errors="replace")
         if process.returncode != 0:
             raise RuntimeError(f"pgbench failed: {text[-2000:]}")
