@@ -251,12 +251,14 @@ async def analytics(ctx: BenchContext) -> list[Result]:
               "dataset_prepared_s": dataset["seconds"], "dataset_ready_after_s": prepared_s}
     results: list[Result] = []
 
+    # The publisher first, so that it leaves last: the worker's queue is deleted once the
+    # worker is gone (deleted under a live consumer, a robust channel may declare it again).
     async with (
+        _publisher(ctx, namespace) as bus,
         _worker(env) as worker,
         uvicorn_server("services.analytics.main:create_app",
                        env={**env, "BKH_RUN_WORKERS": "false"}, ready_path="/readyz",
                        extra_args=["--factory"]) as server,
-        _publisher(ctx, namespace) as bus,
     ):
         client = make_http_client(ctx.http_client, server.base_url, max_connections=32)
         query = "&".join(f"{k}={v}" for k, v in period.items())

@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from services import SERVICES
 from services.__main__ import definition_of
 from services.worker import create_worker_app
+from shared.bus.rabbitmq import delete_declared
 from shared.events.catalog import ReportForwarded
 from shared.service import Runtime, Subscription, create_service_app, migrate_to_head
 
@@ -162,7 +163,7 @@ async def test_the_worker_waits_for_the_schema_then_relays_the_outbox(
 
 
 async def test_an_api_pod_without_workers_serves_http_only(
-    distributed: dict[str, str]
+    distributed: dict[str, str], queues_cleaned: list[str]  # its outbox declares the exchange
 ) -> None:
     definition = definition_of(SERVICE)
     settings = definition.load_settings(**distributed, run_workers=False)
@@ -224,3 +225,4 @@ def test_the_work_command_answers_probes_and_stops_on_sigterm(
     finally:
         if process.poll() is None:
             process.kill()
+        asyncio.run(delete_declared(amqp_url, bus_namespace, [], retry_delays_ms=()))
