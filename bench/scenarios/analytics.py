@@ -39,6 +39,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.fixtures import token_issuer
 from bench.harness import (
     REPO_ROOT,
     BenchContext,
@@ -61,14 +62,13 @@ from bench.scenarios.analytics_dataset import (
     schema_for,
 )
 from services.analytics.measures import COUNTERS
-from shared.auth import TokenIssuer, load_keys
+from shared.auth import TokenIssuer
 from shared.bus import OutgoingMessage, RabbitMQBus
 from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import Channel, RequestKind, Role
-from shared.settings import BaseServiceSettings
 
 DESCRIPTION = ("Analytics on a national-scale dataset: indicator queries under a 200/s "
                "submission flow, live-feed freshness, rollups vs raw rows, a month's export.")
@@ -93,14 +93,6 @@ FROM requests
 """
 ROLLUP_HEADLINE = (f"SELECT {', '.join(f'sum({c})' for c in COUNTERS)} FROM rollup_day_entity "
                    "WHERE day BETWEEN $1 AND $2")
-
-
-def _issuer() -> TokenIssuer:
-    settings = BaseServiceSettings(service_name="bench")
-    _keys, signing = load_keys(settings)
-    assert signing is not None
-    return TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                       clock=SystemClock())
 
 
 def _bearer(issuer: TokenIssuer, role: Role, **scope: list[str]) -> dict[str, str]:
@@ -244,7 +236,7 @@ async def analytics(ctx: BenchContext) -> list[Result]:
         "BKH_BUS_NAMESPACE": namespace, "BKH_REPORT_SCHEDULE_ENABLED": "false",
         "BKH_EXPORTS_PER_MINUTE": "10000", "BKH_LOG_LEVEL": "WARNING",
     }
-    issuer = _issuer()
+    issuer = token_issuer()
     scopes = [_bearer(issuer, Role.cmu_staff), _bearer(issuer, Role.minister, sectors=[sector]),
               _bearer(issuer, Role.entity_head, entities=[entity])]
     common = {"dataset_requests": requests, "dataset_end_day": end.isoformat(),

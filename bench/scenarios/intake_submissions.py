@@ -21,12 +21,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from itertools import count
 
 import asyncpg
 
+from bench.fixtures import delete_service_queues, scratch_schema, token_issuer
 from bench.harness import (
     BenchContext,
     CpuMeter,
@@ -40,12 +39,8 @@ from bench.harness import (
 )
 from bench.scenarios import scenario
 from services.intake.main import DEFINITION
-from shared.auth import TokenIssuer, load_keys
-from shared.bus.rabbitmq import delete_declared
-from shared.clock import SystemClock
 from shared.events.vocabulary import Role
 from shared.service import migrate_to_head
-from shared.settings import BaseServiceSettings
 
 DESCRIPTION = ("POST /api/v1/requests through the gateway (its own uvicorn process) to intake "
                "(its own, relay inside): token checked twice, rate limits, validation, "
@@ -60,22 +55,6 @@ SUBJECTS = ("انقطاع المياه في الحي", "تأخر المواعي�
 
 class UnexpectedStatus(Exception):
     pass
-
-
-@asynccontextmanager
-async def _intake_schema(ctx: BenchContext) -> AsyncIterator[str]:
-    schema = f"bench_intake_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
-    try:
-        yield schema
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
-
-
-async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
-                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
 
 
 def _bodies() -> list[bytes]:
@@ -98,11 +77,7 @@ def _bodies() -> list[bytes]:
 
 
 def _tokens() -> list[str]:
-    settings = BaseServiceSettings(service_name="bench")
-    _keys, signing = load_keys(settings)
-    assert signing is not None
-    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         clock=SystemClock())
+    issuer = token_issuer()
     return [issuer.issue(str(uuid.uuid4()), Role.citizen) for _ in range(CITIZENS)]
 
 
@@ -114,7 +89,7 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
     bodies, tokens = _bodies(), _tokens()
     sequence = count()
     created = 0
-    async with _intake_schema(ctx) as schema:
+    async with scratch_schema(ctx, "bench_intake") as schema:
         url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         await migrate_to_head(DEFINITION, DEFINITION.load_settings(
             database_url=url, database_schema=schema))
@@ -180,7 +155,7 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
             finally:
                 await admin.close()
         finally:
-            await _delete_queues(ctx, namespace)
+            await delete_service_queues(ctx, namespace, ["intake"])
 
     params = {"http_client": ctx.http_client, "citizens": CITIZENS,
               "servers": "gateway and intake: uvicorn, 1 worker each, separate processes; "

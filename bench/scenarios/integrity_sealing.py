@@ -20,12 +20,11 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from itertools import count
 
 import asyncpg
 
+from bench.fixtures import delete_service_queues, scratch_schema, token_issuer
 from bench.harness import (
     BenchContext,
     CpuMeter,
@@ -39,13 +38,9 @@ from bench.harness import (
 )
 from bench.scenarios import scenario
 from services.__main__ import definition_of
-from shared.auth import TokenIssuer, load_keys
-from shared.bus.rabbitmq import delete_declared
-from shared.clock import SystemClock
 from shared.events.vocabulary import Role
 from shared.sealing import CommissionKeyPair
 from shared.service import migrate_to_head
-from shared.settings import BaseServiceSettings
 
 DESCRIPTION = ("POST /api/v1/reports (10 KB text) to intake in a uvicorn process: key from "
                "integrity (cached), sealed in memory, idempotency record + report.sealed outbox "
@@ -60,25 +55,6 @@ class UnexpectedStatus(Exception):
     pass
 
 
-@asynccontextmanager
-async def _schemas(ctx: BenchContext, tag: str) -> AsyncIterator[dict[str, str]]:
-    schemas = {name: f"bench_{tag}_{name}" for name in ("intake", "integrity")}
-    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
-    try:
-        yield schemas
-    finally:
-        for schema in schemas.values():
-            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
-
-
-async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    queues = [q for name in ("intake", "integrity")
-              for q in definition_of(name).queue_names(namespace)]
-    await delete_declared(ctx.amqp_url, namespace, queues,
-                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
-
-
 def _service_env(ctx: BenchContext, schema: str, namespace: str) -> dict[str, str]:
     return {
         "BKH_ENVIRONMENT": "test",
@@ -91,12 +67,7 @@ def _service_env(ctx: BenchContext, schema: str, namespace: str) -> dict[str, st
 
 
 def _commission_token() -> str:
-    settings = BaseServiceSettings(service_name="bench")
-    _keys, signing = load_keys(settings)
-    assert signing is not None
-    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         clock=SystemClock())
-    return issuer.issue("bench-commission", Role.integrity_commission)
+    return token_issuer().issue("bench-commission", Role.integrity_commission)
 
 
 @scenario("integrity_sealing", baseline="bare_insert", description=DESCRIPTION)
@@ -109,7 +80,11 @@ async def integrity_sealing(ctx: BenchContext) -> list[Result]:
     keys = count()
     created = 0
 
-    async with _schemas(ctx, tag) as schemas:
+    async with (
+        scratch_schema(ctx, "bench_sealing_intake") as intake_schema,
+        scratch_schema(ctx, "bench_sealing_integrity") as integrity_schema,
+    ):
+        schemas = {"intake": intake_schema, "integrity": integrity_schema}
         for name, schema in schemas.items():
             definition = definition_of(name)
             await migrate_to_head(definition, definition.load_settings(
@@ -164,7 +139,7 @@ async def integrity_sealing(ctx: BenchContext) -> list[Result]:
                     finally:
                         await client.aclose()
         finally:
-            await _delete_queues(ctx, namespace)
+            await delete_service_queues(ctx, namespace, ["intake", "integrity"])
 
     params = {"body_bytes": BODY_BYTES, "http_client": ctx.http_client,
               "servers": "intake and integrity: uvicorn, 1 worker each, separate processes"}

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from bench.fixtures import delete_service_queues, scratch_schema
 from bench.harness import (
     REPO_ROOT,
     BenchContext,
@@ -58,7 +59,6 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.notify.main import DEFINITION
 from shared.bus import OutgoingMessage, RabbitMQBus
-from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import CitizenRegistered, RequestSubmitted
 from shared.events.envelope import EventPayload, new_envelope
@@ -267,29 +267,21 @@ async def _wait_for(check: Any, expected: int, limit_s: float) -> float:
     return time.monotonic() - started
 
 
-async def _cleanup(ctx: BenchContext, schema: str, namespace: str) -> None:
-    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
-    try:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await admin.close()
-    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
-                          retry_delays_ms=RETRY_DELAYS_MS)
-
-
 @scenario("notify", description=DESCRIPTION)
 async def notify(ctx: BenchContext) -> list[Result]:
     run = uuid.uuid4().hex[:6]
-    schema, namespace = f"bench_notify_{run}", f"bench-notify-{run}"
+    namespace = f"bench-notify-{run}"
     dsn = plain_postgres_dsn(ctx.postgres_dsn)
     url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-    settings = DEFINITION.load_settings(database_url=url, database_schema=schema)
-    await migrate_to_head(DEFINITION, settings)
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-notify-") as tmp:
-            return await _measure(ctx, Path(tmp), run, schema, namespace, url, dsn)
-    finally:
-        await _cleanup(ctx, schema, namespace)
+    async with scratch_schema(ctx, "bench_notify") as schema:
+        settings = DEFINITION.load_settings(database_url=url, database_schema=schema)
+        await migrate_to_head(DEFINITION, settings)
+        try:
+            with tempfile.TemporaryDirectory(prefix="bench-notify-") as tmp:
+                return await _measure(ctx, Path(tmp), run, schema, namespace, url, dsn)
+        finally:
+            await delete_service_queues(ctx, namespace, ["notify"],
+                                        retry_delays_ms=RETRY_DELAYS_MS)
 
 
 async def _measure(ctx: BenchContext, tmp: Path, run: str, schema: str, namespace: str,

@@ -23,10 +23,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from sqlalchemy import func, select
 
 from bench.apps.outbox_worker import effects, metadata, outbox
+from bench.fixtures import scratch_schema
 from bench.harness import (
     REPO_ROOT,
     BenchContext,
@@ -35,7 +35,6 @@ from bench.harness import (
     LatencySummary,
     Result,
     open_loop,
-    plain_postgres_dsn,
 )
 from bench.scenarios import scenario
 from shared.bus import Outbox, RetryPolicy
@@ -55,18 +54,6 @@ IN_FLIGHT = 2_000
 def _event() -> NotificationSent:
     return NotificationSent(notification_id=uuid.uuid4(), source_event_id=uuid.uuid4(),
                             channel="sms", template="bench.event", status="accepted", attempts=1)
-
-
-@asynccontextmanager
-async def _bench_schema(ctx: BenchContext) -> AsyncIterator[str]:
-    schema = f"bench_outbox_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-        yield schema
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
 
 
 @asynccontextmanager
@@ -97,7 +84,7 @@ async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
 async def outbox_pipeline(ctx: BenchContext) -> list[Result]:
     url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
-    async with _bench_schema(ctx) as schema:
+    async with scratch_schema(ctx, "bench_outbox", create=True) as schema:
         engine = create_engine(url, schema=schema, application_name="bkh-bench-producer",
                                pool_size=8)
         async with engine.begin() as connection:

@@ -34,13 +34,12 @@ import os
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from bench.fixtures import delete_service_queues, scratch_schema, token_issuer
 from bench.harness import (
     BenchContext,
     CpuMeter,
@@ -56,15 +55,12 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.routing.directory.demo import demo_person_id
 from services.routing.main import DEFINITION
-from shared.auth import TokenIssuer, load_keys
 from shared.bus import OutgoingMessage, RabbitMQBus
-from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import Channel, RequestKind, Role
 from shared.service import migrate_to_head
-from shared.settings import BaseServiceSettings
 
 DESCRIPTION = ("Routing with 1,000,000 requests in the store: officers' inbox pages through "
                "the gateway (token at the edge; token, standing and permissions in routing), "
@@ -156,17 +152,6 @@ WHERE c.reference LIKE 'BKH-2029-%'
 """
 
 
-@asynccontextmanager
-async def _schema(ctx: BenchContext) -> AsyncIterator[str]:
-    schema = f"bench_routing_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
-    try:
-        yield schema
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()
-
-
 async def _load(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]:
     codes, sectors = _directory()
     connection = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn),
@@ -198,18 +183,10 @@ async def _load(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]
             "busiest_distributions": [(r["distributed_to"], r["n"]) for r in open_by_entity]}
 
 
-def _issuer() -> TokenIssuer:
-    settings = BaseServiceSettings(service_name="bench")
-    _keys, signing = load_keys(settings)
-    assert signing is not None
-    return TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                       clock=SystemClock())
-
-
 def _officers(store: dict[str, Any]) -> list[str]:
     """Tokens of the people whose pages are measured (the directory's demo staff), the
     busiest inboxes first and most often."""
-    issuer = _issuer()
+    issuer = token_issuer()
     tokens = []
     for sector, _ in store["busiest_sectors"]:
         tokens.append(issuer.issue(str(demo_person_id(f"mlo.{sector.lower()}")),
@@ -409,16 +386,11 @@ async def _wait_for_empty_outbox(connection: asyncpg.Connection, limit_s: float)
     return None
 
 
-async def _delete_queues(ctx: BenchContext, namespace: str) -> None:
-    await delete_declared(ctx.amqp_url, namespace, DEFINITION.queue_names(namespace),
-                          retry_delays_ms=BaseServiceSettings(service_name="bench").retry_delays_ms)
-
-
 @scenario("routing", baseline="outbox_pipeline", description=DESCRIPTION)
 async def routing(ctx: BenchContext) -> list[Result]:
     requests = int(ctx.pick(1_000_000, 100_000))
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
-    async with _schema(ctx) as schema:
+    async with scratch_schema(ctx, "bench_routing") as schema:
         url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         await migrate_to_head(DEFINITION, DEFINITION.load_settings(
             database_url=url, database_schema=schema))
@@ -433,7 +405,7 @@ async def routing(ctx: BenchContext) -> list[Result]:
             results = await _inbox(ctx, schema, namespace, store)
             results.append(await _assignment(ctx, schema, namespace))
         finally:
-            await _delete_queues(ctx, namespace)
+            await delete_service_queues(ctx, namespace, ["routing"])
     for result in results:
         result.params.setdefault("requests_in_store", store["requests"])
     return results
