@@ -53,7 +53,12 @@ from shared.clock import Clock, SimulatedClock, clock_for
 from shared.errors import Forbidden, NotFound, Text, Unauthorized, install_problem_handlers
 from shared.events.vocabulary import Role
 from shared.logging import request_id
-from shared.web import ContentTypeMiddleware, RequestContextMiddleware, metrics_response
+from shared.web import (
+    NO_FASTAPI_TELEMETRY,
+    ContentTypeMiddleware,
+    RequestContextMiddleware,
+    metrics_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +208,7 @@ def create_gateway(
 
     app = FastAPI(
         title="Bekhedmetkom gateway",
+        telemetry=NO_FASTAPI_TELEMETRY,
         version="1.0.0",
         lifespan=lifespan,
         # The gateway's own schema is not the API's: /docs shows the merged document.

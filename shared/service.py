@@ -43,7 +43,7 @@ from shared.idempotency import purge_expired_keys
 from shared.migrations import head_revision, upgrade
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
-from shared.web import ContentTypeMiddleware, RequestContextMiddleware
+from shared.web import NO_FASTAPI_TELEMETRY, ContentTypeMiddleware, RequestContextMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +269,7 @@ def create_service_app(
 
     app = FastAPI(
         title=definition.title,
+        telemetry=NO_FASTAPI_TELEMETRY,
         version="1.0.0",
         lifespan=lifespan,
         docs_url=None,  # the gateway serves the one aggregated document
