@@ -11,6 +11,9 @@ claim, the effect (rows and outbox events) and the stored answer commit together
   claimed row's lock until the first commits) and then replays it;
 - a route that fails (a problem, a crash) leaves no claim behind: the retry runs afresh.
 
+Writes grouped into one transaction (`shared.group_commit`) claim their keys together with
+`claim_answered`, each stored at once with its answer, and replay the others with `replay`.
+
 A service that takes creating POSTs adds `idempotency_table(metadata)` to its models and calls
 `create_idempotency_keys_v1()` in a migration. Keys are kept `RETENTION` long; the service's
 runtime purges older ones.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -129,20 +132,13 @@ class IdempotencyKey:
         status_code: int = 201,
     ) -> Result:
         """Run `create` once for this (owner, key); replay its result for an exact repeat."""
-        fingerprint = self._fingerprint(request)
-        if not await self._claim(session, owner, fingerprint):
-            stored = (
-                await session.execute(
-                    select(self.table.c.fingerprint, self.table.c.status_code,
-                           self.table.c.response)
-                    .where(self.table.c.owner == owner, self.table.c.key == self.value)
-                )
-            ).one()
-            if stored.fingerprint != fingerprint or stored.response is None:
+        claim = self.claim(owner, request)
+        if not await self._claim(session, claim):
+            replayed = await self.replay(session, claim, response=response,
+                                         result_type=result_type)
+            if replayed is None:  # claimed, then purged as expired in between
                 raise IdempotencyKeyReused()
-            response.status_code = stored.status_code
-            response.headers[REPLAYED_HEADER] = "true"
-            return result_type.model_validate_json(stored.response)
+            return replayed
         result = await create()
         await session.execute(
             _statements(self.table, _dialect_of(session)).store,
@@ -151,27 +147,80 @@ class IdempotencyKey:
         )
         return result
 
-    def _fingerprint(self, request: BaseModel | bytes | str) -> str:
+    def claim(self, owner: str, request: BaseModel | bytes | str) -> KeyClaim:
+        """This key for `owner`'s `request`, to claim (here, or with `claim_answered`)."""
         if isinstance(request, BaseModel):
             body = request.model_dump_json().encode()
         elif isinstance(request, str):
             body = request.encode()
         else:
             body = request
-        return hashlib.sha256(self.path.encode() + b"\n" + body).hexdigest()
+        fingerprint = hashlib.sha256(self.path.encode() + b"\n" + body).hexdigest()
+        return KeyClaim(owner=owner, key=self.value, fingerprint=fingerprint)
 
-    async def _claim(self, session: AsyncSession, owner: str, fingerprint: str) -> bool:
+    async def replay(
+        self, session: AsyncSession, claim: KeyClaim, *, response: Response,
+        result_type: type[Result],
+    ) -> Result | None:
+        """The answer stored for this key, None when it was never claimed; 422 when it was
+        claimed for another request."""
+        stored = (
+            await session.execute(
+                select(self.table.c.fingerprint, self.table.c.status_code, self.table.c.response)
+                .where(self.table.c.owner == claim.owner, self.table.c.key == claim.key)
+            )
+        ).one_or_none()
+        if stored is None:
+            return None
+        if stored.fingerprint != claim.fingerprint or stored.response is None:
+            raise IdempotencyKeyReused()
+        response.status_code = stored.status_code
+        response.headers[REPLAYED_HEADER] = "true"
+        return result_type.model_validate_json(stored.response)
+
+    async def _claim(self, session: AsyncSession, claim: KeyClaim) -> bool:
         claimed = await session.execute(
             _statements(self.table, _dialect_of(session)).claim,
-            {"owner": owner, "key": self.value, "fingerprint": fingerprint,
+            {"owner": claim.owner, "key": claim.key, "fingerprint": claim.fingerprint,
              "created_at": self.clock.now()},
         )
         return claimed.first() is not None
 
 
 @dataclass(frozen=True, slots=True)
+class KeyClaim:
+    owner: str
+    key: str
+    fingerprint: str
+
+
+async def claim_answered(
+    session: AsyncSession, table: Table, answers: Sequence[tuple[KeyClaim, BaseModel]], *,
+    now: datetime, status_code: int = 201,
+) -> set[tuple[str, str]]:
+    """Claim many keys in one statement, each stored at once with its answer (for writes grouped
+    by `shared.group_commit`, whose answers are known before their rows are written). Returns
+    the (owner, key) pairs claimed here: write their effects in the same transaction. The
+    others were claimed before, or earlier in `answers`: once this transaction has committed,
+    answer them with `IdempotencyKey.replay`."""
+    if not answers:
+        return set()
+    claimed = await session.execute(
+        _statements(table, _dialect_of(session)).claim_answered,
+        [
+            {"owner": claim.owner, "key": claim.key, "fingerprint": claim.fingerprint,
+             "status_code": status_code, "response": answer.model_dump_json().encode(),
+             "created_at": now}
+            for claim, answer in answers
+        ],
+    )
+    return {(row.owner, row.key) for row in claimed}
+
+
+@dataclass(frozen=True, slots=True)
 class _Statements:
     claim: Any
+    claim_answered: Any
     store: Any
 
 
@@ -186,6 +235,8 @@ def _statements(table: Table, dialect_name: str) -> _Statements:
     dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
     return _Statements(
         claim=dialect.insert(table).on_conflict_do_nothing().returning(table.c.key),
+        claim_answered=dialect.insert(table).on_conflict_do_nothing()
+        .returning(table.c.owner, table.c.key),
         store=update(table)
         .where(table.c.owner == bindparam("b_owner"), table.c.key == bindparam("b_key"))
         .values(status_code=bindparam("status_code"), response=bindparam("response")),

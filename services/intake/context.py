@@ -13,21 +13,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake.civil_registry import CivilRegistry
 from services.intake.config import IntakeSettings
 from services.intake.deadlines import RulesCache
 from services.intake.directory import EntityCache
 from services.intake.housekeeping import keep_tidy
+from services.intake.schemas import RequestReceipt
+from services.intake.submissions import CheckedSubmission, write_submissions
 from services.intake.throttle import Budgets, Throttle
 from shared.auth import TokenIssuer, load_keys
 from shared.clock import Clock
+from shared.group_commit import GroupCommit
 from shared.links import LinkSigner
 from shared.service import Runtime
 
@@ -42,6 +47,10 @@ class Intake:
     links: LinkSigner
     rules: RulesCache
     entities: EntityCache
+    # For a route that keeps its reads and its write in separate transactions (submitting).
+    sessionmaker: async_sessionmaker[AsyncSession]
+    # Submissions arriving together are written in one transaction (shared.group_commit).
+    submissions: GroupCommit[CheckedSubmission, RequestReceipt | None]
 
 
 @asynccontextmanager
@@ -84,12 +93,21 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
         links=LinkSigner(settings.link_secret, clock=runtime.clock),
         rules=RulesCache(),
         entities=EntityCache(),
+        sessionmaker=runtime.sessionmaker,
+        submissions=GroupCommit(
+            "intake-submissions", runtime.sessionmaker,
+            functools.partial(
+                write_submissions, outbox=runtime.outbox, clock=runtime.clock,
+                keys=runtime.definition.metadata.tables["idempotency_keys"],
+            ),
+        ),
     )
     chores = asyncio.create_task(keep_tidy(runtime.sessionmaker, runtime.clock),
                                  name="intake-housekeeping")
     try:
         yield
     finally:
+        await app.state.intake.submissions.aclose()
         chores.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await chores

@@ -181,18 +181,24 @@ async def revoke_all_of(session: AsyncSession, *, citizen_id: uuid.UUID, now: da
 # --- requests ---------------------------------------------------------------------------------
 
 
-async def next_request_number(session: AsyncSession) -> int:
+async def next_request_numbers(session: AsyncSession, count: int) -> list[int]:
+    """`count` new serial numbers: one round trip on PostgreSQL, however many."""
     if session.get_bind().dialect.name == "postgresql":
-        return int((await session.execute(select(request_number_seq.next_value()))).scalar_one())
-    inserted = await session.execute(
-        insert(_request_numbers).values().returning(_request_numbers.c.id)
-    )
-    return int(inserted.scalar_one())
+        numbers = await session.execute(
+            select(request_number_seq.next_value()).select_from(func.generate_series(1, count))
+        )
+        return [int(number) for number in numbers.scalars()]
+    return [
+        int((await session.execute(
+            insert(_request_numbers).values().returning(_request_numbers.c.id)
+        )).scalar_one())
+        for _ in range(count)
+    ]
 
 
-async def add_request(session: AsyncSession, *, values: dict[str, Any]) -> None:
-    # Values bound at execution: one cached statement, not a new one keyed per submission.
-    await session.execute(insert(requests_table), values)
+async def add_requests(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    # Values bound at execution: one cached statement, and one multi-row INSERT for them all.
+    await session.execute(insert(requests_table), list(rows))
 
 
 async def request(session: AsyncSession, *, reference: str) -> Request | None:

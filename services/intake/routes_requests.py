@@ -54,8 +54,8 @@ _PAGE_HEADERS = {
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
 async def submit(
-    body: RequestCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    body: RequestCreate, intake: IntakeDep, principal: PrincipalDep,
+    idempotency: IdempotencyKeyDep, response: Response,
 ) -> RequestReceipt:
     """Submit a complaint, suggestion, inquiry or praise: the reference number at once.
 
@@ -63,12 +63,8 @@ async def submit(
     complaint-box clerks give the paper form's requester. With open similar requests to the
     same entity the answer is 409 listing them; send again with `confirm_despite_similar`.
     """
-    return await idempotency.once(
-        session, owner=principal.subject, request=body, response=response,
-        result_type=RequestReceipt,
-        create=lambda: submissions.submit(session, outbox, intake, principal=principal,
-                                          body=body),
-    )
+    return await submissions.submit(intake, principal=principal, body=body,
+                                    idempotency=idempotency, response=response)
 
 
 @router.get("/requests")

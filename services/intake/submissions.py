@@ -6,8 +6,11 @@ the registry (`check_caller`, once per call); a complaint-box clerk for the pers
 form, who is found by phone or recorded as an unregistered requester (announced to notify by
 `citizen.contact_changed`, so they hear about their request). Staff record who keyed it in.
 
-The submission path is one transaction on intake's own database: validate, number, insert, and
-write `request.submitted` into the outbox. Nothing on it calls another service.
+The submission path checks first (reads only), then hands the checked submission to a group
+commit (`shared.group_commit`): submissions arriving together are numbered, their keys claimed
+with their receipts, and their requests and `request.submitted` events written in one
+transaction on intake's own database, one statement per table. The caller is answered once that
+has committed. Nothing on it calls another service.
 
 What it must never do: show a request to anyone but its requester (an agent sees one only with
 the caller's identity number, and that look is audited); let an identifier in a body widen who
@@ -19,14 +22,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from fastapi import Response
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import repository
 from services.intake.accounts import IDENTITY_REASONS, announce_contact, check_date_of_birth
 from services.intake.civil_registry import Identity, IdentityOutcome
-from services.intake.context import Intake
 from services.intake.deadlines import Rules, shown_deadlines
 from services.intake.exceptions import (
     AttachmentRefused,
@@ -62,9 +68,15 @@ from services.intake.text import search_key, similarity
 from services.intake.words import ACKNOWLEDGEMENT, KIND, NEXT_STEP, STATUS, STEP
 from shared.auth import Principal, Role
 from shared.bus import Outbox
-from shared.errors import Forbidden, NotFound, Text
+from shared.clock import Clock
+from shared.errors import Forbidden, NotFound, Problem, Text
 from shared.events.catalog import RequestInfoProvided, RequestRated, RequestSubmitted
+from shared.events.envelope import EventPayload
 from shared.events.vocabulary import Channel, NoticeChannel, RequestKind, RequestStatus
+from shared.idempotency import IdempotencyKey, KeyClaim, claim_answered
+
+if TYPE_CHECKING:  # context builds the group commit from `write_submissions`
+    from services.intake.context import Intake
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +170,10 @@ async def _paper_requester(
 
 
 async def _requester(
-    session: AsyncSession, outbox: Outbox, now: datetime, principal: Principal,
-    body: RequestCreate,
-) -> tuple[uuid.UUID, Channel, uuid.UUID | None]:
-    """(requester id, channel, who keyed it in) for this caller and body."""
+    session: AsyncSession, now: datetime, principal: Principal, body: RequestCreate
+) -> tuple[uuid.UUID | None, Channel, uuid.UUID | None]:
+    """(requester id, channel, who keyed it in) for this caller and body. Reads only: a paper
+    form's requester not seen before (id None) is recorded when the request is written."""
     if principal.role is Role.citizen:
         if body.caller_check_id is not None or body.requester is not None:
             raise Forbidden(_NOT_FOR_THIS_ROLE)
@@ -180,8 +192,8 @@ async def _requester(
     if principal.role is Role.complaint_box_clerk:
         if body.requester is None:
             raise InvalidInput("requester", "requester_required", _PAPER_REQUESTER)
-        citizen = await _paper_requester(session, outbox, now, body.requester)
-        return citizen.id, Channel.complaint_box, _subject_uuid(principal)
+        known = await repository.unregistered_by_phone(session, phone=body.requester.phone)
+        return (known.id if known else None), Channel.complaint_box, _subject_uuid(principal)
     raise Forbidden(_NOT_FOR_THIS_ROLE)
 
 
@@ -216,10 +228,55 @@ async def _warn_of_similar(
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedSubmission:
+    """A submission that passed every check, ready for `write_submissions`."""
+
+    claim: KeyClaim
+    body: RequestCreate
+    principal: Principal
+    requester_id: uuid.UUID | None  # None: a paper form's requester not seen before
+    channel: Channel
+    submitted_by: uuid.UUID | None
+    sector: str | None
+    search_key: str
+    received_at: datetime
+    rules: Rules
+
+
 async def submit(
-    session: AsyncSession, outbox: Outbox, intake: Intake, *, principal: Principal,
-    body: RequestCreate,
+    intake: Intake, *, principal: Principal, body: RequestCreate, idempotency: IdempotencyKey,
+    response: Response,
 ) -> RequestReceipt:
+    """Check the submission (reads only, on a connection given back before the write), then
+    write it with the submissions arriving alongside it (`intake.submissions`, a group commit)
+    and answer once it is stored."""
+    claim = idempotency.claim(principal.subject, body)
+    async with intake.sessionmaker() as session:
+        try:
+            checked = await _check(session, intake, principal, body, claim)
+        except Problem:
+            # A retry of a submission stored before may no longer pass the checks it passed
+            # then (its own request is now a similar open one): the stored answer comes first.
+            replayed = await idempotency.replay(session, claim, response=response,
+                                                result_type=RequestReceipt)
+            if replayed is not None:
+                return replayed
+            raise
+    receipt = await intake.submissions.submit(checked)
+    if receipt is not None:
+        return receipt
+    async with intake.sessionmaker() as session:  # the key was claimed before: replay it
+        replayed = await idempotency.replay(session, claim, response=response,
+                                            result_type=RequestReceipt)
+    assert replayed is not None, "a key claimed before has its stored answer"
+    return replayed
+
+
+async def _check(
+    session: AsyncSession, intake: Intake, principal: Principal, body: RequestCreate,
+    claim: KeyClaim,
+) -> CheckedSubmission:
     if not body.not_before_court:
         raise InvalidInput("not_before_court", "declaration_required", _DECLARATION)
     now = intake.clock.now()
@@ -230,52 +287,99 @@ async def submit(
         sector = await intake.entities.sector_of(session, body.entity)
         if sector is None:
             raise UnknownEntity()
-    requester_id, channel, submitted_by = await _requester(session, outbox, now, principal, body)
+    requester_id, channel, submitted_by = await _requester(session, now, principal, body)
     if body.notice_channel is NoticeChannel.email:
-        requester = await repository.citizen(session, citizen_id=requester_id)
+        requester = (None if requester_id is None
+                     else await repository.citizen(session, citizen_id=requester_id))
         if requester is None or requester.email is None:
             raise InvalidInput("notice_channel", "email_missing", _NO_EMAIL)
     subject_key = search_key(body.subject)
-    if body.entity is not None and not body.confirm_despite_similar:
+    if requester_id is not None and body.entity is not None and not body.confirm_despite_similar:
         await _warn_of_similar(session, requester_id, body.entity, subject_key)
+    return CheckedSubmission(
+        claim=claim, body=body, principal=principal, requester_id=requester_id,
+        channel=channel, submitted_by=submitted_by, sector=sector,
+        search_key=f"{subject_key} {search_key(body.description)}", received_at=now,
+        rules=await intake.rules.current(session),
+    )
 
-    reference = format_reference(await repository.next_request_number(session), now)
-    await repository.add_request(session, values={
-        "reference": reference, "kind": body.kind.value, "entity": body.entity,
-        "sector": sector, "governorate": body.governorate, "city": body.city,
-        "latitude": body.latitude, "longitude": body.longitude, "channel": channel.value,
-        "subject": body.subject, "description": body.description,
-        "search_key": f"{subject_key} {search_key(body.description)}",
-        "notice_channel": body.notice_channel.value if body.notice_channel else None,
-        "language": body.language.value if body.language else None,
-        "requester_id": requester_id, "submitted_by": principal.subject if submitted_by else None,
-        "declared_not_before_court": True, "submitted_at": now,
-        "status": RequestStatus.received.value, "status_at": now,
-    })
-    if body.attachment_ids:
-        linked = await repository.attach(
-            session, attachment_ids=body.attachment_ids, owner_id=principal.subject,
-            reference=reference,
-        )
-        if linked != len(set(body.attachment_ids)):
-            raise AttachmentRefused(_UNKNOWN_FILES, reason="unknown_attachment")
-    await outbox.add(session, RequestSubmitted(
-        reference=reference, kind=body.kind, entity=body.entity, sector=sector,
-        governorate=body.governorate, channel=channel, subject=body.subject,
-        description=body.description, attachment_ids=body.attachment_ids,
-        requester_id=requester_id, submitted_by=submitted_by, submitted_at=now,
-        notice_channel=body.notice_channel, language=body.language,
-    ), correlation_id=reference)
-    if submitted_by is not None:
-        await _audit(session, principal, "submitted", now, reference=reference,
-                     requester_id=requester_id)
-    rules = await intake.rules.current(session)
+
+def _receipt(checked: CheckedSubmission, reference: str) -> RequestReceipt:
+    kind, now = checked.body.kind, checked.received_at
     return RequestReceipt(
-        reference=reference, kind=body.kind.value, status=status_view(RequestStatus.received),
+        reference=reference, kind=kind.value, status=status_view(RequestStatus.received),
         submitted_at=now.astimezone(AMMAN),
-        deadlines=rules.provisional(RequestKind(body.kind), now),
+        deadlines=checked.rules.provisional(RequestKind(kind), now),
         acknowledgement=Bilingual.of(ACKNOWLEDGEMENT),
     )
+
+
+async def write_submissions(
+    session: AsyncSession, batch: Sequence[CheckedSubmission], *, outbox: Outbox,
+    keys: Table, clock: Clock,
+) -> list[RequestReceipt | None]:
+    """Store checked submissions in one transaction: each key claimed with its receipt, the
+    requests and their `request.submitted` events, one statement per table for them all.
+    None for a submission whose key was claimed before (replay it once this commits)."""
+    numbers = await repository.next_request_numbers(session, len(batch))
+    answered = [
+        (checked, _receipt(checked, format_reference(number, checked.received_at)))
+        for checked, number in zip(batch, numbers, strict=True)
+    ]
+    claimed = await claim_answered(
+        session, keys, [(checked.claim, receipt) for checked, receipt in answered],
+        now=clock.now(),
+    )
+    fresh: list[tuple[CheckedSubmission, RequestReceipt]] = []
+    for checked, receipt in answered:
+        key = (checked.claim.owner, checked.claim.key)
+        if key in claimed:  # the first with this key in the batch claimed it; a repeat replays
+            fresh.append((checked, receipt))
+            claimed.discard(key)
+    rows: list[dict[str, Any]] = []
+    events: list[tuple[EventPayload, str | None]] = []
+    for checked, receipt in fresh:
+        body, reference, now = checked.body, receipt.reference, checked.received_at
+        requester_id = checked.requester_id
+        if body.requester is not None:  # a paper form: its requester, recorded or updated
+            requester_id = (await _paper_requester(session, outbox, now, body.requester)).id
+        assert requester_id is not None
+        rows.append({
+            "reference": reference, "kind": body.kind.value, "entity": body.entity,
+            "sector": checked.sector, "governorate": body.governorate, "city": body.city,
+            "latitude": body.latitude, "longitude": body.longitude,
+            "channel": checked.channel.value, "subject": body.subject,
+            "description": body.description, "search_key": checked.search_key,
+            "notice_channel": body.notice_channel.value if body.notice_channel else None,
+            "language": body.language.value if body.language else None,
+            "requester_id": requester_id,
+            "submitted_by": checked.principal.subject if checked.submitted_by else None,
+            "declared_not_before_court": True, "submitted_at": now,
+            "status": RequestStatus.received.value, "status_at": now,
+        })
+        events.append((RequestSubmitted(
+            reference=reference, kind=body.kind, entity=body.entity, sector=checked.sector,
+            governorate=body.governorate, channel=checked.channel, subject=body.subject,
+            description=body.description, attachment_ids=body.attachment_ids,
+            requester_id=requester_id, submitted_by=checked.submitted_by, submitted_at=now,
+            notice_channel=body.notice_channel, language=body.language,
+        ), reference))
+    if rows:
+        await repository.add_requests(session, rows)
+    for (checked, _), row in zip(fresh, rows, strict=True):
+        if checked.body.attachment_ids:
+            linked = await repository.attach(
+                session, attachment_ids=checked.body.attachment_ids,
+                owner_id=checked.principal.subject, reference=row["reference"],
+            )
+            if linked != len(set(checked.body.attachment_ids)):
+                raise AttachmentRefused(_UNKNOWN_FILES, reason="unknown_attachment")
+        if checked.submitted_by is not None:
+            await _audit(session, checked.principal, "submitted", checked.received_at,
+                         reference=row["reference"], requester_id=row["requester_id"])
+    await outbox.add_each(session, events)
+    written = {id(checked) for checked, _ in fresh}
+    return [receipt if id(checked) in written else None for checked, receipt in answered]
 
 
 async def _audit(session: AsyncSession, principal: Principal, action: str, now: datetime, *,

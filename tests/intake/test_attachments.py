@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from typing import Any
@@ -128,6 +129,27 @@ async def test_attachments_go_with_a_submission_and_only_their_owner_sees_them(
         subject="موضوع آخر تماماً", attachment_ids=[attachment_id],
         confirm_despite_similar=True), headers={**me, **key()})
     assert again.status_code == 422  # one file, one request
+
+
+async def test_a_refused_attachment_fails_only_its_own_submission_among_concurrent_ones(
+    intake: IntakeUnderTest,
+) -> None:
+    # Written in one group commit, the bad one makes the batch fail; each is then tried alone.
+    await seed_directory(intake)
+    me, other = intake.auth(Role.citizen), intake.auth(Role.citizen)
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    theirs = (await upload(intake, other, pdf, "letter.pdf", "application/pdf")
+              ).json()["attachment_id"]
+    answers = await asyncio.gather(
+        *(intake.client.post(REQUESTS, json=complaint(subject=f"طلب رقم {i} عن الخدمات"),
+                             headers={**intake.auth(Role.citizen), **key()}) for i in range(4)),
+        intake.client.post(REQUESTS, json=complaint(attachment_ids=[theirs]),
+                           headers={**me, **key()}),
+    )
+    assert [answer.status_code for answer in answers] == [201, 201, 201, 201, 422]
+    assert answers[-1].json()["reason"] == "unknown_attachment"
+    assert await intake.count("requests") == 4
+    assert len(await intake.events("request.submitted")) == 4
 
 
 async def test_too_many_attachments_are_refused(intake: IntakeUnderTest) -> None:

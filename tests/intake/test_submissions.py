@@ -146,6 +146,39 @@ async def test_the_same_key_and_body_is_one_request_and_another_body_is_refused(
     assert missing.status_code == 400
 
 
+async def test_concurrent_repeats_of_one_submission_are_one_request_with_one_answer(
+    directory: IntakeUnderTest,
+) -> None:
+    # With nothing to read first (directory cached, no duplicate check asked for) they reach
+    # the group commit together and are written in one batch: the first claims the key.
+    warm = await submit(directory, complaint(subject="إنارة الشارع معطلة منذ أسبوع"),
+                        directory.auth(Role.citizen))
+    assert warm.status_code == 201
+    headers = {**directory.auth(Role.citizen), **key()}
+    body = complaint(confirm_despite_similar=True)
+    answers = await asyncio.gather(*(
+        directory.client.post(REQUESTS, json=body, headers=headers) for _ in range(5)
+    ))
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert len({answer.json()["reference"] for answer in answers}) == 1
+    assert sum(answer.headers.get("idempotent-replayed") == "true" for answer in answers) == 4
+    assert await directory.count("requests") == 2
+    assert len(await directory.events("request.submitted")) == 2
+
+
+async def test_a_retry_is_answered_as_the_first_time_though_it_now_looks_like_a_duplicate(
+    directory: IntakeUnderTest,
+) -> None:
+    # The stored request is now an open similar one; the retry must not be warned about itself.
+    headers = {**directory.auth(Role.citizen), **key()}
+    first = await directory.client.post(REQUESTS, json=complaint(), headers=headers)
+    again = await directory.client.post(REQUESTS, json=complaint(), headers=headers)
+    assert again.status_code == 201, again.json()
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await directory.count("requests") == 1
+
+
 async def test_a_similar_open_request_is_shown_before_accepting_and_the_citizen_may_go_on(
     directory: IntakeUnderTest,
 ) -> None:
