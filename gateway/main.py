@@ -53,6 +53,7 @@ from shared.clock import Clock, SimulatedClock, clock_for
 from shared.errors import Forbidden, NotFound, Text, Unauthorized, install_problem_handlers
 from shared.events.vocabulary import Role
 from shared.logging import request_id
+from shared.memory import tune_for_serving
 from shared.web import (
     NO_FASTAPI_TELEMETRY,
     ContentTypeMiddleware,
@@ -192,6 +193,7 @@ def create_gateway(
         # A clock handed in (the embedded mode's one clock) is already the services' clock.
         if owns_clock and isinstance(clock, SimulatedClock) and not settings.production:
             state.tasks.append(asyncio.create_task(_sync_clock(state, clock), name="clock-sync"))
+        tune_for_serving()
         try:
             yield
         finally:

@@ -40,6 +40,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.idempotency import purge_expired_keys
+from shared.memory import tune_for_serving
 from shared.migrations import head_revision, upgrade
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
@@ -263,6 +264,7 @@ def create_service_app(
         try:
             if settings.run_workers:
                 await runtime.start_workers()
+            tune_for_serving()
             yield
         finally:
             await runtime.close()

@@ -16,6 +16,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI, Request, Response
 
+from shared.memory import tune_for_serving
+from shared.web import NO_FASTAPI_TELEMETRY
+
 DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = os.environ.get("BENCH_SCHEMA", "bench_bare")
 POOL_SIZE = int(os.environ.get("BENCH_PG_POOL_SIZE", "16"))
@@ -31,6 +34,7 @@ _pool: asyncpg.Pool | None = None
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     global _pool
     _pool = await asyncpg.create_pool(DSN, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    tune_for_serving()  # the same collector settings as the services it is the bar for
     try:
         yield
     finally:
@@ -38,7 +42,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _pool = None
 
 
-app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+              telemetry=NO_FASTAPI_TELEMETRY)
 
 
 @app.get("/healthz")
