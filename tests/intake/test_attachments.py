@@ -37,6 +37,16 @@ async def upload(intake: IntakeUnderTest, who: dict[str, str], content: bytes,
                                     headers={**who, **key()})
 
 
+LETTER = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def upload_letter(intake: IntakeUnderTest, who: dict[str, str]) -> str:
+    """A small PDF uploaded by `who`; its attachment id."""
+    stored = await upload(intake, who, LETTER, "letter.pdf", "application/pdf")
+    assert stored.status_code == 201, stored.json()
+    return str(stored.json()["attachment_id"])
+
+
 async def test_a_photo_is_stored_without_its_exif_and_gps_and_still_upright(
     intake: IntakeUnderTest,
 ) -> None:
@@ -106,11 +116,7 @@ async def test_attachments_go_with_a_submission_and_only_their_owner_sees_them(
 ) -> None:
     await seed_directory(intake)
     me, other = intake.auth(Role.citizen), intake.auth(Role.citizen)
-    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    attachment_id = (await upload(intake, me, pdf, "letter.pdf", "application/pdf")
-                     ).json()["attachment_id"]
-    theirs = (await upload(intake, other, pdf, "letter.pdf", "application/pdf")
-              ).json()["attachment_id"]
+    attachment_id, theirs = await upload_letter(intake, me), await upload_letter(intake, other)
     stolen = await intake.client.post(REQUESTS, json=complaint(attachment_ids=[theirs]),
                                       headers={**me, **key()})
     assert stolen.status_code == 422
@@ -137,9 +143,7 @@ async def test_a_refused_attachment_fails_only_its_own_submission_among_concurre
     # Written in one group commit, the bad one makes the batch fail; each is then tried alone.
     await seed_directory(intake)
     me, other = intake.auth(Role.citizen), intake.auth(Role.citizen)
-    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    theirs = (await upload(intake, other, pdf, "letter.pdf", "application/pdf")
-              ).json()["attachment_id"]
+    theirs = await upload_letter(intake, other)
     answers = await asyncio.gather(
         *(intake.client.post(REQUESTS, json=complaint(subject=f"طلب رقم {i} عن الخدمات"),
                              headers={**intake.auth(Role.citizen), **key()}) for i in range(4)),

@@ -26,9 +26,10 @@ class Refused(Exception):
 class Writer:
     """Writes each item as a row with one multi-row INSERT; refuses the text "bad"."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, gated: bool = False) -> None:
         self.batches: list[list[str]] = []
-        self.gate: asyncio.Event | None = None  # when set, batches wait for it
+        # Gated: every batch waits until the test opens the gate (`gate.set()`).
+        self.gate = asyncio.Event() if gated else None
 
     async def __call__(self, session: AsyncSession, items: Sequence[str]) -> list[int]:
         if self.gate is not None:
@@ -91,13 +92,13 @@ async def test_a_caller_is_answered_only_once_the_batch_is_committed(
 async def test_a_bad_item_fails_only_its_own_caller(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    writer = Writer()
-    writer.gate = asyncio.Event()
+    writer = Writer(gated=True)
     group = GroupCommit("notes", sessions, writer)
     first = asyncio.create_task(group.submit("first"))  # holds the writer at the gate
     await asyncio.sleep(0.05)
     waiting = [asyncio.create_task(group.submit(text)) for text in ("good 1", "bad", "good 2")]
     await asyncio.sleep(0.05)
+    assert writer.gate is not None
     writer.gate.set()
     await first
     results = await asyncio.gather(*waiting, return_exceptions=True)
@@ -120,12 +121,12 @@ async def test_batches_are_capped(sessions: async_sessionmaker[AsyncSession]) ->
 async def test_closing_writes_what_is_queued_then_refuses(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    writer = Writer()
-    writer.gate = asyncio.Event()
+    writer = Writer(gated=True)
     group = GroupCommit("notes", sessions, writer)
     queued = [asyncio.create_task(group.submit(f"q{i}")) for i in range(5)]
     await asyncio.sleep(0.05)
     closing = asyncio.create_task(group.aclose())
+    assert writer.gate is not None
     writer.gate.set()
     await closing
     assert all(isinstance(note_id, int) for note_id in await asyncio.gather(*queued))
@@ -138,8 +139,7 @@ async def test_closing_writes_what_is_queued_then_refuses(
 async def test_a_cancelled_writer_leaves_nobody_waiting(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    writer = Writer()
-    writer.gate = asyncio.Event()  # never opened: the writer is stuck in its first batch
+    writer = Writer(gated=True)  # never opened: the writer is stuck in its first batch
     group = GroupCommit("notes", sessions, writer)
     waiting = [asyncio.create_task(group.submit(f"w{i}")) for i in range(3)]
     await asyncio.sleep(0.05)
