@@ -69,7 +69,8 @@ class GroupCommit(Generic[Item, Outcome]):
     async def submit(self, item: Item) -> Outcome:
         if self._closed:
             raise ServiceUnavailable()
-        if self._writer is None:  # started on first use, in the loop that serves requests
+        # Started on first use, in the loop that serves requests (and again, were it ever gone).
+        if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_forever(), name=f"{self.name}-writer")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queued.append((item, future))
@@ -114,6 +115,8 @@ class GroupCommit(Generic[Item, Outcome]):
         except Exception as exc:
             if len(batch) > 1:
                 # Which item broke it is unknown: each alone finds out, and fails only itself.
+                log.info("group commit %s: a batch of %d failed (%s); writing each alone",
+                         self.name, len(batch), type(exc).__name__)
                 for entry in batch:
                     await self._write([entry])
             elif not batch[0][1].done():

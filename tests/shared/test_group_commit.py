@@ -136,7 +136,7 @@ async def test_closing_writes_what_is_queued_then_refuses(
         assert await session.scalar(select(func.count()).select_from(notes)) == 5
 
 
-async def test_a_cancelled_writer_leaves_nobody_waiting(
+async def test_a_cancelled_writer_leaves_nobody_waiting_and_is_replaced(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     writer = Writer(gated=True)  # never opened: the writer is stuck in its first batch
@@ -148,3 +148,8 @@ async def test_a_cancelled_writer_leaves_nobody_waiting(
     results = await asyncio.gather(*waiting, return_exceptions=True)
     assert all(isinstance(result, ServiceUnavailable) for result in results)
     assert await stored(sessions) == []
+    assert writer.gate is not None
+    writer.gate.set()
+    assert isinstance(await group.submit("later"), int)  # a new writer takes over
+    assert await stored(sessions) == ["later"]
+    await group.aclose()
