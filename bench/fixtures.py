@@ -1,16 +1,22 @@
 """What the scenarios of the platform's own services share: a schema of the run's own, tokens the
-services accept, and removing the queues they declared. (The harness knows nothing of the
-platform; this module is where the scenarios meet it.)"""
+services accept, a service's worker process, and removing the queues they declared. (The harness
+knows nothing of the platform; this module is where the scenarios meet it.)"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import asyncpg
+import httpx
 
-from bench.harness import BenchContext, plain_postgres_dsn
+from bench.harness import REPO_ROOT, BenchContext, free_port, plain_postgres_dsn
 from services.__main__ import definition_of
 from shared.auth import TokenIssuer, load_keys
 from shared.bus.rabbitmq import delete_declared
@@ -31,6 +37,37 @@ async def scratch_schema(ctx: BenchContext, prefix: str, *, create: bool = False
     finally:
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.close()
+
+
+@asynccontextmanager
+async def service_worker(name: str, env: dict[str, str]
+                         ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m services work <name>`: the service's relay and consumers, as the worker
+    Deployment runs them beside API pods that run none (deploy/k8s/base/service/worker.yaml)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", "work", name, "--port", str(port),
+        cwd=REPO_ROOT, env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                if process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {name} worker did not become ready")
+                await asyncio.sleep(0.2)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 def token_issuer() -> TokenIssuer:

@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -39,15 +38,13 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.fixtures import token_issuer
+from bench.fixtures import service_worker, token_issuer
 from bench.harness import (
-    REPO_ROOT,
     BenchContext,
     CpuMeter,
     Figures,
     LatencySummary,
     Result,
-    free_port,
     make_http_client,
     open_loop,
     percentile,
@@ -175,36 +172,6 @@ async def _follow_live(base_url: str, headers: dict[str, str], freshness: Freshn
 
 
 @contextlib.asynccontextmanager
-async def _worker(env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m services work analytics`: the consumers and relay, as the worker Deployment
-    runs them beside API pods that run none (deploy/k8s/base/service/worker.yaml)."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services", "work", "analytics", "--port", str(port),
-        cwd=REPO_ROOT, env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                if process.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the analytics worker did not become ready")
-                await asyncio.sleep(0.2)
-        yield process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-@contextlib.asynccontextmanager
 async def _publisher(ctx: BenchContext, namespace: str) -> AsyncIterator[RabbitMQBus]:
     bus = RabbitMQBus(ctx.amqp_url, namespace=namespace, connection_name=f"{namespace}-intake")
     await bus.start()
@@ -247,7 +214,7 @@ async def analytics(ctx: BenchContext) -> list[Result]:
     # worker is gone (deleted under a live consumer, a robust channel may declare it again).
     async with (
         _publisher(ctx, namespace) as bus,
-        _worker(env) as worker,
+        service_worker("analytics", env) as worker,
         uvicorn_server("services.analytics.main:create_app",
                        env={**env, "BKH_RUN_WORKERS": "false"}, ready_path="/readyz",
                        extra_args=["--factory"]) as server,

@@ -1,16 +1,17 @@
 """intake_submissions: citizens' submissions through the gateway into intake.
 
-The production topology on one machine: the gateway and intake each in their own uvicorn
-process (1 worker), intake on PostgreSQL (a fresh schema, migrated) with its outbox relay to
-RabbitMQ running inside, as `make up` runs it. Each operation is a real `POST /api/v1/requests`
-through the gateway with a citizen's token and a fresh Idempotency-Key: the gateway checks the
-token and the rate limits and forwards; intake checks the token again, validates, checks the
-entity, and hands the submission to its group commit, which numbers it, claims its key with the
-receipt and writes the request and its `request.submitted` outbox row in one transaction with
-the submissions that arrived alongside; intake answers 201 with the reference and the
-provisional deadlines. The bodies confirm despite similar requests (as a citizen does after the
-warning), so the duplicate check's read is not in these figures. 2,000 citizens take turns, so
-no one trips the per-client limit.
+The production topology on one machine, as deploy/k8s runs it: the gateway and intake's API
+each in their own uvicorn process (1 worker, intake's with `BKH_RUN_WORKERS=false`), and
+intake's worker (`python -m services work intake`: its outbox relay to RabbitMQ and its
+consumers) in a third; intake on PostgreSQL (a fresh schema, migrated). Each operation is a
+real `POST /api/v1/requests` through the gateway with a citizen's token and a fresh
+Idempotency-Key: the gateway checks the token and the rate limits and forwards; intake checks
+the token again, validates, checks the entity, and hands the submission to its group commit,
+which numbers it, claims its key with the receipt and writes the request and its
+`request.submitted` outbox row in one transaction with the submissions that arrived alongside;
+intake answers 201 with the reference and the provisional deadlines. The bodies confirm despite
+similar requests (as a citizen does after the warning), so the duplicate check's read is not in
+these figures. 2,000 citizens take turns, so no one trips the per-client limit.
 
 - closed loop (64 in flight): peak submissions/s, compared with bare_insert's peak;
 - open loop at 300/s: latency, compared with bare_insert's p99 at the same rate;
@@ -28,7 +29,7 @@ from itertools import count
 
 import asyncpg
 
-from bench.fixtures import delete_service_queues, scratch_schema, token_issuer
+from bench.fixtures import delete_service_queues, scratch_schema, service_worker, token_issuer
 from bench.harness import (
     BenchContext,
     CpuMeter,
@@ -45,11 +46,12 @@ from services.intake.main import DEFINITION
 from shared.events.vocabulary import Role
 from shared.service import migrate_to_head
 
-DESCRIPTION = ("POST /api/v1/requests through the gateway (its own uvicorn process) to intake "
-               "(its own, relay inside): token checked twice, rate limits, validation, entity "
-               "check, Idempotency-Key; the numbered request, its key and its request.submitted "
-               "outbox row written by intake's group commit (one transaction for the submissions "
-               "arriving together) → 201 with the reference.")
+DESCRIPTION = ("POST /api/v1/requests through the gateway (its own uvicorn process) to intake's "
+               "API (its own; the relay in intake's worker process): token checked twice, "
+               "rate limits, validation, entity check, Idempotency-Key; the numbered request, "
+               "its key and its request.submitted outbox row written by intake's group commit "
+               "(one transaction for the submissions arriving together) → 201 with the "
+               "reference.")
 CONCURRENCY = 64
 OPEN_LOOP_RATE = 300.0
 CITIZENS = 2_000
@@ -112,7 +114,9 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
         }
         try:
             async with (
-                uvicorn_server("services.intake.main:create_app", env=intake_env,
+                service_worker("intake", intake_env) as worker,
+                uvicorn_server("services.intake.main:create_app",
+                               env={**intake_env, "BKH_RUN_WORKERS": "false"},
                                ready_path="/livez", extra_args=["--factory"]) as intake,
                 uvicorn_server("gateway.main:create_app", ready_path="/livez",
                                extra_args=["--factory"],
@@ -135,7 +139,8 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
                         raise UnexpectedStatus(f"HTTP {response.status}: {response.body[:200]!r}")
                     created += 1
 
-                pids = {"generator": os.getpid(), "gateway": gateway.pid, "intake": intake.pid}
+                pids = {"generator": os.getpid(), "gateway": gateway.pid, "intake": intake.pid,
+                        "intake_worker": worker.pid}
                 try:
                     ctx.log(f"  closed loop: concurrency {CONCURRENCY}, {closed_s:g} s")
                     meter = CpuMeter(pids).start()
@@ -162,8 +167,8 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
             await delete_service_queues(ctx, namespace, ["intake"])
 
     params = {"http_client": ctx.http_client, "citizens": CITIZENS,
-              "servers": "gateway and intake: uvicorn, 1 worker each, separate processes; "
-                         "intake's outbox relay inside its process"}
+              "servers": "gateway and intake's API: uvicorn, 1 worker each, separate "
+                         "processes; intake's outbox relay and consumers in its worker process"}
     check = f"requests stored {rows:,}, 201 responses {created:,}"
     closed_result = Result.from_closed_loop(
         "intake_submissions", DESCRIPTION + " Closed loop: peak throughput.", closed,
