@@ -50,7 +50,9 @@ async def test_events_about_a_report_carry_its_day_never_the_instant(
     await integrity.file(report)
 
     async def forwarded() -> None:
-        (event,) = integrity.heard.of_type(EventType.report_forwarded)
+        events = integrity.heard.of_type(EventType.report_forwarded)
+        assert len(events) == 1  # not yet heard: an AssertionError, so `eventually` waits on
+        (event,) = events
         assert event.occurred_at == start_of(report.day)
         assert event.correlation_id is None
 

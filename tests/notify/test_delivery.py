@@ -221,7 +221,9 @@ async def test_a_refused_mailbox_fails_and_a_deferred_one_is_tried_again(notify:
     assert row.attempts == 1
 
     async def retried() -> None:
-        (waiting,) = await notify.rows(reference=busy.reference)
+        rows = await notify.rows(reference=busy.reference)
+        assert len(rows) == 1  # not yet stored: an AssertionError, so `eventually` waits on
+        (waiting,) = rows
         assert waiting.attempts >= 2
         assert waiting.reason_code == "smtp_deferred_451"
     await eventually(retried)
