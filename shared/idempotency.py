@@ -189,6 +189,8 @@ class IdempotencyKey:
 
 @dataclass(frozen=True, slots=True)
 class KeyClaim:
+    """An Idempotency-Key as its owner sent it, with the fingerprint of the request it came on."""
+
     owner: str
     key: str
     fingerprint: str
@@ -200,9 +202,9 @@ async def claim_answered(
 ) -> set[tuple[str, str]]:
     """Claim many keys in one statement, each stored at once with its answer (for writes grouped
     by `shared.group_commit`, whose answers are known before their rows are written). Returns
-    the (owner, key) pairs claimed here: write their effects in the same transaction. The
-    others were claimed before, or earlier in `answers`: once this transaction has committed,
-    answer them with `IdempotencyKey.replay`."""
+    the (owner, key) pairs claimed here: write their effects in the same transaction. A pair
+    repeated in `answers` is claimed by its first occurrence only. The others were claimed
+    before: once this transaction has committed, answer them with `IdempotencyKey.replay`."""
     if not answers:
         return set()
     claimed = await session.execute(
