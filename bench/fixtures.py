@@ -5,7 +5,6 @@ knows nothing of the platform; this module is where the scenarios meet it.)"""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import time
@@ -14,9 +13,15 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import asyncpg
-import httpx
 
-from bench.harness import REPO_ROOT, BenchContext, free_port, plain_postgres_dsn
+from bench.harness import (
+    REPO_ROOT,
+    BenchContext,
+    free_port,
+    http_ready,
+    plain_postgres_dsn,
+    stop_process,
+)
 from services.__main__ import definition_of
 from shared.auth import TokenIssuer, load_keys
 from shared.bus.rabbitmq import delete_declared
@@ -50,24 +55,14 @@ async def service_worker(name: str, env: dict[str, str]
         cwd=REPO_ROOT, env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                if process.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the {name} worker did not become ready")
-                await asyncio.sleep(0.2)
+        deadline = time.monotonic() + 60
+        while not await http_ready("127.0.0.1", port, "/readyz"):
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the {name} worker did not become ready")
+            await asyncio.sleep(0.2)
         yield process
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process, grace_s=15)
 
 
 def token_issuer() -> TokenIssuer:

@@ -846,7 +846,20 @@ def _open_log() -> tuple[Path, Any]:
     return Path(handle.name), handle
 
 
-async def _http_ready(host: str, port: int, path: str) -> bool:
+async def stop_process(process: asyncio.subprocess.Process, grace_s: float = 10.0) -> None:
+    """SIGTERM (a graceful shutdown), then SIGKILL if it is still running after `grace_s`."""
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), grace_s)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+async def http_ready(host: str, port: int, path: str) -> bool:
+    """Whether GET `path` answers 200 now (any failure to connect or read is a no)."""
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError:
@@ -893,7 +906,7 @@ async def uvicorn_server(app: str, *, env: Mapping[str, str] | None = None,
                            pid=proc.pid, log_path=log_path, command=tuple(command))
     try:
         deadline = time.monotonic() + startup_limit_s
-        while not await _http_ready(host, port, ready_path):
+        while not await http_ready(host, port, ready_path):
             if proc.returncode is not None:
                 raise RuntimeError(f"uvicorn {app} exited with {proc.returncode}:\n"
                                    f"{server.log_tail()}")
@@ -903,13 +916,7 @@ async def uvicorn_server(app: str, *, env: Mapping[str, str] | None = None,
             await asyncio.sleep(0.1)
         yield server
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop_process(proc)
         log_handle.close()
         with contextlib.suppress(OSError):
             log_path.unlink()

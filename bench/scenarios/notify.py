@@ -54,6 +54,7 @@ from bench.harness import (
     free_port,
     open_loop,
     plain_postgres_dsn,
+    stop_process,
     uvicorn_server,
 )
 from bench.scenarios import scenario
@@ -121,9 +122,7 @@ async def _smtp_sink(directory: Path) -> AsyncIterator[tuple[int, Path, int]]:
                 await asyncio.sleep(0.1)
         yield port, cert, proc.pid
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
+        await stop_process(proc)
 
 
 def _template() -> bytes:

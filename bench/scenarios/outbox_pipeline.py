@@ -35,6 +35,7 @@ from bench.harness import (
     LatencySummary,
     Result,
     open_loop,
+    stop_process,
 )
 from bench.scenarios import scenario
 from shared.bus import Outbox, RetryPolicy
@@ -70,8 +71,7 @@ async def _worker(ctx: BenchContext, url: str, schema: str,
     try:
         yield proc
     finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 30)
+        await stop_process(proc, grace_s=30)
         await _delete_queues(ctx, namespace)
 
 

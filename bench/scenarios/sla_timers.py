@@ -43,6 +43,7 @@ from bench.harness import (
     LatencySummary,
     Result,
     plain_postgres_dsn,
+    stop_process,
 )
 from bench.scenarios import scenario
 from services.sla import repository, service
@@ -224,8 +225,7 @@ async def _scheduler(ctx: BenchContext, url: str, schema: str) -> AsyncIterator[
     try:
         yield process.pid
     finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 30)
+        await stop_process(process, grace_s=30)
 
 
 async def _scheduler_main(url: str, schema: str) -> None:
