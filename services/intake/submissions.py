@@ -330,12 +330,16 @@ async def write_submissions(
         session, keys, [(checked.claim, receipt) for checked, receipt in answered],
         now=clock.now(),
     )
-    fresh: list[tuple[CheckedSubmission, RequestReceipt]] = []
+    fresh: list[tuple[CheckedSubmission, RequestReceipt]] = []  # written here
+    outcomes: list[RequestReceipt | None] = []
     for checked, receipt in answered:
         key = (checked.claim.owner, checked.claim.key)
-        if key in claimed:  # the first with this key in the batch claimed it; a repeat replays
+        # The first with this key in the batch claimed it; a repeat replays (None).
+        first = key in claimed
+        claimed.discard(key)
+        if first:
             fresh.append((checked, receipt))
-            claimed.discard(key)
+        outcomes.append(receipt if first else None)
     rows: list[dict[str, Any]] = []
     events: list[tuple[EventPayload, str | None]] = []
     for checked, receipt in fresh:
@@ -378,8 +382,7 @@ async def write_submissions(
             await _audit(session, checked.principal, "submitted", checked.received_at,
                          reference=row["reference"], requester_id=row["requester_id"])
     await outbox.add_each(session, events)
-    written = {id(checked) for checked, _ in fresh}
-    return [receipt if id(checked) in written else None for checked, receipt in answered]
+    return outcomes
 
 
 async def _audit(session: AsyncSession, principal: Principal, action: str, now: datetime, *,
