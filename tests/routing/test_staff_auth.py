@@ -3,7 +3,6 @@ changing their role takes effect on their next request, not at token expiry."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from services.routing.exceptions import SignInUnavailable
 from services.routing.staff import service as staff_service
 from shared.events.vocabulary import Role
 from tests.routing.conftest import RoutingService, problem
+from tests.sessions import two_refreshes_at_once_keep_the_session
 
 PASSWORD = "a long and private phrase 42"
 
@@ -119,22 +119,9 @@ async def test_two_calls_refreshing_at_once_spend_the_token_once_and_keep_the_se
     routing: RoutingService,
 ) -> None:
     tokens = (await sign_in(routing, "mlo.mwi")).json()
-    answers = await asyncio.gather(*(
-        routing.client.post("/api/v1/staff/auth/refresh",
-                            json={"refresh_token": tokens["refresh_token"]})
-        for _ in range(2)
-    ))
-    assert sorted(a.status_code for a in answers) == [200, 409]
-    (raced,) = [a for a in answers if a.status_code == 409]
-    assert raced.json()["type"] == "/problems/refresh-token-just-rotated"
-    (won,) = [a.json() for a in answers if a.status_code == 200]
-    routing.clock.advance(timedelta(seconds=5))
-    late = await routing.client.post("/api/v1/staff/auth/refresh",
-                                     json={"refresh_token": tokens["refresh_token"]})
-    assert late.status_code == 409  # still the same app's race: nothing revoked
-    following = await routing.client.post("/api/v1/staff/auth/refresh",
-                                          json={"refresh_token": won["refresh_token"]})
-    assert following.status_code == 200
+    await two_refreshes_at_once_keep_the_session(
+        routing.client, "/api/v1/staff/auth/refresh", tokens["refresh_token"], routing.clock
+    )
 
 
 async def test_signing_out_ends_the_session(routing: RoutingService) -> None:
