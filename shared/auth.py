@@ -33,14 +33,16 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import isfinite
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn
 
+from cachetools import LRUCache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jws
@@ -63,6 +65,8 @@ DEFAULT_LEEWAY: Final = timedelta(seconds=30)
 REFRESH_REUSE_GRACE: Final = timedelta(seconds=10)
 # No issuer of ours mints longer tokens; a longer one means a misconfigured or rogue issuer.
 DEFAULT_MAX_LIFETIME: Final = timedelta(hours=24)
+# Tokens whose signature a verifier remembers (about 2 KB each), least recently used first out.
+VERIFIED_CACHE_SIZE: Final = 4096
 DEV_KID_PREFIX: Final = "dev-"
 DEV_KEYS_DIR: Final = VAR_DIR / "dev-keys"
 
@@ -460,8 +464,21 @@ def _string_set(claims: Mapping[str, Any], name: str) -> frozenset[str]:
     return frozenset(value)
 
 
+class _Verified(NamedTuple):
+    kid: str
+    key: Any
+    claims: Mapping[str, Any]
+
+
 class TokenVerifier:
-    """Turns a bearer token into a `Principal`, or raises `Unauthorized`."""
+    """Turns a bearer token into a `Principal`, or raises `Unauthorized`.
+
+    An app presents the same token on every call of its session, and checking an ES256
+    signature is most of what a verification costs. The same string is the same signature over
+    the same bytes, so the claims of a signature once checked are remembered, never the verdict:
+    a remembered token still needs its key in the current key set, and every claim, time
+    included, is judged again on each call.
+    """
 
     def __init__(
         self,
@@ -472,6 +489,7 @@ class TokenVerifier:
         clock: Clock,
         leeway: timedelta = DEFAULT_LEEWAY,
         max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
+        cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
@@ -479,6 +497,9 @@ class TokenVerifier:
         self._clock = clock
         self._leeway = leeway.total_seconds()
         self._max_lifetime = max_lifetime.total_seconds()
+        self._verified: LRUCache[str, _Verified] = LRUCache(maxsize=cache_size)
+        # Verification runs on event loops but also in worker threads (sync endpoints, tests).
+        self._verified_lock = threading.Lock()
 
     @property
     def keys(self) -> KeySet:
@@ -486,17 +507,29 @@ class TokenVerifier:
 
     def replace_keys(self, keys: KeySet) -> None:
         """Swap the key set (rotation) without rebuilding the verifier."""
-        self._keys = keys
+        self._keys = keys  # remembered tokens of a withdrawn key fail `verify`'s key check
 
     def verify(self, token: str) -> Principal:
-        key = self._key_for(token)
+        with self._verified_lock:
+            known = self._verified.get(token) if isinstance(token, str) else None
+        if known is not None and self._keys._jose_key(known.kid) is known.key:
+            try:
+                return self._principal(known.claims)
+            except Unauthorized:
+                with self._verified_lock:
+                    self._verified.pop(token, None)  # expired: it will not verify again
+                raise
+        kid, key = self._key_for(token)
         try:
             claims = _json_object(_verify_signature(token, key))
         except (JOSEError, ValueError, TypeError, RecursionError):
             _refuse()
-        return self._principal(claims)
+        principal = self._principal(claims)
+        with self._verified_lock:
+            self._verified[token] = _Verified(kid, key, claims)
+        return principal
 
-    def _key_for(self, token: str) -> Any:
+    def _key_for(self, token: str) -> tuple[str, Any]:
         """Everything decided before a signature is checked: size, shape, header, key."""
         if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
             _refuse()
@@ -523,7 +556,7 @@ class TokenVerifier:
         key = self._keys._jose_key(kid)
         if key is None:
             _refuse()
-        return key
+        return kid, key
 
     def _principal(self, claims: Mapping[str, Any]) -> Principal:
         if _string(claims, "iss") != self._issuer:

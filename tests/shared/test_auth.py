@@ -533,6 +533,72 @@ def test_during_rotation_tokens_of_both_keys_are_accepted(clock: SimulatedClock)
     assert verifier.verify(new_token).subject == "c-2"
 
 
+# --- remembered signatures ----------------------------------------------------------------------
+
+
+def test_a_token_seen_before_is_not_checked_again(
+    issuer: TokenIssuer, verifier: TokenVerifier, jose_calls: list[str]
+) -> None:
+    token = issuer.issue("c-1", Role.citizen)
+    first, second = verifier.verify(token), verifier.verify(token)
+    assert first == second
+    assert jose_calls == ["verify"]
+
+
+def test_a_remembered_token_still_expires(
+    issuer: TokenIssuer, verifier: TokenVerifier, clock: SimulatedClock
+) -> None:
+    token = issuer.issue("c-1", Role.citizen)
+    verifier.verify(token)
+    clock.advance(issuer.lifetime + DEFAULT_LEEWAY)
+    assert _refused(verifier, token).detail == auth._EXPIRED
+    assert _refused(verifier, token).detail == auth._EXPIRED
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(
+    key: SigningKey, issuer: TokenIssuer, verifier: TokenVerifier
+) -> None:
+    token = issuer.issue("c-1", Role.citizen)
+    verifier.verify(token)
+    verifier.replace_keys(verifier.keys.without(key.kid))
+    _refused(verifier, token)
+    verifier.replace_keys(KeySet.of(key))  # the key back: the token verifies afresh
+    assert verifier.verify(token).subject == "c-1"
+
+
+def test_another_signature_on_a_remembered_payload_is_checked_and_refused(
+    issuer: TokenIssuer, verifier: TokenVerifier, jose_calls: list[str]
+) -> None:
+    token = issuer.issue("c-1", Role.citizen)
+    verifier.verify(token)
+    signing_input, _, signature = token.rpartition(".")
+    forged = _unb64(signature)
+    forged = forged[:-1] + bytes([forged[-1] ^ 1])
+    _refused(verifier, f"{signing_input}.{_b64(forged)}")
+    assert jose_calls == ["verify", "verify"]
+
+
+def test_a_refused_token_is_checked_again_every_time(
+    key: SigningKey, verifier: TokenVerifier, clock: SimulatedClock, jose_calls: list[str]
+) -> None:
+    token = _es256(key, _claims(clock, aud="other-api"))
+    _refused(verifier, token)
+    _refused(verifier, token)
+    assert jose_calls == ["verify", "verify"]
+
+
+def test_remembered_tokens_are_bounded(
+    key: SigningKey, issuer: TokenIssuer, clock: SimulatedClock, jose_calls: list[str]
+) -> None:
+    verifier = TokenVerifier(KeySet.of(key), issuer=ISSUER, audience=AUDIENCE, clock=clock,
+                             cache_size=2)
+    first, *others = (issuer.issue(f"c-{n}", Role.citizen) for n in range(3))
+    for token in (first, *others):
+        verifier.verify(token)
+    verifier.verify(first)  # pushed out by the two after it
+    assert len(jose_calls) == 4
+
+
 def test_key_set_survives_a_jwks_round_trip(
     key: SigningKey, issuer: TokenIssuer, clock: SimulatedClock
 ) -> None:
