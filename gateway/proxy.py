@@ -1,7 +1,11 @@
 """Forwarding one request to the service that serves it, and its answer back, both streamed.
 
-The same code path whether a service listens on a port (pooled `httpx.AsyncClient` per service)
-or lives in this process (`httpx.ASGITransport`, the embedded mode): only the transport differs.
+The same code path whether a service listens on a port (a pooled aiohttp transport per service)
+or lives in this process (an ASGI transport, the embedded mode): only the transport differs.
+Forwarding talks to the transport itself: an `httpx.AsyncClient` would add a cookie jar, auth
+and redirect handling the proxy must not apply anyway, at a tenth of the gateway's CPU. The
+gateway's own calls to services (probes, the OpenAPI merge, clocks) use a client on the same
+transport, hence the same pool.
 
 What it must never do:
 - buffer a body: request and response are streamed chunk by chunk; the body cap is enforced on
@@ -101,10 +105,29 @@ def _no_cookies() -> CookieJar:
 
 
 class Upstreams:
-    """One pooled client per service; opened in the gateway's lifespan, closed at shutdown."""
+    """One pooled transport per service, and a client on it for the gateway's own calls; opened
+    in the gateway's lifespan, closed at shutdown."""
 
-    def __init__(self, clients: Mapping[str, httpx.AsyncClient]) -> None:
-        self._clients = dict(clients)
+    def __init__(
+        self,
+        transports: Mapping[str, httpx.AsyncBaseTransport],
+        base_urls: Mapping[str, str],
+        timeout: httpx.Timeout,
+    ) -> None:
+        self._transports = dict(transports)
+        self._clients = {
+            name: httpx.AsyncClient(
+                base_url=base_urls[name],
+                transport=transport,
+                timeout=timeout,
+                cookies=_no_cookies(),
+                follow_redirects=False,  # a redirect is the client's to follow, not ours
+                trust_env=False,  # service-to-service calls never go through an HTTP(S)_PROXY
+            )
+            for name, transport in transports.items()
+        }
+        # What `httpx.AsyncClient` would hand its transport with each request.
+        self._timeout_extension = timeout.as_dict()
 
     @classmethod
     def open(
@@ -112,33 +135,33 @@ class Upstreams:
         settings: GatewaySettings,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     ) -> Upstreams:
-        transports = transports or {}
+        in_process = transports or {}
+        limits = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_keepalive_connections,
+        )
+        chosen: dict[str, httpx.AsyncBaseTransport] = {}
+        base_urls: dict[str, str] = {}
+        for name, url in settings.upstream_urls.items():
+            transport = in_process.get(name)
+            chosen[name] = transport or AiohttpTransport(limits=limits, trust_env=False)
+            # An in-process app needs a base URL only to form requests; the host is a label.
+            base_urls[name] = url if transport is None else f"http://{name}.internal"
         timeout = httpx.Timeout(
             connect=settings.upstream_connect_timeout_s,
             read=settings.upstream_read_timeout_s,
             write=settings.upstream_write_timeout_s,
             pool=settings.upstream_pool_timeout_s,
         )
-        limits = httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_keepalive_connections,
-        )
-        clients: dict[str, httpx.AsyncClient] = {}
-        for name, url in settings.upstream_urls.items():
-            transport = transports.get(name)
-            clients[name] = httpx.AsyncClient(
-                # An in-process app needs a base URL only to form requests; the host is a label.
-                base_url=url if transport is None else f"http://{name}.internal",
-                transport=transport or AiohttpTransport(limits=limits, trust_env=False),
-                timeout=timeout,
-                cookies=_no_cookies(),
-                follow_redirects=False,  # a redirect is the client's to follow, not ours
-                trust_env=False,  # service-to-service calls never go through an HTTP(S)_PROXY
-            )
-        return cls(clients)
+        return cls(chosen, base_urls, timeout)
 
     def client(self, service: str) -> httpx.AsyncClient:
         return self._clients[service]
+
+    async def send(self, service: str, request: httpx.Request) -> httpx.Response:
+        """`request` as it is, straight to the service's transport; the body still to be read."""
+        request.extensions["timeout"] = self._timeout_extension
+        return await self._transports[service].handle_async_request(request)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -148,7 +171,7 @@ class Upstreams:
 
     async def aclose(self) -> None:
         for client in self._clients.values():
-            await client.aclose()
+            await client.aclose()  # closes its transport too
 
 
 # --- who is calling, from where ------------------------------------------------------------------
@@ -224,6 +247,9 @@ class UpstreamResponse(StreamingResponse):
     def __init__(self, upstream: httpx.Response) -> None:
         super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
         self._upstream = upstream
+        # A body of declared length ends by itself; one without (the dashboard's server-sent
+        # events) may never end, and must stop when its client leaves.
+        self._ends_by_itself = "content-length" in upstream.headers
         # Raw pairs, so repeated headers (Set-Cookie, Link) survive; the body is relayed as the
         # service encoded it, so Content-Encoding and Content-Length stay true.
         drop = _DROP_RESPONSE | _connection_listed(upstream.headers.get("connection"))
@@ -235,7 +261,12 @@ class UpstreamResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            if self._ends_by_itself:
+                # Without Starlette's disconnect listener: a task group per response, for a body
+                # the upstream's read timeout already bounds.
+                await self.stream_response(send)
+            else:
+                await super().__call__(scope, receive, send)
         finally:
             await self._upstream.aclose()
 
@@ -278,19 +309,18 @@ class Proxy:
         return headers
 
     @staticmethod
-    def _target(client: httpx.AsyncClient, scope: Scope) -> httpx.URL:
+    def _target(base_url: httpx.URL, scope: Scope) -> httpx.URL:
         # The path exactly as the client encoded it (re-encoding a decoded path could change it);
         # any path prefix of the configured base URL goes in front.
         raw_path = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
         query = scope.get("query_string") or b""
-        prefix = client.base_url.raw_path.split(b"?")[0].rstrip(b"/")
-        return client.base_url.copy_with(
+        prefix = base_url.raw_path.split(b"?")[0].rstrip(b"/")
+        return base_url.copy_with(
             raw_path=prefix + raw_path + (b"?" + query if query else b"")
         )
 
     async def forward(self, request: Request, route: Route) -> Response:
         service = route.service
-        client = self.upstreams.client(service)
         method = request.method.upper()
         cap = self.cap_for(route)
         declared = declared_length(request)
@@ -299,13 +329,13 @@ class Proxy:
         content = _capped_body(request, cap, state) if has_body else None
 
         upstream_request = httpx.Request(
-            method, self._target(client, request.scope), headers=self._headers(request),
-            content=content,
+            method, self._target(self.upstreams.client(service).base_url, request.scope),
+            headers=self._headers(request), content=content,
         )
         retry = method in _IDEMPOTENT_RETRY and not has_body
         started = time.perf_counter()
         try:
-            upstream = await self._send(client, upstream_request, retry=retry)
+            upstream = await self._send(service, upstream_request, retry=retry)
         except Exception as exc:
             if state.too_large:
                 UPSTREAM_REQUESTS.labels(service, method, "body_too_large").inc()
@@ -332,16 +362,13 @@ class Proxy:
         UPSTREAM_REQUESTS.labels(service, method, f"{upstream.status_code // 100}xx").inc()
         return UpstreamResponse(upstream)
 
-    @staticmethod
-    async def _send(
-        client: httpx.AsyncClient, request: httpx.Request, *, retry: bool
-    ) -> httpx.Response:
+    async def _send(self, service: str, request: httpx.Request, *, retry: bool) -> httpx.Response:
         try:
-            return await client.send(request, stream=True)
+            return await self.upstreams.send(service, request)
         except _SAFE_RETRY_ERRORS:
             # Once, for a GET or HEAD without a body, when the connection failed (a pooled
             # connection the service had closed, a pod that just went away); never on a timeout,
             # which would double the wait.
             if not retry:
                 raise
-            return await client.send(request, stream=True)
+            return await self.upstreams.send(service, request)

@@ -33,6 +33,11 @@ class Route:
     service: str
     body_cap: BodyCap = BodyCap.default
 
+    @property
+    def path(self) -> str:
+        """The row's pattern: names the requests it serves in the metrics (a bounded set)."""
+        return self.pattern.pattern
+
     def matches(self, method: str, path: str) -> bool:
         return (self.methods is None or method in self.methods) and bool(
             self.pattern.fullmatch(path)

@@ -7,10 +7,12 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 
 from gateway.config import GatewaySettings
 from gateway.main import create_gateway
@@ -265,6 +267,39 @@ async def test_responses_stream_chunk_by_chunk_end_to_end(
             release_event.set()
             rest = first + b"".join([chunk async for chunk in chunks])
         assert rest == b"first-chunk;released;last-chunk"
+
+
+async def test_an_endless_stream_stops_at_the_service_when_its_client_leaves(
+    verifier: TokenVerifier,
+) -> None:
+    """Server-sent events have no length: the relay must notice the client is gone."""
+    stopped = threading.Event()
+    service = FastAPI()
+
+    @service.get("/api/v1/analytics/live")
+    async def live() -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    yield b"data: tick\n\n"
+                    await asyncio.sleep(0.05)
+            finally:
+                stopped.set()
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    with UvicornThread(service) as upstream:
+        settings = GatewaySettings(environment="test", jwt_issuer=ISSUER,
+                                   jwt_audience=AUDIENCE, analytics_url=upstream.url)
+        with UvicornThread(create_gateway(settings, verifier=verifier),
+                           lifespan="on") as gateway_server:
+            async with (
+                httpx.AsyncClient(base_url=gateway_server.url, timeout=15) as client,
+                client.stream("GET", "/api/v1/analytics/live") as response,
+            ):
+                assert "content-length" not in response.headers
+                assert await asyncio.wait_for(anext(response.aiter_raw()), 5)
+            assert await asyncio.to_thread(stopped.wait, 10), "the service still streams"
 
 
 async def test_a_service_that_is_down_is_a_quick_503_problem(
