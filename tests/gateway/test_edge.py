@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.routes import resolve
 from tests.gateway.conftest import GatewayFactory, Tokens, bearer
 
 PROBLEM = "application/problem+json"
@@ -217,3 +218,7 @@ async def test_liveness_readiness_and_metrics(
         assert metrics.status_code == 200
         assert "bkh_gateway_upstream_requests_total" in metrics.text
         assert 'service="gateway"' in metrics.text
+        # Named by the row of the route table that served it: a bounded set of labels.
+        row = resolve("GET", "/api/v1/entities")
+        assert row is not None
+        assert f'method="GET",route="{row.path}",service="gateway",status="200"' in metrics.text
