@@ -21,9 +21,11 @@ from bench.harness import (
     BenchRun,
     Result,
     compute_ratios,
+    cpu_probe_ms,
     machine_facts,
     other_bench_runs,
     settle,
+    speed_drift,
     utc_now,
     write_results,
 )
@@ -133,6 +135,7 @@ async def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for index, item in enumerate(scenarios, 1):
         _log(f"[{index}/{len(scenarios)}] {item.name}: {item.description}")
         busy_before = await settle(BUSY_BEFORE_LIMIT_PCT)
+        probe_ms = cpu_probe_ms()
         disturbed = _disturbance(busy_before)
         for line in disturbed:
             _log(f"  WARNING: {line}")
@@ -152,10 +155,14 @@ async def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         for result in results:
             result.scenario = item.name
             result.extra.setdefault("machine_busy_before_pct", busy_before)
+            result.extra.setdefault("cpu_probe_ms", probe_ms)
             mine = disturbed + _cpu_disturbance(result)
             result.notes.extend(mine)
             result.disturbed = bool(mine)
         assign_baselines(item, results, ctx.results)
+        known = {**ctx.results, **{result.name: result for result in results}}
+        for result in results:
+            result.notes.extend(speed_drift(result, known))
         for result in results:
             ctx.results[result.name] = result
             bench_run.results.append(result)

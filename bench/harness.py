@@ -791,6 +791,40 @@ async def settle(threshold_pct: float = 20.0, limit_s: float = 15.0) -> float | 
     return busy
 
 
+def cpu_probe_ms(rounds: int = 3) -> float:
+    """How long a fixed piece of pure-Python work takes now (the best of `rounds`): a shared VM's
+    cores change speed under us (twice as slow for minutes at a time was seen here), and the
+    runner compares each scenario's probe with its baseline's."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return round(1000 * best, 1)
+
+
+#: How much slower or faster (as a factor) the cores may run before a scenario than before its
+#: baseline until the ratio between them is flagged as skewed.
+PROBE_DRIFT_LIMIT = 1.2
+
+
+def speed_drift(result: Result, results: Mapping[str, Result]) -> list[str]:
+    """A note when the cores ran at another speed (`cpu_probe_ms`) before `result` than
+    before its baseline: the ratio between them then measures the machine too."""
+    base = results.get(result.baseline) if result.baseline else None
+    mine = result.extra.get("cpu_probe_ms")
+    theirs = base.extra.get("cpu_probe_ms") if base is not None else None
+    if not isinstance(mine, int | float) or not isinstance(theirs, int | float):
+        return []
+    if max(mine, theirs) <= PROBE_DRIFT_LIMIT * min(mine, theirs):
+        return []
+    return [f"the cores ran at another speed when {result.baseline} was measured: the same "
+            f"fixed work took {theirs:.0f} ms before it and {mine:.0f} ms before this scenario, "
+            "so the ratio is skewed by about that factor"]
+
+
 def other_bench_runs() -> list[str]:
     """Command lines of other `python -m bench` processes (they would share the cores)."""
     mine = {os.getpid(), os.getppid()}

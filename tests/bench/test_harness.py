@@ -21,6 +21,7 @@ from bench.harness import (
     open_loop,
     percentile,
     render_markdown,
+    speed_drift,
     write_results,
 )
 from bench.scenarios import REGISTRY, Scenario, assign_baselines, plan
@@ -210,6 +211,21 @@ def test_writer_computes_ratio_against_the_named_baseline(tmp_path: Path) -> Non
     assert "| outbox_pipeline | closed-loop | 520.0 |" in markdown
     assert "0.52 (throughput_per_s)" in markdown
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_ratio_is_flagged_when_the_cores_changed_speed_since_its_baseline() -> None:
+    base = Result("bare_insert", "bare", "closed-loop", _figures(2000.0, 5.0),
+                  extra={"cpu_probe_ms": 40.0})
+    steady = Result("intake", "intake", "closed-loop", _figures(500.0, 9.0),
+                    baseline="bare_insert", extra={"cpu_probe_ms": 46.0})
+    slowed = Result("reports", "reports", "closed-loop", _figures(250.0, 9.0),
+                    baseline="bare_insert", extra={"cpu_probe_ms": 80.0})
+    known = {r.name: r for r in (base, steady, slowed)}
+
+    assert speed_drift(steady, known) == []
+    [note] = speed_drift(slowed, known)
+    assert "40 ms before it and 80 ms before this scenario" in note
+    assert speed_drift(base, known) == []  # no baseline of its own
 
 
 def test_markdown_shows_failed_scenarios() -> None:
