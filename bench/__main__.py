@@ -135,7 +135,7 @@ async def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for index, item in enumerate(scenarios, 1):
         _log(f"[{index}/{len(scenarios)}] {item.name}: {item.description}")
         busy_before = await settle(BUSY_BEFORE_LIMIT_PCT)
-        probe_ms = cpu_probe_ms()
+        probe_before_ms = cpu_probe_ms()
         disturbed = _disturbance(busy_before)
         for line in disturbed:
             _log(f"  WARNING: {line}")
@@ -147,6 +147,7 @@ async def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             text = traceback.format_exc()
             _log(text)
             results = [Result.failed(item.name, item.description, text)]
+        probe_ms = {"before": probe_before_ms, "after": cpu_probe_ms()}
         seen = set(disturbed)
         for line in _disturbance(None):  # a bench run that started meanwhile
             if line not in seen:

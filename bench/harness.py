@@ -805,24 +805,31 @@ def cpu_probe_ms(rounds: int = 3) -> float:
     return round(1000 * best, 1)
 
 
-#: How much slower or faster (as a factor) the cores may run before a scenario than before its
-#: baseline until the ratio between them is flagged as skewed.
+#: How much the cores' speed (`cpu_probe_ms`) may vary, as a factor, over a scenario and its
+#: baseline together until the ratio between them is flagged as skewed.
 PROBE_DRIFT_LIMIT = 1.2
 
 
+def _probes(result: Result | None) -> list[float]:
+    probes = result.extra.get("cpu_probe_ms") if result is not None else None
+    if not isinstance(probes, Mapping):
+        return []
+    return [v for v in probes.values() if isinstance(v, int | float)]
+
+
 def speed_drift(result: Result, results: Mapping[str, Result]) -> list[str]:
-    """A note when the cores ran at another speed (`cpu_probe_ms`) before `result` than
-    before its baseline: the ratio between them then measures the machine too."""
-    base = results.get(result.baseline) if result.baseline else None
-    mine = result.extra.get("cpu_probe_ms")
-    theirs = base.extra.get("cpu_probe_ms") if base is not None else None
-    if not isinstance(mine, int | float) or not isinstance(theirs, int | float):
+    """A note when the cores did not keep one speed (`cpu_probe_ms`, timed before and after each
+    scenario) over `result` and its baseline: the ratio between them measures the machine too."""
+    mine = _probes(result)
+    theirs = _probes(results.get(result.baseline) if result.baseline else None)
+    if not mine or not theirs:
         return []
-    if max(mine, theirs) <= PROBE_DRIFT_LIMIT * min(mine, theirs):
+    slowest, fastest = max(mine + theirs), min(mine + theirs)
+    if slowest <= PROBE_DRIFT_LIMIT * fastest:
         return []
-    return [f"the cores ran at another speed when {result.baseline} was measured: the same "
-            f"fixed work took {theirs:.0f} ms before it and {mine:.0f} ms before this scenario, "
-            "so the ratio is skewed by about that factor"]
+    return [f"the cores changed speed between {result.baseline} and this scenario: the same "
+            f"fixed work took {fastest:.0f} to {slowest:.0f} ms (cpu_probe_ms of both), so the "
+            "ratio measures the machine as well as the code"]
 
 
 def other_bench_runs() -> list[str]:

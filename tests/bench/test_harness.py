@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -214,17 +215,20 @@ def test_writer_computes_ratio_against_the_named_baseline(tmp_path: Path) -> Non
 
 
 def test_a_ratio_is_flagged_when_the_cores_changed_speed_since_its_baseline() -> None:
+    def probes(before: float, after: float) -> dict[str, Any]:
+        return {"cpu_probe_ms": {"before": before, "after": after}}
+
     base = Result("bare_insert", "bare", "closed-loop", _figures(2000.0, 5.0),
-                  extra={"cpu_probe_ms": 40.0})
+                  extra=probes(40.0, 42.0))
     steady = Result("intake", "intake", "closed-loop", _figures(500.0, 9.0),
-                    baseline="bare_insert", extra={"cpu_probe_ms": 46.0})
+                    baseline="bare_insert", extra=probes(44.0, 46.0))
     slowed = Result("reports", "reports", "closed-loop", _figures(250.0, 9.0),
-                    baseline="bare_insert", extra={"cpu_probe_ms": 80.0})
+                    baseline="bare_insert", extra=probes(41.0, 80.0))
     known = {r.name: r for r in (base, steady, slowed)}
 
     assert speed_drift(steady, known) == []
     [note] = speed_drift(slowed, known)
-    assert "40 ms before it and 80 ms before this scenario" in note
+    assert "took 40 to 80 ms" in note
     assert speed_drift(base, known) == []  # no baseline of its own
 
 
