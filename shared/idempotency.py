@@ -208,7 +208,7 @@ async def claim_answered(
     if not answers:
         return set()
     claimed = await session.execute(
-        _statements(table, _dialect_of(session)).claim_answered,
+        _statements(table, _dialect_of(session)).claim,
         [
             {"owner": claim.owner, "key": claim.key, "fingerprint": claim.fingerprint,
              "status_code": status_code, "response": answer.model_dump_json().encode(),
@@ -221,8 +221,7 @@ async def claim_answered(
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    claim: Any
-    claim_answered: Any
+    claim: Any  # one key, or many with their answers: the pairs it claimed come back
     store: Any
 
 
@@ -236,9 +235,7 @@ def _statements(table: Table, dialect_name: str) -> _Statements:
     serves every request instead of keying a new statement each time."""
     dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
     return _Statements(
-        claim=dialect.insert(table).on_conflict_do_nothing().returning(table.c.key),
-        claim_answered=dialect.insert(table).on_conflict_do_nothing()
-        .returning(table.c.owner, table.c.key),
+        claim=dialect.insert(table).on_conflict_do_nothing().returning(table.c.owner, table.c.key),
         store=update(table)
         .where(table.c.owner == bindparam("b_owner"), table.c.key == bindparam("b_key"))
         .values(status_code=bindparam("status_code"), response=bindparam("response")),
