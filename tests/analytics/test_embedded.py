@@ -7,7 +7,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,7 @@ async def test_the_embedded_platform_counts_serves_and_streams(
         c.RequestSubmitted(reference="JO-1", kind="complaint", entity="MOH-HOSP", sector="MOH",
                            governorate="JO-AM", channel=Channel.portal, subject="s",
                            description="d", requester_id=uuid.uuid4(),
-                           submitted_at=datetime.now(UTC).replace(year=2027, month=9, day=5)),
+                           submitted_at=clock.now()),
         c.RequestClosed(reference="JO-1", closing_code=ClosingCode.resolved,
                         closed_by=ClosedBy.requester),
     )
