@@ -18,12 +18,14 @@ An unexpected error says nothing of its internals to the caller.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import is_infrastructure_failure
@@ -92,8 +94,20 @@ class Problem(Exception):
             body["detail"] = self.detail.in_(language)
         if instance:
             body["instance"] = instance
-        body.update(self.extensions)
+        body.update({name: _in_language(value, language)
+                     for name, value in self.extensions.items()})
         return body
+
+
+def _in_language(value: Any, language: Language) -> Any:
+    """An extension as the caller reads it: every `Text` in it in their language."""
+    if isinstance(value, Text):
+        return value.in_(language)
+    if isinstance(value, list):
+        return [_in_language(item, language) for item in value]
+    if isinstance(value, dict):
+        return {key: _in_language(item, language) for key, item in value.items()}
+    return value
 
 
 class NotFound(Problem):
@@ -191,11 +205,71 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     )
 
 
+def field_error(code: str, message: Text) -> PydanticCustomError:
+    """A validator's own error about a field, said in both languages: raise it."""
+    return PydanticCustomError(code, message.en, {_ARABIC: message.ar})
+
+
+_ARABIC = "message_ar"  # where `field_error` keeps the Arabic, in the error's context
+
+#: Arabic for pydantic's own errors (its English `msg` is kept for English), with the
+#: constraint from the error's context where one is named, e.g. {max_length}.
+FIELD_MESSAGES_AR: dict[str, str] = {
+    "missing": "هذا الحقل مطلوب",
+    "extra_forbidden": "هذا الحقل غير معروف هنا",
+    "string_type": "يجب أن تكون القيمة نصاً",
+    "string_too_short": "يجب ألا يقل النص عن {min_length} من الأحرف",
+    "string_too_long": "يجب ألا يزيد النص على {max_length} من الأحرف",
+    "string_pattern_mismatch": "صيغة القيمة غير صحيحة",
+    "int_type": "يجب أن تكون القيمة عدداً صحيحاً",
+    "int_parsing": "يجب أن تكون القيمة عدداً صحيحاً",
+    "int_from_float": "يجب أن تكون القيمة عدداً صحيحاً",
+    "float_type": "يجب أن تكون القيمة رقماً",
+    "float_parsing": "يجب أن تكون القيمة رقماً",
+    "bool_type": "يجب أن تكون القيمة true أو false",
+    "bool_parsing": "يجب أن تكون القيمة true أو false",
+    "greater_than": "يجب أن تكون القيمة أكبر من {gt}",
+    "greater_than_equal": "يجب ألا تقل القيمة عن {ge}",
+    "less_than": "يجب أن تكون القيمة أصغر من {lt}",
+    "less_than_equal": "يجب ألا تزيد القيمة على {le}",
+    "literal_error": "يجب أن تكون القيمة إحدى القيم: {expected}",
+    "enum": "يجب أن تكون القيمة إحدى القيم: {expected}",
+    "date_type": "يجب أن تكون القيمة تاريخاً بالصيغة YYYY-MM-DD",
+    "date_parsing": "يجب أن تكون القيمة تاريخاً بالصيغة YYYY-MM-DD",
+    "date_from_datetime_parsing": "يجب أن تكون القيمة تاريخاً بالصيغة YYYY-MM-DD",
+    "datetime_type": "يجب أن تكون القيمة وقتاً بصيغة ISO 8601",
+    "datetime_parsing": "يجب أن تكون القيمة وقتاً بصيغة ISO 8601",
+    "datetime_from_date_parsing": "يجب أن تكون القيمة وقتاً بصيغة ISO 8601",
+    "timezone_aware": "يجب أن يذكر الوقت فرقه عن التوقيت العالمي (مثل +03:00)",
+    "uuid_type": "يجب أن تكون القيمة معرّفاً بصيغة UUID",
+    "uuid_parsing": "يجب أن تكون القيمة معرّفاً بصيغة UUID",
+    "too_short": "يجب ألا يقل عدد العناصر عن {min_length}",
+    "too_long": "يجب ألا يزيد عدد العناصر على {max_length}",
+    "list_type": "يجب أن تكون القيمة قائمة",
+    "dict_type": "يجب أن تكون القيمة كائن JSON",
+    "model_type": "يجب أن تكون القيمة كائن JSON",
+    "model_attributes_type": "يجب أن تكون القيمة كائن JSON",
+    "value_error": "القيمة غير صالحة",
+    "assertion_error": "القيمة غير صالحة",
+}
+
+
+def _arabic(error: Mapping[str, Any]) -> str:
+    context = error.get("ctx") or {}
+    if _ARABIC in context:
+        return str(context[_ARABIC])
+    template = FIELD_MESSAGES_AR.get(error["type"], FIELD_MESSAGES_AR["value_error"])
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):  # a constraint this error does not name
+        return FIELD_MESSAGES_AR["value_error"]
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only where and what: never echo the submitted value, it may be personal data.
     return [
         {"field": ".".join(str(p) for p in error["loc"]), "code": error["type"],
-         "message": error["msg"]}
+         "message": Text(_arabic(error), error["msg"])}
         for error in exc.errors()
     ]
 

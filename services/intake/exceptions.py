@@ -33,7 +33,7 @@ class InvalidInput(Problem):
 
     def __init__(self, field: str, reason: str, detail: Text, **extensions: Any) -> None:
         super().__init__(
-            detail, errors=[{"field": field, "code": reason, "message": detail.en}], **extensions
+            detail, errors=[{"field": field, "code": reason, "message": detail}], **extensions
         )
 
 

@@ -25,7 +25,6 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from services.intake.civil_registry import IdType
 from services.intake.text import (
@@ -36,7 +35,7 @@ from services.intake.text import (
     mobile_e164,
     name_problem,
 )
-from shared.errors import Text
+from shared.errors import Text, field_error
 from shared.events.catalog import SubmittableKind
 from shared.events.vocabulary import (
     GOVERNORATES,
@@ -62,19 +61,18 @@ def _phone(value: str) -> str:
     try:
         return mobile_e164(value, region=PHONE_REGION)
     except InvalidPhone as exc:
-        code = "phone_not_mobile" if "mobile" in str(exc) else "phone_format"
-        raise PydanticCustomError(code, f"The phone number is {exc}") from None
+        raise field_error(exc.code, exc.message) from None
 
 
 def _name(value: str) -> str:
     if problem := name_problem(value):
-        raise PydanticCustomError("name_characters", f"The name {problem}")
+        raise field_error("name_characters", problem)
     return clean_name(value)
 
 
 def _free_text(value: str) -> str:
     if problem := free_text_problem(value):
-        raise PydanticCustomError("text_characters", f"The text {problem}")
+        raise field_error("text_characters", problem)
     return value
 
 
@@ -85,13 +83,15 @@ def _identifier(value: object) -> object:
 def _country(value: str) -> str:
     value = value.upper()
     if not _COUNTRY.fullmatch(value):
-        raise PydanticCustomError("country_code", "A country is its ISO 3166 two-letter code")
+        raise field_error("country_code", Text("البلد رمزه من حرفين وفق ISO 3166 (مثل JO)",
+                                               "A country is its ISO 3166 two-letter code"))
     return value
 
 
 def _governorate(value: str) -> str:
     if value not in GOVERNORATES:
-        raise PydanticCustomError("unknown_governorate", "Not one of the twelve governorates")
+        raise field_error("unknown_governorate", Text("ليست إحدى المحافظات الاثنتي عشرة",
+                                                      "Not one of the twelve governorates"))
     return value
 
 
@@ -125,10 +125,12 @@ def check_id_number(id_type: IdType, id_number: str) -> None:
     """National and personal numbers are 10 digits; passports 6–12 letters and digits."""
     if id_type is IdType.passport:
         if not re.fullmatch(r"[A-Z0-9]{6,12}", id_number):
-            raise PydanticCustomError("passport_format", "A passport number is 6 to 12 letters "
-                                      "and digits")
+            raise field_error("passport_format", Text(
+                "رقم جواز السفر من 6 إلى 12 من الحروف اللاتينية والأرقام",
+                "A passport number is 6 to 12 letters and digits"))
     elif not re.fullmatch(r"[0-9]{10}", id_number):
-        raise PydanticCustomError(f"{id_type.value}_format", "This number is exactly 10 digits")
+        raise field_error(f"{id_type.value}_format",
+                          Text("هذا الرقم من 10 أرقام بالضبط", "This number is exactly 10 digits"))
 
 
 class Bilingual(BaseModel):
@@ -178,9 +180,9 @@ class RegistrationCreate(FullName):
     def _identity_number_fits_its_type(self) -> RegistrationCreate:
         check_id_number(self.id_type, self.id_number)
         if self.id_type is IdType.national_number and self.nationality != "JO":
-            raise PydanticCustomError(
-                "nationality_mismatch", "A national number belongs to a Jordanian (JO)"
-            )
+            raise field_error("nationality_mismatch", Text(
+                "الرقم الوطني لحامل الجنسية الأردنية (JO)",
+                "A national number belongs to a Jordanian (JO)"))
         return self
 
 
@@ -327,7 +329,8 @@ class RequestCreate(_In):
     @model_validator(mode="after")
     def _coordinates_come_in_pairs(self) -> RequestCreate:
         if (self.latitude is None) != (self.longitude is None):
-            raise PydanticCustomError("coordinates_pair", "Give both latitude and longitude")
+            raise field_error("coordinates_pair", Text("أدخل خط العرض وخط الطول معاً",
+                                                       "Give both latitude and longitude"))
         return self
 
 

@@ -19,6 +19,8 @@ from typing import Final
 
 import phonenumbers
 
+from shared.errors import Text
+
 
 def _replacer(replacements: dict[str, str]) -> Callable[[str], str]:
     """`str.translate` with these one-character replacements, about ten times faster on Arabic
@@ -72,18 +74,20 @@ def has_invisible_controls(text: str) -> bool:
     return not BIDI_AND_INVISIBLE.isdisjoint(text)
 
 
-def name_problem(name: str) -> str | None:
-    """Why a personal name is refused (a short English reason for the field error), or None."""
+def name_problem(name: str) -> Text | None:
+    """Why a personal name is refused (the field error's message), or None."""
     if has_invisible_controls(name):
-        return "contains invisible direction or formatting characters"
+        return Text("يحتوي الاسم على محارف اتجاه أو تنسيق غير مرئية",
+                    "The name contains invisible direction or formatting characters")
     if "<" in name or ">" in name or "&" in name:
-        return "contains markup characters"
+        return Text("يحتوي الاسم على محارف ترميز (< > &)", "The name contains markup characters")
     for character in name:
         category = unicodedata.category(character)
         if not (category[0] in "LM" or character in _NAME_JOINERS):
-            return "may contain only letters, spaces, hyphens and apostrophes"
+            return Text("يقتصر الاسم على الحروف والمسافات والشرطات والفواصل العليا",
+                        "The name may contain only letters, spaces, hyphens and apostrophes")
     if not any(unicodedata.category(c).startswith("L") for c in name):
-        return "must contain letters"
+        return Text("يجب أن يحتوي الاسم على حروف", "The name must contain letters")
     return None
 
 
@@ -92,12 +96,13 @@ def clean_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 
-def free_text_problem(text: str) -> str | None:
+def free_text_problem(text: str) -> Text | None:
     """Why a subject or description is refused, or None (markup is kept as plain text)."""
     if _CONTROL_EXCEPT_LINES.search(text):
-        return "contains control characters"
+        return Text("يحتوي النص على محارف تحكّم", "The text contains control characters")
     if _DIRECTION_CONTROLS.search(text):
-        return "contains invisible direction characters"
+        return Text("يحتوي النص على محارف اتجاه غير مرئية",
+                    "The text contains invisible direction characters")
     return None
 
 
@@ -118,20 +123,28 @@ def similarity(first_key: str, second_key: str) -> float:
 
 
 class InvalidPhone(ValueError):
-    pass
+    def __init__(self, code: str, message: Text) -> None:
+        super().__init__(message.en)
+        self.code = code
+        self.message = message
+
+
+_NOT_A_PHONE = Text("رقم الهاتف غير صحيح", "The phone number is not a valid phone number")
 
 
 def mobile_e164(number: str, *, region: str) -> str:
-    """A mobile number in E.164 (`+962791234567`), or `InvalidPhone` with a short reason."""
+    """A mobile number in E.164 (`+962791234567`), or `InvalidPhone` saying why not."""
     try:
         parsed = phonenumbers.parse(ascii_digits(number), region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone("not a phone number") from None
+        raise InvalidPhone("phone_format", _NOT_A_PHONE) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhone("not a valid phone number")
+        raise InvalidPhone("phone_format", _NOT_A_PHONE)
     if phonenumbers.number_type(parsed) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise InvalidPhone("not a mobile number (an SMS code must reach it)")
+        raise InvalidPhone("phone_not_mobile", Text(
+            "رقم الهاتف ليس رقم هاتف خلوي (يجب أن يصله رمز التحقق برسالة نصية)",
+            "The phone number is not a mobile number (an SMS code must reach it)"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from tests.intake.conftest import IntakeUnderTest, intake_app, sunday_clock
 from tests.intake.factories import AHMAD, SARA, key, last_code, register, registration
 
 REGISTRATIONS = "/api/v1/citizens/registrations"
+ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 
 
 async def start(intake: IntakeUnderTest, body: dict[str, Any]) -> Any:
@@ -179,6 +181,12 @@ async def test_malformed_fields_are_refused_and_nothing_is_stored(
     errors = refused.json()["errors"]
     assert any(e["code"] == code for e in errors), errors
     assert "98610123" not in refused.text  # values are never echoed
+    # Each field's message in the caller's language: Arabic by default, English when asked.
+    english = await intake.client.post(REGISTRATIONS, json=registration(**change),
+                                       headers={**key(), "Accept-Language": "en"})
+    for arabic_error, english_error in zip(errors, english.json()["errors"], strict=True):
+        assert ARABIC_LETTER.search(arabic_error["message"]), arabic_error
+        assert not ARABIC_LETTER.search(english_error["message"]), english_error
     assert await intake.count("registrations") == 0
     assert await intake.events("citizen.code_requested") == []
 
@@ -204,6 +212,8 @@ async def test_rules_beyond_the_format_are_refused_in_both_languages(
     assert arabic.json()["type"] == f"/problems/{problem}"
     assert arabic.json()["errors"][0]["code"] == code
     assert arabic.json()["detail"] != english.json()["detail"]
+    assert arabic.json()["errors"][0]["message"] == arabic.json()["detail"]
+    assert english.json()["errors"][0]["message"] == english.json()["detail"]
     assert await intake.count("registrations") == 0
 
 

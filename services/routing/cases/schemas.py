@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.routing.cases.audit import Verification
 from services.routing.models import AuditEntry, Case
-from shared.errors import Problem, Text
+from shared.errors import Problem, Text, field_error
 from shared.events.vocabulary import (
     Channel,
     ClassificationCode,
@@ -115,7 +115,8 @@ class ReviewDecisionBody(_Body):
     @model_validator(mode="after")
     def _code_only_when_confirming(self) -> Self:
         if self.decision is ReviewDecision.reopen and self.closing_code is not None:
-            raise ValueError("a reopened request gets no closing code")
+            raise field_error("closing_code_on_reopen", Text(
+                "الطلب المعاد فتحه لا يُعطى رمز إغلاق", "A reopened request gets no closing code"))
         return self
 
 

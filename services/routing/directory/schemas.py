@@ -21,6 +21,7 @@ from pydantic import (
 
 from services.routing.models import Classification, DirectoryLog, Entity, Governorate, Sector
 from services.routing.permissions import Permission
+from shared.errors import Text, field_error
 from shared.events.vocabulary import (
     EmailAddress,
     EntityCode,
@@ -53,7 +54,8 @@ def _dialable(value: str) -> str:
     except phonenumbers.NumberParseException:
         valid = False
     if not valid:
-        raise ValueError("not a valid phone number")
+        raise field_error("phone_format", Text("رقم الهاتف غير صحيح",
+                                              "The phone number is not a valid phone number"))
     return value
 
 
@@ -75,7 +77,8 @@ class _Update(_Input):
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not self.model_fields_set:
-            raise ValueError("send at least one field to change")
+            raise field_error("nothing_to_change", Text("أرسل حقلاً واحداً على الأقل لتغييره",
+                                                     "Send at least one field to change"))
         return self
 
 
@@ -187,7 +190,8 @@ class ClassificationCreate(_Input):
     @model_validator(mode="after")
     def _kind_is_classified(self) -> Self:
         if self.kind in (RequestKind.report, RequestKind.praise):
-            raise ValueError("reports and praise are not classified")
+            raise field_error("kind_not_classified", Text("البلاغات والإشادات لا تُصنَّف",
+                                                       "Reports and praise are not classified"))
         return self
 
 
@@ -248,7 +252,9 @@ class PersonCreate(_Input):
     def _reachable(self) -> Self:
         wanted = self.phone if self.notice_channel is NoticeChannel.sms else self.email
         if wanted is None:
-            raise ValueError(f"the notice channel {self.notice_channel} needs its contact point")
+            raise field_error("contact_point_missing", Text(
+                "قناة الإشعار المختارة تحتاج إلى رقم الهاتف أو البريد الإلكتروني الخاص بها",
+                f"The notice channel {self.notice_channel.value} needs its contact point"))
         return self
 
 
@@ -281,7 +287,9 @@ class PersonPermissionsUpdate(_Input):
     @model_validator(mode="after")
     def _disjoint(self) -> Self:
         if set(self.grants) & set(self.denials):
-            raise ValueError("a permission cannot be both granted and denied")
+            raise field_error("permission_conflict", Text(
+                "لا تُمنح الصلاحية وتُحجب في آن واحد",
+                "A permission cannot be both granted and denied"))
         return self
 
 
