@@ -52,6 +52,7 @@ from shared.clock import Clock
 from shared.events.catalog import SlaRulesChanged
 from shared.events.vocabulary import Language, NoticeChannel
 from shared.links import LinkSigner
+from shared.waiting import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,7 @@ class Lane:
                 continue
             if not rows:
                 self._slots.release()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(),
-                                           self.settings.dispatch_poll_interval_s)
+                await wait_at_most(self._wakeup, self.settings.dispatch_poll_interval_s)
                 continue
             task = asyncio.create_task(self._deliver_and_release(rows, trial))
             self._in_flight.add(task)

@@ -19,7 +19,6 @@ it knows of.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -33,6 +32,7 @@ from shared.clock import Clock, SimulatedClock
 from shared.events import EventPayload
 from shared.events.catalog import SlaEscalated
 from shared.service import Runtime
+from shared.waiting import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,7 @@ class DeadlineScheduler:
                 log.warning("deadline scheduler round failed, retrying",
                             extra={"error": type(exc).__name__, "retry_in_s": pause})
             if pause > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), pause)
+                await wait_at_most(self._wakeup, pause)
 
     async def _until_next_due(self) -> float:
         async with self.sessionmaker() as session:

@@ -10,7 +10,6 @@ crash between confirm and delete publishes a row twice; the consumers' inbox dro
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,6 +24,7 @@ from shared.bus.base import Bus, OutgoingMessage
 from shared.clock import Clock
 from shared.db import BigIntegerPK
 from shared.events.envelope import Envelope, EventPayload, new_envelope
+from shared.waiting import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -180,5 +180,4 @@ class OutboxRelay:
                 await asyncio.sleep(pause)
                 continue
             if relayed < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.poll_interval_s)
+                await wait_at_most(self._wakeup, self.poll_interval_s)
