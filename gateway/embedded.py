@@ -16,13 +16,16 @@ from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
 from gateway.main import create_gateway
 from services import SERVICES
 from services.colocated import colocated_services
 from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
+from services.web.config import WebSettings
+from services.web.main import create_web_app
+from services.web.office import OFFICE as PAGES_PREFIX
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
@@ -117,6 +120,19 @@ class _AppBody(httpx.AsyncByteStream):
             await self._task
 
 
+def pages_beside_api(web: ASGIApp, gateway: ASGIApp) -> ASGIApp:
+    """One port for both, as the Ingress does in the distributed mode: `/office/…` to the web
+    app, everything else (and the lifespan) to the gateway."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (scope["path"] + "/").startswith(PAGES_PREFIX + "/"):
+            await web(scope, receive, send)
+        else:
+            await gateway(scope, receive, send)
+
+    return app
+
+
 async def serve(settings: GatewaySettings) -> None:
     clock = clock_for(simulated=settings.simulated_clock, production=settings.production)
     bus = InMemoryBus()
@@ -146,19 +162,23 @@ async def _serve_platform(
             transports={name: StreamingASGITransport(app) for name, app in apps.items()},
             clock=clock,
         )
+        # The pages call the gateway like any client; here through a transport, not a socket.
+        web = create_web_app(WebSettings(gateway_url="http://gateway"),
+                             gateway_transport=StreamingASGITransport(gateway))
         server = uvicorn.Server(
             uvicorn.Config(
-                gateway, host=settings.host, port=settings.port, log_config=None,
-                access_log=False, proxy_headers=False, server_header=False,
+                pages_beside_api(web, gateway), host=settings.host, port=settings.port,
+                log_config=None, access_log=False, proxy_headers=False, server_header=False,
             )
         )
         print(
             f"Bekhedmetkom (embedded) on http://{settings.host}:{settings.port} "
-            f"— API docs at /docs; civil-registry simulator on {registry_url}. "
-            f"Ctrl-C stops it.",
+            f"— back office at /office/, API docs at /docs; civil-registry simulator on "
+            f"{registry_url}. Ctrl-C stops it.",
             flush=True,
         )
-        await server.serve()
+        async with web.router.lifespan_context(web):
+            await server.serve()
 
 
 def main() -> None:

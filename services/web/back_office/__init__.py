@@ -1,0 +1,6 @@
+"""The staff back office (`/office/`): one module per area of a day's work.
+
+    auth      signing in and out, the language switch, each role's home page
+    queue     the work queue: counters, filters, search, pages
+    cases     one request: what it holds, its deadlines and timeline, and every action
+"""

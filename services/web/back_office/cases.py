@@ -1,0 +1,177 @@
+"""One request as the staff holding it see it, and every action on it as a form.
+
+The page gathers what the services own: the case (routing: with the actions open to this person
+now, which routing's policy decides), its timeline and the chain's verdict (routing), its
+deadlines with the working time left (SLA), the requester's contact points and attachments
+(intake: each view of them is recorded there) and similar open requests (routing).
+
+An action posts here with the version the person saw (If-Match): a request that changed since is
+answered with a message to look again, never acted on blindly. A refused action shows the API's
+problem per field, in the page's language, with what the person typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+from fastapi import APIRouter, Path
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
+
+from services.web.office import OFFICE, Office, StaffDep
+from services.web.platform import ApiProblem
+from services.web.security import content_security_policy
+from services.web.words import label
+from shared.events.vocabulary import ClosingCode, LegalGround
+
+router = APIRouter(prefix=OFFICE)
+
+Reference = Path(max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9/-]*$")
+AttachmentId = Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+INLINE_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+
+
+def _text(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _number(form: FormData, name: str) -> int | str | None:
+    """A whole number when it is one; otherwise what was typed, for the API to refuse."""
+    value = _text(form, name)
+    return int(value) if value is not None and value.isdigit() and len(value) < 10 else value
+
+
+def _lines(form: FormData, name: str) -> list[str]:
+    return [line.strip() for line in (_text(form, name) or "").splitlines() if line.strip()]
+
+
+def _without_blanks(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None and v != []}
+
+
+# Each action's form fields, as its API body (the API validates every one of them).
+BODIES: Final[dict[str, Callable[[FormData], dict[str, Any]]]] = {
+    "accept": lambda f: {"classification": _text(f, "classification"),
+                         "processing_working_days": _number(f, "processing_working_days")},
+    "refuse-jurisdiction": lambda f: {"reason": _text(f, "reason"),
+                                      "suggested_entity": _text(f, "suggested_entity")},
+    "distribute": lambda f: {"entity": _text(f, "entity")},
+    "transfer": lambda f: {"to_entity": _text(f, "to_entity"), "reason": _text(f, "reason")},
+    "ask-info": lambda f: {"question": _text(f, "question")},
+    "extend": lambda f: {"added_working_days": _number(f, "added_working_days"),
+                         "reason": _text(f, "reason")},
+    "respond": lambda f: {"actions_taken": _text(f, "actions_taken"),
+                          "solution": _text(f, "solution"), "outcome": _text(f, "outcome")},
+    "reject": lambda f: {"legal_ground": _text(f, "legal_ground"), "reason": _text(f, "reason")},
+    "close": lambda f: {"closing_code": _text(f, "closing_code"), "note": _text(f, "note")},
+    "merge": lambda f: {"duplicates": _lines(f, "duplicates")},
+    "review-decision": lambda f: {"decision": _text(f, "decision"), "reason": _text(f, "reason"),
+                                  "closing_code": _text(f, "closing_code")},
+}
+
+
+async def _optional(call: Any) -> Any:
+    """A part of the page the person may not be entitled to (or that is down): None, quietly."""
+    try:
+        return await call
+    except ApiProblem:
+        return None
+
+
+async def _case_page(office: Office, reference: str, *, status: int = 200,
+                     open_action: str | None = None, errors: dict[str, str] | None = None,
+                     problem: ApiProblem | None = None, typed: dict[str, Any] | None = None,
+                     done: str | None = None) -> HTMLResponse:
+    office.require("cases.read")
+    case = await office.get(f"/api/v1/cases/{reference}")
+    timeline, deadlines, requester, attachments, similar, directory = await asyncio.gather(
+        _optional(office.get(f"/api/v1/cases/{reference}/timeline")),
+        _optional(office.get(f"/api/v1/sla/requests/{reference}/deadlines")),
+        _optional(office.get(f"/api/v1/requests/{reference}/requester")),
+        _optional(office.get(f"/api/v1/requests/{reference}/attachments")),
+        _optional(office.get(f"/api/v1/cases/{reference}/similar")),
+        office.web.directory.fresh(),
+    )
+    language = office.language
+    return office.render(
+        "office/case.html", status=status, case=case, timeline=timeline, deadlines=deadlines,
+        requester=requester, attachments=attachments, similar=similar,
+        open_action=open_action, errors=errors or {}, problem=problem, typed=typed or {},
+        done=done, inline_types=INLINE_TYPES,
+        options={
+            "classification": [
+                (c["code"], f"{directory.name(c['code'], language, 'classifications')}")
+                for c in directory.list("classifications")
+                if c["kind"] == case["kind"] and not c.get("retired_at")],
+            "entity": [(e["code"], directory.name(e["code"], language))
+                       for e in directory.list("entities")
+                       if e["sector"] == case["sector"] and not e.get("retired_at")],
+            "any_entity": [(e["code"], directory.name(e["code"], language))
+                           for e in directory.list("entities") if not e.get("retired_at")],
+            "legal_ground": [(g.value, label("legal_ground", g, language)) for g in LegalGround],
+            "closing_code": [(c.value, label("closing", c, language)) for c in ClosingCode],
+            "outcome": [(o, office.t(f"outcome.{o}"))
+                        for o in ("resolved", "partly_resolved", "rejected")],
+            "decision": [(d, office.t(f"decision.{d}")) for d in ("reopen", "confirm")],
+        },
+        max_days={c["code"]: c["max_working_days"] for c in directory.list("classifications")},
+    )
+
+
+@router.get("/requests/{reference}")
+async def case_page(office: StaffDep, reference: str = Reference, done: str | None = None
+                    ) -> HTMLResponse:
+    return await _case_page(office, reference, done=done if done in BODIES else None)
+
+
+@router.post("/requests/{reference}/{action}")
+async def act(office: StaffDep, reference: str = Reference,
+              action: str = Path(max_length=30)) -> Response:
+    if action not in BODIES:
+        return await _case_page(office, reference, status=404)
+    form = await office.form()
+    typed = {name: value for name, value in form.items() if isinstance(value, str)}
+    version = _text(form, "version")
+    try:
+        await office.post(f"/api/v1/requests/{reference}/{action}",
+                          _without_blanks(BODIES[action](form)),
+                          if_match=f'"{version}"' if version and version.isdigit() else None)
+    except ApiProblem as refused:
+        if refused.status >= 500 or refused.status in (401, 403, 404):
+            raise
+        stale = refused.status in (409, 412)
+        return await _case_page(
+            office, reference, status=refused.status if stale else 422, open_action=action,
+            errors={} if stale else refused.field_messages(), problem=refused,
+            typed=typed, done="stale" if stale else None)
+    return office.redirect(f"{OFFICE}/requests/{reference}?done={action}")
+
+
+@router.get("/attachments/{attachment_id}")
+async def attachment(office: StaffDep, attachment_id: str = AttachmentId,
+                     download: bool = False) -> Response:
+    """An attachment through the gateway (intake decides who may read it), streamed; shown
+    inline only for the types a browser renders safely, framed by our own pages alone."""
+    office.require("cases.read")
+    upstream = await office.platform.call(office.caller, "GET",
+                                          f"/api/v1/attachments/{attachment_id}", stream=True)
+    content_type = upstream.headers.get("content-type", "application/octet-stream")
+    inline = not download and content_type.split(";")[0] in INLINE_TYPES
+    headers = {
+        "Content-Type": content_type,
+        "Content-Disposition": ("inline" if inline else "attachment")
+        + f"; filename=\"attachment-{attachment_id}\"",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": content_security_policy(frame_ancestors="'self'")
+        + "; sandbox",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Cache-Control": "private, no-store",
+    }
+    if length := upstream.headers.get("content-length"):
+        headers["Content-Length"] = length
+    return StreamingResponse(upstream.aiter_raw(), headers=headers,
+                             background=BackgroundTask(upstream.aclose))

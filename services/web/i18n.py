@@ -1,0 +1,73 @@
+"""The page's language, and numbers, dates and plurals said correctly in it.
+
+Arabic first: a page is Arabic unless the person chose English (the `bkh_lang` cookie, set by the
+language switch) or their browser prefers it. Counted phrases follow CLDR's plural rules through
+Babel ("ساعة واحدة، ساعتان، 3 ساعات، 11 ساعة"), never a hand-made rule; times are shown in
+Amman's time zone, whatever the server's.
+
+What it must never do: guess a language from anything but those two signals, or format a number
+or an instant by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from starlette.requests import Request
+
+from shared.errors import Language, preferred_language
+
+LANG_COOKIE: Final = "bkh_lang"
+AMMAN: Final = ZoneInfo("Asia/Amman")
+LANGUAGES: Final[tuple[Language, ...]] = ("ar", "en")
+_LOCALES: Final = {"ar": Locale.parse("ar"), "en": Locale.parse("en")}
+
+
+def language_of(request: Request) -> Language:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen == "ar":
+        return "ar"
+    if chosen == "en":
+        return "en"
+    return preferred_language(request.headers.get("accept-language"))
+
+
+def direction(language: Language) -> str:
+    return "rtl" if language == "ar" else "ltr"
+
+
+def number(value: float | int, language: Language) -> str:
+    return format_decimal(value, locale=_LOCALES[language])
+
+
+def when(value: datetime | str | None, language: Language, *, with_time: bool = True) -> str:
+    """An instant as Amman reads it: "7 ديسمبر 2026، 14:05" / "7 Dec 2026, 14:05"."""
+    if value is None or value == "":
+        return ""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    pattern = ("d MMM y، HH:mm" if language == "ar" else "d MMM y, HH:mm") if with_time \
+        else "d MMM y"
+    return format_datetime(instant, pattern, tzinfo=AMMAN, locale=_LOCALES[language])
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """A counted phrase in each CLDR plural category of each language; `{n}` is the number.
+
+    Arabic has six categories (zero, one, two, few, many, other) and English two; a missing
+    category falls back to `other`.
+    """
+
+    ar: dict[str, str]
+    en: dict[str, str]
+
+    def of(self, count: float | int, language: Language) -> str:
+        forms = self.ar if language == "ar" else self.en
+        category = _LOCALES[language].plural_form(count)
+        return forms.get(category, forms["other"]).format(n=number(count, language))

@@ -1,0 +1,181 @@
+"""The web app: every page a person opens (the staff back office under `/office/`).
+
+`create_web_app` builds the same app for both ways to run: the embedded mode passes a transport
+that reaches the in-process gateway; the distributed mode calls the gateway at
+`BKH_GATEWAY_URL` over pooled HTTP, as any client would.
+
+What it must never do: reach a service but through the gateway's public API; keep anything but
+staff web sessions; render a person's text unescaped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.web.back_office import auth, cases, queue
+from services.web.config import WebSettings
+from services.web.directory import Directory
+from services.web.office import (
+    OFFICE,
+    STATIC,
+    CsrfRefused,
+    Office,
+    PageForbidden,
+    WebApp,
+    _office,
+    sign_in_url,
+)
+from services.web.platform import ApiProblem, Platform, SignInRequired
+from services.web.security import PageHeadersMiddleware
+from services.web.sessions import open_store
+from shared.web import NO_FASTAPI_TELEMETRY, RequestContextMiddleware, metrics_response
+
+log = logging.getLogger(__name__)
+
+HERE: Final = Path(__file__).parent
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+        lstrip_blocks=True, auto_reload=False,
+    )
+
+
+def create_web_app(settings: WebSettings | None = None, *,
+                   gateway_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    settings = settings or WebSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(settings.gateway_timeout_s, connect=2.0)
+        async with httpx.AsyncClient(base_url=settings.gateway_url, transport=gateway_transport,
+                                     timeout=timeout, follow_redirects=False) as http:
+            store = open_store(settings.session_store, settings.idle_timeout)
+            app.state.web = WebApp(settings=settings, platform=Platform(http, store),
+                                   store=store, templates=templates(), directory=Directory(http))
+            try:
+                yield
+            finally:
+                await store.close()
+
+    app = FastAPI(title="Bekhedmetkom web", lifespan=lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None, telemetry=NO_FASTAPI_TELEMETRY)
+    app.add_middleware(PageHeadersMiddleware)
+    app.add_middleware(RequestContextMiddleware, service="web")
+    app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
+    _install_health(app)
+    for module in (auth, queue, cases):
+        app.include_router(module.router)
+    _install_page_errors(app)
+    return app
+
+
+def _install_health(app: FastAPI) -> None:
+    """Probes and metrics, outside `/office/` (the Ingress never routes them)."""
+
+    @app.get("/livez", include_in_schema=False)
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        web: WebApp = request.app.state.web
+        checks = {"gateway": "ok", "sessions": "ok"}
+        try:
+            answer = await web.platform.http.get("/api/v1/governorates")
+            if not answer.is_success:
+                checks["gateway"] = f"answered {answer.status_code}"
+        except httpx.HTTPError as exc:
+            checks["gateway"] = f"unavailable: {type(exc).__name__}"
+        if not await web.store.healthy():
+            checks["sessions"] = "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return metrics_response()
+
+
+def _install_page_errors(app: FastAPI) -> None:
+    """Errors as pages a person can read (in their language), never as JSON or a stack."""
+
+    async def page(request: Request, template: str, status: int, **context: Any
+                   ) -> HTMLResponse:
+        office = await _office(request)
+        return office.render(template, status=status, **context)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_again(request: Request, _: SignInRequired) -> Response:
+        if request.method == "GET":
+            back: str | None = request.url.path + (f"?{request.url.query}"
+                                                   if request.url.query else "")
+        else:
+            back = _referring_page(request)
+        target = sign_in_url(back, reason="expired")
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    async def forbidden(request: Request, _: PageForbidden) -> HTMLResponse:
+        return await page(request, "office/error.html", 403, heading="error.forbidden",
+                          lead="error.forbidden_lead")
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _: CsrfRefused) -> HTMLResponse:
+        return await page(request, "office/error.html", 403, heading="error.forbidden",
+                          lead="error.csrf")
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(request: Request, problem: ApiProblem) -> HTMLResponse:
+        if problem.status == 404:
+            return await page(request, "office/error.html", 404, heading="error.not_found",
+                              lead="error.not_found_lead")
+        if problem.status == 403:
+            return await page(request, "office/error.html", 403, heading="error.forbidden",
+                              lead="error.forbidden_lead")
+        status = problem.status if problem.status >= 500 else 502
+        log.warning("platform answered %s (%s) to a page", problem.status, problem.code)
+        return await page(request, "office/error.html", status, heading="error.unavailable",
+                          lead="error.unavailable_lead")
+
+    @app.exception_handler(httpx.HTTPError)
+    async def platform_unreachable(request: Request, exc: httpx.HTTPError) -> HTMLResponse:
+        log.warning("platform unreachable from a page: %s", type(exc).__name__)
+        return await page(request, "office/error.html", 503, heading="error.unavailable",
+                          lead="error.unavailable_lead")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        if exc.status_code == 405:
+            return await page(request, "office/error.html", 405, heading="error.not_found",
+                              lead="error.not_found_lead")
+        return await page(request, "office/error.html", exc.status_code if exc.status_code
+                          < 500 else 500, heading="error.not_found", lead="error.not_found_lead")
+
+
+def _referring_page(request: Request) -> str | None:
+    """The page a form was posted from (same origin only: the Referrer-Policy says so)."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    path = httpx.URL(referer).path
+    return path if path.startswith(f"{OFFICE}/") else None
+
+
+__all__ = ["Office", "create_web_app"]

@@ -1,0 +1,349 @@
+"""Every sentence the back office shows, in Arabic and English: one place, looked up by key.
+
+Templates say `t("queue.title")`; a key that is not here fails the page (and its test) instead of
+showing a raw key to an officer. Statuses, kinds and channels are said the way staff say them,
+which is terser than the requester's words in intake.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from services.web.i18n import Plural
+from shared.errors import Language, Text
+from shared.events.vocabulary import (
+    Channel,
+    ClosingCode,
+    LegalGround,
+    RequestKind,
+    RequestStatus,
+    Role,
+    SlaStage,
+)
+
+WORDS: Final[dict[str, Text]] = {
+    # --- the frame ---
+    "app.name": Text("بخدمتكم", "Bekhedmetkom"),
+    "app.office": Text("المكتب الإداري", "Back office"),
+    "app.skip": Text("انتقل إلى المحتوى", "Skip to content"),
+    "app.language_other": Text("English", "العربية"),
+    "app.language_other_label": Text("Switch to English", "التبديل إلى العربية"),
+    "app.signed_in_as": Text("مسجّل الدخول باسم", "Signed in as"),
+    "app.sign_out": Text("تسجيل الخروج", "Sign out"),
+    "app.menu": Text("القائمة الرئيسية", "Main menu"),
+    "app.dashboard": Text("لوحة المؤشرات", "Dashboard"),
+    "app.footer": Text("منصة بخدمتكم الحكومية · المكتب الإداري",
+                       "Bekhedmetkom government platform · Back office"),
+    "app.loading": Text("جارٍ التحميل…", "Loading…"),
+    # --- the menu ---
+    "nav.queue": Text("صندوق الطلبات", "Work queue"),
+    "nav.triage": Text("الفرز", "Triage"),
+    "nav.review": Text("المراجعة", "Review"),
+    "nav.overdue": Text("المتأخرة", "Overdue"),
+    "nav.search": Text("البحث", "Search"),
+    "nav.directory": Text("الدليل", "Directory"),
+    "nav.calendar": Text("التقويم والمهل", "Calendar and time limits"),
+    "nav.people": Text("الموظفون والصلاحيات", "People and permissions"),
+    "nav.caller": Text("المتصلون", "Callers"),
+    "nav.paper": Text("الطلبات الورقية", "Paper requests"),
+    "nav.sealed": Text("البلاغات المختومة", "Sealed reports"),
+    # --- signing in ---
+    "sign_in.title": Text("تسجيل الدخول", "Sign in"),
+    "sign_in.lead": Text("للموظفين المخوّلين فقط. استخدم اسم المستخدم وكلمة المرور اللذين "
+                         "أعطتك إياهما وحدة إدارة الشكاوى.",
+                         "For authorised staff only. Use the username and password the "
+                         "complaints management unit gave you."),
+    "sign_in.username": Text("اسم المستخدم", "Username"),
+    "sign_in.password": Text("كلمة المرور", "Password"),
+    "sign_in.submit": Text("دخول", "Sign in"),
+    "sign_in.expired": Text("انتهت جلستك. سجّل الدخول مجدداً لتعود إلى الصفحة التي كنت فيها.",
+                            "Your session ended. Sign in again to return to the page you "
+                            "were on."),
+    "sign_in.signed_out": Text("سجّلت الخروج.", "You have signed out."),
+    "sign_in.required": Text("هذا الحقل مطلوب.", "This field is required."),
+    # --- errors ---
+    "error.summary": Text("يوجد خطأ", "There is a problem"),
+    "error.not_found": Text("الصفحة غير موجودة", "Page not found"),
+    "error.not_found_lead": Text("تأكد من العنوان، أو عُد إلى صفحتك الرئيسية.",
+                                 "Check the address, or go back to your home page."),
+    "error.forbidden": Text("لا تملك صلاحية هذه الصفحة", "You cannot open this page"),
+    "error.forbidden_lead": Text("إن كنت تحتاجها لعملك فاطلبها من مسؤول وحدة إدارة الشكاوى.",
+                                 "If your work needs it, ask a complaints unit administrator."),
+    "error.unavailable": Text("الخدمة غير متاحة الآن", "The service is unavailable"),
+    "error.unavailable_lead": Text("لم تُحفظ أي تغييرات. حاول بعد قليل.",
+                                   "Nothing was changed. Try again in a moment."),
+    "error.csrf": Text("انتهت صلاحية النموذج. أعد المحاولة من الصفحة.",
+                       "The form expired. Try again from the page."),
+    "error.home": Text("الصفحة الرئيسية", "Home page"),
+    "error.reference": Text("رقم المتابعة للدعم الفني", "Reference for support"),
+    # --- the work queue ---
+    "queue.title": Text("صندوق الطلبات", "Work queue"),
+    "queue.counters": Text("ملخص الصندوق", "Queue summary"),
+    "queue.new": Text("جديدة", "New"),
+    "queue.due_today": Text("تستحق اليوم", "Due today"),
+    "queue.overdue": Text("متأخرة", "Overdue"),
+    "queue.escalated": Text("مصعّدة", "Escalated"),
+    "queue.awaiting": Text("بانتظار مقدّم الطلب", "Awaiting the requester"),
+    "queue.filters": Text("تصفية الطلبات", "Filter requests"),
+    "queue.search": Text("بحث", "Search"),
+    "queue.search_hint": Text("الرقم المرجعي أو الموضوع أو الوصف أو اسم مقدّم الطلب",
+                              "Reference, subject, description or requester's name"),
+    "queue.status": Text("الحالة", "Status"),
+    "queue.kind": Text("النوع", "Kind"),
+    "queue.entity": Text("الجهة أو الدائرة", "Entity or department"),
+    "queue.classification": Text("التصنيف", "Classification"),
+    "queue.channel": Text("القناة", "Channel"),
+    "queue.escalation_level": Text("مستوى التصعيد", "Escalation level"),
+    "queue.not_escalated": Text("غير مصعّد", "Not escalated"),
+    "queue.level_1": Text("المستوى 1: رئيس الجهة", "Level 1: entity head"),
+    "queue.level_2": Text("المستوى 2: الوزير", "Level 2: minister"),
+    "queue.due": Text("الاستحقاق", "Due"),
+    "queue.any": Text("الكل", "Any"),
+    "queue.due_today_opt": Text("اليوم", "Today"),
+    "queue.due_overdue_opt": Text("متأخرة", "Overdue"),
+    "queue.due_week_opt": Text("خلال 5 أيام عمل", "Within 5 working days"),
+    "queue.apply": Text("تطبيق", "Apply"),
+    "queue.clear": Text("مسح التصفية", "Clear filters"),
+    "queue.empty": Text("لا توجد طلبات تطابق هذه التصفية.", "No requests match these filters."),
+    "queue.reference": Text("الرقم المرجعي", "Reference"),
+    "queue.subject": Text("الموضوع", "Subject"),
+    "queue.received": Text("تاريخ الاستلام", "Received"),
+    "queue.next": Text("الصفحة التالية", "Next page"),
+    "queue.first": Text("الصفحة الأولى", "First page"),
+    "queue.results": Text("الطلبات", "Requests"),
+    "queue.new_arrived": Text("وصلت طلبات جديدة", "New requests arrived"),
+    "queue.refresh": Text("تحديث", "Refresh"),
+    "queue.level": Text("المستوى", "Level"),
+    # --- a request ---
+    "case.title": Text("الطلب", "Request"),
+    "case.back": Text("العودة إلى الصندوق", "Back to the queue"),
+    "case.requester": Text("مقدّم الطلب", "Requester"),
+    "case.name": Text("الاسم", "Name"),
+    "case.phone": Text("الهاتف", "Phone"),
+    "case.email": Text("البريد الإلكتروني", "Email"),
+    "case.governorate": Text("المحافظة", "Governorate"),
+    "case.city": Text("المدينة", "City"),
+    "case.contact_audited": Text("يُسجَّل كل اطلاع على بيانات مقدّم الطلب.",
+                                 "Every view of the requester's details is recorded."),
+    "case.contact_hidden": Text("بيانات مقدّم الطلب لمن يتولى الطلب فقط.",
+                                "The requester's details are for those handling the request."),
+    "case.description": Text("الوصف", "Description"),
+    "case.attachments": Text("المرفقات", "Attachments"),
+    "case.no_attachments": Text("لا توجد مرفقات.", "No attachments."),
+    "case.open_attachment": Text("عرض", "View"),
+    "case.download": Text("تنزيل", "Download"),
+    "case.deadlines": Text("المواعيد", "Deadlines"),
+    "case.no_deadlines": Text("لا مواعيد جارية.", "No running deadlines."),
+    "case.timeline": Text("السجل الزمني", "Timeline"),
+    "case.chain_intact": Text("السجل سليم ولم يُعدَّل", "Timeline intact, not altered"),
+    "case.chain_tampered": Text("السجل عُدِّل بعد كتابته", "Timeline altered after writing"),
+    "case.details": Text("تفاصيل الطلب", "Request details"),
+    "case.status": Text("الحالة", "Status"),
+    "case.kind": Text("النوع", "Kind"),
+    "case.channel": Text("القناة", "Channel"),
+    "case.entity": Text("الجهة", "Entity"),
+    "case.submitted": Text("تاريخ الاستلام", "Received"),
+    "case.classification": Text("التصنيف", "Classification"),
+    "case.processing": Text("مدة المعالجة", "Processing time"),
+    "case.similar": Text("طلبات مفتوحة مشابهة", "Similar open requests"),
+    "case.no_similar": Text("لا طلبات مشابهة مفتوحة.", "No similar open requests."),
+    "case.actions": Text("الإجراءات", "Actions"),
+    "case.no_actions": Text("لا إجراءات متاحة لك على هذا الطلب الآن.",
+                            "No action is open to you on this request now."),
+    "case.done": Text("تم حفظ الإجراء.", "The action was saved."),
+    "case.stale": Text("تغيّر الطلب منذ فتحته. راجع حالته الآن ثم أعد الإجراء.",
+                       "The request changed since you opened it. Check it now, then act again."),
+    "case.working_left": Text("المتبقي", "Left"),
+    "case.overdue_since": Text("متأخر منذ", "Overdue since"),
+    "case.due": Text("يستحق في", "Due"),
+    "case.clock_requester": Text("مهلة مقدّم الطلب", "Requester's clock"),
+    "case.clock_entity": Text("مهلة الجهة", "Entity's clock"),
+    "case.rating": Text("تقييم مقدّم الطلب", "Requester's rating"),
+    "case.preview": Text("معاينة الرسالة التي ستصل مقدّم الطلب",
+                         "Preview of the message the requester will get"),
+    "case.preview_button": Text("معاينة", "Preview"),
+    # --- action forms ---
+    "action.accept": Text("قبول الاختصاص", "Accept"),
+    "action.refuse-jurisdiction": Text("رفض الاختصاص", "Refuse jurisdiction"),
+    "action.distribute": Text("توزيع", "Distribute"),
+    "action.transfer": Text("تحويل إلى جهة أخرى", "Transfer"),
+    "action.ask-info": Text("طلب معلومات من مقدّم الطلب", "Ask the requester"),
+    "action.extend": Text("تمديد المدة", "Extend"),
+    "action.respond": Text("الرد", "Respond"),
+    "action.reject": Text("رفض لعدم القبول", "Reject as inadmissible"),
+    "action.close": Text("إغلاق", "Close"),
+    "action.merge": Text("دمج المكررات", "Merge duplicates"),
+    "action.review-decision": Text("قرار المراجعة", "Review decision"),
+    "field.classification": Text("التصنيف", "Classification"),
+    "field.processing_working_days": Text("مدة المعالجة (أيام عمل)",
+                                          "Processing time (working days)"),
+    "field.processing_hint": Text("للشكاوى: حتى الحد الأقصى للتصنيف.",
+                                  "Complaints: up to the classification's maximum."),
+    "field.reason": Text("السبب", "Reason"),
+    "field.reason_public": Text("السبب (يراه مقدّم الطلب)", "Reason (the requester sees it)"),
+    "field.suggested_entity": Text("الجهة المقترحة (اختياري)", "Suggested entity (optional)"),
+    "field.entity": Text("الجهة أو الدائرة", "Entity or department"),
+    "field.to_entity": Text("الجهة المحوَّل إليها", "Transfer to"),
+    "field.question": Text("السؤال", "Question"),
+    "field.added_working_days": Text("أيام العمل المضافة", "Working days added"),
+    "field.actions_taken": Text("الإجراءات المتخذة", "Actions taken"),
+    "field.solution": Text("الحل", "Solution"),
+    "field.outcome": Text("النتيجة", "Outcome"),
+    "field.legal_ground": Text("السند القانوني", "Legal ground"),
+    "field.closing_code": Text("رمز الإغلاق", "Closing code"),
+    "field.note": Text("ملاحظة (اختياري)", "Note (optional)"),
+    "field.duplicates": Text("الأرقام المرجعية للمكررات (رقم في كل سطر)",
+                             "Reference numbers of the duplicates (one per line)"),
+    "field.decision": Text("القرار", "Decision"),
+    "field.choose": Text("اختر…", "Choose…"),
+    "field.closing_hint": Text("عند التأكيد فقط؛ نتيجة الرد إن تُرك فارغاً.",
+                               "When confirming only; the response's outcome if left empty."),
+    "outcome.resolved": Text("حُلّت", "Resolved"),
+    "outcome.partly_resolved": Text("حُلّت جزئياً", "Partly resolved"),
+    "outcome.rejected": Text("رُفضت", "Rejected"),
+    "decision.reopen": Text("إعادة الفتح لدى الجهة نفسها", "Reopen with the same entity"),
+    "decision.confirm": Text("تأكيد الإغلاق", "Confirm the closing"),
+}
+
+STAGE: Final[dict[str, Text]] = {
+    SlaStage.first_response: Text("الرد الأول", "First response"),
+    SlaStage.processing: Text("المعالجة", "Processing"),
+    SlaStage.rating_window: Text("مهلة التقييم", "Rating window"),
+    SlaStage.review: Text("المراجعة", "Review"),
+}
+
+STEP: Final[dict[str, Text]] = {
+    "received": Text("استُلم الطلب", "Received"),
+    "assigned": Text("أُسند إلى الجهة", "Assigned"),
+    "triage": Text("أُحيل إلى الفرز", "Sent to triage"),
+    "accepted": Text("قُبل الاختصاص", "Accepted"),
+    "jurisdiction_refused": Text("رُفض الاختصاص", "Jurisdiction refused"),
+    "distributed": Text("وُزّع", "Distributed"),
+    "transferred": Text("حُوّل", "Transferred"),
+    "info_requested": Text("طُلبت معلومات من مقدّم الطلب", "Information requested"),
+    "info_provided": Text("أجاب مقدّم الطلب", "The requester answered"),
+    "extended": Text("مُدّدت المهلة", "Deadline extended"),
+    "responded": Text("تم الرد", "Responded"),
+    "rated": Text("قيّم مقدّم الطلب الرد", "The requester rated the answer"),
+    "review_opened": Text("فُتحت مراجعة", "Review opened"),
+    "reopened": Text("أُعيد فتح الطلب", "Reopened"),
+    "rejected": Text("رُفض لعدم القبول", "Rejected as inadmissible"),
+    "closed": Text("أُغلق", "Closed"),
+    "merged": Text("دُمجت مكررات فيه", "Duplicates merged into it"),
+    "escalated": Text("صُعّد", "Escalated"),
+    "deadline_passed": Text("فات الموعد", "Deadline passed"),
+    "comment": Text("ملاحظة للسجل", "Comment for the record"),
+}
+
+DETAIL: Final[dict[str, Text]] = {
+    "reason": Text("السبب", "Reason"),
+    "question": Text("السؤال", "Question"),
+    "answer": Text("الجواب", "Answer"),
+    "actions_taken": Text("الإجراءات المتخذة", "Actions taken"),
+    "solution": Text("الحل", "Solution"),
+    "review": Text("قرار المراجعة", "Review decision"),
+    "note": Text("ملاحظة", "Note"),
+    "comment": Text("الملاحظة", "Comment"),
+}
+
+STATUS: Final[dict[str, Text]] = {
+    RequestStatus.received: Text("مستلم", "Received"),
+    RequestStatus.triage: Text("فرز", "Triage"),
+    RequestStatus.assigned: Text("جديد", "New"),
+    RequestStatus.in_progress: Text("قيد المعالجة", "In progress"),
+    RequestStatus.awaiting_information: Text("بانتظار مقدّم الطلب", "Awaiting requester"),
+    RequestStatus.responded: Text("تم الرد", "Responded"),
+    RequestStatus.under_review: Text("قيد المراجعة", "Under review"),
+    RequestStatus.closed: Text("مغلق", "Closed"),
+    RequestStatus.rejected: Text("غير مقبول", "Inadmissible"),
+}
+
+KIND: Final[dict[str, Text]] = {
+    RequestKind.complaint: Text("شكوى", "Complaint"),
+    RequestKind.suggestion: Text("اقتراح", "Suggestion"),
+    RequestKind.inquiry: Text("استفسار", "Inquiry"),
+    RequestKind.praise: Text("ثناء", "Praise"),
+    RequestKind.report: Text("إبلاغ", "Report"),
+}
+
+CHANNEL: Final[dict[str, Text]] = {
+    Channel.mobile_app: Text("التطبيق", "Mobile app"),
+    Channel.portal: Text("البوابة", "Portal"),
+    Channel.call_center: Text("مركز الاتصال", "Call center"),
+    Channel.complaint_box: Text("صندوق الشكاوى", "Complaint box"),
+    Channel.chatbot: Text("المحادثة الآلية", "Chatbot"),
+    Channel.service_center: Text("مركز الخدمة", "Service centre"),
+}
+
+CLOSING: Final[dict[str, Text]] = {
+    ClosingCode.resolved: Text("حُلّ", "Resolved"),
+    ClosingCode.partly_resolved: Text("حُلّ جزئياً", "Partly resolved"),
+    ClosingCode.rejected: Text("مرفوض", "Rejected"),
+    ClosingCode.duplicate: Text("مكرر", "Duplicate"),
+    ClosingCode.withdrawn: Text("سحبه مقدّمه", "Withdrawn"),
+    ClosingCode.no_response_from_requester: Text("لم يستجب مقدّم الطلب",
+                                                 "No response from the requester"),
+}
+
+LEGAL_GROUND: Final[dict[str, Text]] = {
+    LegalGround.before_court: Text("منظور أمام القضاء", "Before a court"),
+    LegalGround.before_public_prosecution: Text("منظور أمام النيابة العامة",
+                                                "Before the public prosecution"),
+    LegalGround.already_judged: Text("صدر فيه حكم", "Already judged"),
+    LegalGround.malicious: Text("كيدي", "Malicious"),
+}
+
+ROLE: Final[dict[str, Text]] = {
+    Role.main_liaison_officer: Text("ضابط الارتباط الرئيسي", "Main liaison officer"),
+    Role.sub_liaison_officer: Text("ضابط ارتباط فرعي", "Sub-liaison officer"),
+    Role.entity_head: Text("رئيس الجهة", "Entity head"),
+    Role.minister: Text("الوزير", "Minister"),
+    Role.cmu_staff: Text("وحدة إدارة الشكاوى", "Complaints unit"),
+    Role.cmu_admin: Text("مسؤول وحدة إدارة الشكاوى", "Complaints unit administrator"),
+    Role.call_center_agent: Text("موظف مركز الاتصال", "Call-center agent"),
+    Role.complaint_box_clerk: Text("موظف صندوق الشكاوى", "Complaint-box clerk"),
+    Role.integrity_commission: Text("هيئة النزاهة", "Integrity commission"),
+    Role.decision_maker: Text("صاحب قرار", "Decision maker"),
+}
+
+VOCABULARIES: Final[dict[str, dict[str, Text]]] = {
+    "status": STATUS, "kind": KIND, "channel": CHANNEL, "closing": CLOSING,
+    "legal_ground": LEGAL_GROUND, "role": ROLE, "stage": STAGE,
+    "step": STEP, "detail": DETAIL,
+}
+
+PLURALS: Final[dict[str, Plural]] = {
+    "working_hours_left": Plural(
+        ar={"zero": "أقل من ساعة عمل", "one": "باقي ساعة عمل واحدة", "two": "باقي ساعتا عمل",
+            "few": "باقي {n} ساعات عمل", "many": "باقي {n} ساعة عمل",
+            "other": "باقي {n} ساعة عمل"},
+        en={"one": "{n} working hour left", "other": "{n} working hours left"},
+    ),
+    "working_days_left": Plural(
+        ar={"one": "باقي يوم عمل واحد", "two": "باقي يوما عمل", "few": "باقي {n} أيام عمل",
+            "many": "باقي {n} يوم عمل", "other": "باقي {n} يوم عمل"},
+        en={"one": "{n} working day left", "other": "{n} working days left"},
+    ),
+    "working_days": Plural(
+        ar={"one": "يوم عمل واحد", "two": "يوما عمل", "few": "{n} أيام عمل",
+            "many": "{n} يوم عمل", "other": "{n} يوم عمل"},
+        en={"one": "{n} working day", "other": "{n} working days"},
+    ),
+    "requests": Plural(
+        ar={"zero": "لا طلبات", "one": "طلب واحد", "two": "طلبان", "few": "{n} طلبات",
+            "many": "{n} طلباً", "other": "{n} طلب"},
+        en={"one": "{n} request", "other": "{n} requests"},
+    ),
+}
+
+
+def word(key: str, language: Language) -> str:
+    return WORDS[key].in_(language)
+
+
+def label(vocabulary: str, value: str | None, language: Language) -> str:
+    """A code as staff read it; an unknown code is shown as it is rather than hidden."""
+    if value is None:
+        return ""
+    found = VOCABULARIES[vocabulary].get(value)
+    return found.in_(language) if found else value
