@@ -160,6 +160,12 @@ def _install_page_errors(app: FastAPI) -> None:
         return await page(request, "office/error.html", 503, heading="error.unavailable",
                           lead="error.unavailable_lead")
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> HTMLResponse:
+        log.exception("page failed", exc_info=exc)
+        return await page(request, "office/error.html", 500, heading="error.unexpected",
+                          lead="error.unavailable_lead")
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         if exc.status_code == 405:

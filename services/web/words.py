@@ -72,6 +72,7 @@ WORDS: Final[dict[str, Text]] = {
     "error.unavailable": Text("الخدمة غير متاحة الآن", "The service is unavailable"),
     "error.unavailable_lead": Text("لم تُحفظ أي تغييرات. حاول بعد قليل.",
                                    "Nothing was changed. Try again in a moment."),
+    "error.unexpected": Text("حدث خطأ غير متوقع", "Something went wrong"),
     "error.csrf": Text("انتهت صلاحية النموذج. أعد المحاولة من الصفحة.",
                        "The form expired. Try again from the page."),
     "error.home": Text("الصفحة الرئيسية", "Home page"),

@@ -1,0 +1,145 @@
+"""Signing in and out of the back office, and what protects a session: the cookie, CSRF, the
+idle timeout, the page headers. Each rule as a person (or an attacker's browser) meets it."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import expect
+
+from tests.web.conftest import (
+    DESK,
+    PHONE,
+    NewPage,
+    Office,
+    assert_accessible,
+    cookie_header,
+    get_with_session,
+    sign_in,
+)
+
+
+async def test_an_officer_signs_in_in_arabic_and_lands_on_the_work_queue(
+        office: Office, new_page: NewPage) -> None:
+    page = await new_page("ar")
+    await page.goto(f"{office.url}/office/")
+    await expect(page).to_have_url(f"{office.url}/office/sign-in?next=/office/&reason=expired")
+    await expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(page.locator("h1")).to_have_text("تسجيل الدخول")
+    await assert_accessible(page)
+
+    await sign_in(page, office, "mlo.moh")
+
+    await expect(page).to_have_url(f"{office.url}/office/queue")
+    await expect(page.locator("h1")).to_have_text("صندوق الطلبات")
+    await expect(page.locator(".whoami")).to_contain_text("ضابط الارتباط الرئيسي")
+    await assert_accessible(page)
+
+
+async def test_a_wrong_password_is_said_in_english_and_keeps_the_username(
+        office: Office, new_page: NewPage) -> None:
+    page = await new_page("en", PHONE)
+    await sign_in(page, office, "mlo.moh", password="not-the-password")
+
+    await expect(page.locator(".error-summary")).to_be_visible()
+    await expect(page.locator(".error-summary")).to_be_focused()
+    await expect(page.locator("#field-username")).to_have_value("mlo.moh")
+    await expect(page.locator("#field-password")).to_have_value("")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await assert_accessible(page)
+
+
+async def test_an_empty_form_names_each_missing_field(office: Office,
+                                                      new_page: NewPage) -> None:
+    page = await new_page("ar")
+    await page.goto(f"{office.url}/office/sign-in")
+    await page.locator("button[type=submit]").press("Enter")
+
+    summary = page.locator(".error-summary")
+    await expect(summary.locator("a[href='#field-username']")).to_have_text(
+        "هذا الحقل مطلوب.")
+    await expect(page.locator("#field-username")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#error-password")).to_be_visible()
+
+
+async def test_the_session_cookie_is_httponly_strict_and_scoped_to_the_office(
+        office: Office, new_page: NewPage) -> None:
+    page = await new_page()
+    await sign_in(page, office, "slo.moh-hq")
+
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "bkh_office"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/office/"
+    # Tokens stay on the server: nothing the browser holds looks like a JWT.
+    assert all(c["value"].count(".") < 2 for c in await page.context.cookies())
+
+
+async def test_every_page_refuses_framing_and_inline_script(office: Office,
+                                                            new_page: NewPage) -> None:
+    page = await new_page()
+    await sign_in(page, office, "mlo.moh")
+    for path in ("/office/sign-in", "/office/queue", "/office/no-such-page"):
+        answer = await get_with_session(office, page, path)
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy, path
+        assert "script-src 'self'" in policy, path
+        assert "unsafe-inline" not in policy, path
+        assert answer.headers["x-frame-options"] == "DENY", path
+        assert answer.headers["cache-control"] == "no-store", path
+
+
+async def test_a_form_posted_without_its_csrf_token_changes_nothing(
+        office: Office, new_page: NewPage) -> None:
+    page = await new_page()
+    await sign_in(page, office, "mlo.moh")
+    async with httpx.AsyncClient(base_url=office.url,
+                                 headers=await cookie_header(page)) as forger:
+        answer = await forger.post("/office/sign-out", data={"csrf_token": "guessed"})
+    assert answer.status_code == 403
+
+    await page.goto(f"{office.url}/office/queue")  # still signed in: the sign-out was refused
+    await expect(page.locator("h1")).to_have_text("صندوق الطلبات")
+
+
+async def test_sign_out_ends_the_session_here_and_at_the_platform(
+        office: Office, new_page: NewPage) -> None:
+    page = await new_page("en")
+    await sign_in(page, office, "mlo.moh")
+    await page.get_by_role("button", name="Sign out").press("Enter")
+
+    await expect(page.locator(".notice")).to_have_text("You have signed out.")
+    await page.goto(f"{office.url}/office/queue")
+    await expect(page).to_have_url(
+        f"{office.url}/office/sign-in?next=/office/queue&reason=expired")
+
+
+async def test_an_expired_session_signs_in_again_and_returns_to_the_page(
+        office: Office, new_page: NewPage) -> None:
+    reference = await office.submit_paper_request()
+    await office.placed(reference)
+    page = await new_page("ar", DESK)
+    await sign_in(page, office, "mlo.moh")
+    # The session ends on the server, as after its idle timeout; the browser still sends it.
+    web_session = next(c["value"] for c in await page.context.cookies()
+                       if c["name"] == "bkh_office")
+    await office.web.state.web.store.delete(web_session)
+
+    await page.goto(f"{office.url}/office/requests/{reference}")
+    await expect(page).to_have_url(
+        f"{office.url}/office/sign-in?next=/office/requests/{reference}&reason=expired")
+    await expect(page.locator(".notice")).to_contain_text("انتهت جلستك")
+    await page.locator("#field-username").fill("mlo.moh")
+    await page.locator("#field-password").fill("Bekhedmetkom-Demo-2030")
+    await page.locator("#field-password").press("Enter")
+
+    await expect(page).to_have_url(f"{office.url}/office/requests/{reference}")
+
+
+async def test_the_language_switch_keeps_the_page(office: Office, new_page: NewPage) -> None:
+    page = await new_page("ar")
+    await sign_in(page, office, "mlo.moh")
+    await page.get_by_role("link", name="Switch to English").press("Enter")
+
+    await expect(page).to_have_url(f"{office.url}/office/queue")
+    await expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    await expect(page.locator("h1")).to_have_text("Work queue")
