@@ -20,7 +20,7 @@ class WebSettings(PlatformSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8107, ge=1, le=65535,
-                      validation_alias=AliasChoices("BKH_WEB_PORT", "port"))
+                      validation_alias=AliasChoices("BKH_PORT", "port"))
 
     # The platform's public API, exactly as any client reaches it.
     gateway_url: str = "http://127.0.0.1:8000"

@@ -39,6 +39,7 @@ from services.web.office import (
 from services.web.platform import ApiProblem, Platform, SignInRequired
 from services.web.security import PageHeadersMiddleware
 from services.web.sessions import open_store
+from shared.memory import tune_for_serving
 from shared.web import NO_FASTAPI_TELEMETRY, RequestContextMiddleware, metrics_response
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_web_app(settings: WebSettings | None = None, *,
             store = open_store(settings.session_store, settings.idle_timeout)
             app.state.web = WebApp(settings=settings, platform=Platform(http, store),
                                    store=store, templates=templates(), directory=Directory(http))
+            tune_for_serving()
             try:
                 yield
             finally:
