@@ -115,6 +115,10 @@ WORDS: Final[dict[str, Text]] = {
     "queue.new_arrived": Text("وصلت طلبات جديدة", "New requests arrived"),
     "queue.refresh": Text("تحديث", "Refresh"),
     "queue.level": Text("المستوى", "Level"),
+    # --- search ---
+    "search.title": Text("البحث في الطلبات", "Search requests"),
+    "search.results": Text("نتائج البحث", "Search results"),
+    "search.none": Text("لا طلبات تطابق هذا البحث.", "No requests match this search."),
     # --- a request ---
     "case.title": Text("الطلب", "Request"),
     "case.back": Text("العودة إلى الصندوق", "Back to the queue"),
@@ -175,6 +179,14 @@ WORDS: Final[dict[str, Text]] = {
     "action.close": Text("إغلاق", "Close"),
     "action.merge": Text("دمج المكررات", "Merge duplicates"),
     "action.review-decision": Text("قرار المراجعة", "Review decision"),
+    "action.comment": Text("ملاحظة للسجل", "Comment for the record"),
+    "field.comment": Text("الملاحظة", "Comment"),
+    "field.comment_hint": Text("تُحفظ في السجل الزمني للطلب ولا يراها مقدّم الطلب.",
+                               "Kept on the request's timeline; the requester does not see it."),
+    "case.merge_selected": Text("دمج المحدد في هذا الطلب", "Merge the selected into this request"),
+    "case.merge_hint": Text("تُغلق المكررات ويجيب الرد على هذا الطلب مقدّميها جميعاً.",
+                            "The duplicates close, and the answer to this request answers all "
+                            "their requesters."),
     "field.classification": Text("التصنيف", "Classification"),
     "field.processing_working_days": Text("مدة المعالجة (أيام عمل)",
                                           "Processing time (working days)"),
@@ -307,10 +319,15 @@ ROLE: Final[dict[str, Text]] = {
     Role.decision_maker: Text("صاحب قرار", "Decision maker"),
 }
 
+NOTICE_CHANNEL: Final[dict[str, Text]] = {
+    "sms": Text("رسالة نصية", "SMS"),
+    "email": Text("بريد إلكتروني", "Email"),
+}
+
 VOCABULARIES: Final[dict[str, dict[str, Text]]] = {
     "status": STATUS, "kind": KIND, "channel": CHANNEL, "closing": CLOSING,
     "legal_ground": LEGAL_GROUND, "role": ROLE, "stage": STAGE,
-    "step": STEP, "detail": DETAIL,
+    "step": STEP, "detail": DETAIL, "notice_channel": NOTICE_CHANNEL,
 }
 
 PLURALS: Final[dict[str, Plural]] = {

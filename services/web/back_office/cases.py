@@ -46,7 +46,9 @@ def _number(form: FormData, name: str) -> int | str | None:
 
 
 def _lines(form: FormData, name: str) -> list[str]:
-    return [line.strip() for line in (_text(form, name) or "").splitlines() if line.strip()]
+    """Every value of a repeated field (ticked boxes), each line of a typed one."""
+    return [line.strip() for value in form.getlist(name) if isinstance(value, str)
+            for line in value.splitlines() if line.strip()]
 
 
 def _without_blanks(body: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +71,7 @@ BODIES: Final[dict[str, Callable[[FormData], dict[str, Any]]]] = {
     "reject": lambda f: {"legal_ground": _text(f, "legal_ground"), "reason": _text(f, "reason")},
     "close": lambda f: {"closing_code": _text(f, "closing_code"), "note": _text(f, "note")},
     "merge": lambda f: {"duplicates": _lines(f, "duplicates")},
+    "comment": lambda f: {"text": _text(f, "text")},
     "review-decision": lambda f: {"decision": _text(f, "decision"), "reason": _text(f, "reason"),
                                   "closing_code": _text(f, "closing_code")},
 }
@@ -149,6 +152,20 @@ async def act(office: StaffDep, reference: str = Reference,
             errors={} if stale else refused.field_messages(), problem=refused,
             typed=typed, done="stale" if stale else None)
     return office.redirect(f"{OFFICE}/requests/{reference}?done={action}")
+
+
+@router.post("/requests/{reference}/respond/preview")
+async def respond_preview(office: StaffDep, reference: str = Reference) -> HTMLResponse:
+    """The message the requester will get, as notify will word it (htmx puts it in the form)."""
+    form = await office.form()
+    body = {"reference": reference, **_without_blanks(BODIES["respond"](form))}
+    try:
+        preview = await office.post("/api/v1/notifications/previews/response", body)
+    except ApiProblem as refused:
+        if refused.status >= 500:
+            raise
+        return office.render("office/preview.html", preview=None, problem=refused)
+    return office.render("office/preview.html", preview=preview, problem=None)
 
 
 @router.get("/attachments/{attachment_id}")
