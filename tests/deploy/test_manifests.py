@@ -71,11 +71,13 @@ def test_every_service_has_a_network_policy_and_the_rest_is_denied(
     assert network_violations(overlay) == []
 
 
-def test_only_the_gateway_is_behind_the_ingress(overlay: list[Resource]) -> None:
-    assert ingress_backends(overlay) == {"gateway"}
-    public = [path["path"] for r in overlay if r["kind"] == "Ingress"
-              for rule in r["spec"]["rules"] for path in rule["http"]["paths"]]
+def test_only_the_gateway_and_the_pages_are_behind_the_ingress(overlay: list[Resource]) -> None:
+    assert ingress_backends(overlay) == {"gateway", "web"}
+    public = {path["path"]: path["backend"]["service"]["name"]
+              for r in overlay if r["kind"] == "Ingress"
+              for rule in r["spec"]["rules"] for path in rule["http"]["paths"]}
     assert not any(p.startswith(("/livez", "/readyz", "/metrics")) for p in public)
+    assert [p for p, backend in public.items() if backend == "web"] == ["/office"]
 
 
 def test_only_the_issuers_api_pods_hold_the_signing_key(overlay: list[Resource]) -> None:
@@ -110,7 +112,7 @@ def test_production_autoscales_every_stateless_deployment(rendered: dict[str, li
               if r["kind"] == "HorizontalPodAutoscaler"}
     stateless = {r["metadata"]["name"] for r in prod if r["kind"] == "Deployment"
                  and r["metadata"]["labels"].get("app.kubernetes.io/component")
-                 in ("gateway", "api", "worker")}
+                 in ("gateway", "web", "api", "worker")}
     assert scaled == stateless
     for resource in prod:
         if resource["metadata"]["name"] in stateless and resource["kind"] == "Deployment":
