@@ -4,7 +4,8 @@ People (`citizens`: registered accounts and the unregistered requesters that sta
 pending sign-ups and their one-time codes, refresh tokens, requests as the requester sees them
 (status, timeline, deadlines, rating), attachments, the local copy of the directory, and the
 audit of what staff looked at. Never stored: a password or a code in the clear, a request
-body of an idempotent POST, anything of a corruption report.
+body of an idempotent POST, anything of a corruption report but the (random) ids of the
+envelopes taken, so that an id is taken once.
 """
 
 from __future__ import annotations
@@ -283,3 +284,16 @@ class SlaRules(Base):
     revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rules: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
+
+
+class TakenEnvelopeId(Base):
+    """The id of a corruption report's envelope that intake took, in the receipt's transaction.
+
+    Integrity files one envelope per id; a second envelope under a taken id is refused at the
+    door instead of getting a receipt for a report that would never arrive. Nothing else of the
+    report is here: no day, no instant, no account.
+    """
+
+    __tablename__ = "taken_envelope_ids"
+
+    envelope_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -5,7 +5,10 @@ give it) or already sealed by the reporter's device. Either way only sealed enve
 this module: the content is sealed at once to the commission's current public key (fetched
 from integrity's `GET /api/v1/integrity/public-key` and kept for a minute), published as
 `report.sealed` through intake's outbox, and the reporter gets a random receipt to follow it
-(`GET /api/v1/reports/{receipt}`, answered by integrity).
+(`GET /api/v1/reports/{receipt}`, answered by integrity). Each envelope's id is taken in
+intake's own table in the receipt's transaction: integrity files one envelope per id, so a
+second envelope under a taken id is refused here (409) rather than given a receipt that would
+never move.
 
 The idempotency record of a report links nobody to anything: it is kept under one shared owner
 (never the caller's account), under a hash of the Idempotency-Key, with a fingerprint keyed by
@@ -38,13 +41,14 @@ from nacl import secret
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake import repository
 from services.intake.attachments import inspect as inspect_attachment
 from services.intake.exceptions import InvalidInput
 from shared.auth import Principal
 from shared.bus import Outbox
 from shared.clock import Clock
 from shared.dependencies import ClockDep, OptionalPrincipalDep, RuntimeDep, SessionDep
-from shared.errors import PayloadTooLarge, Problem, ServiceUnavailable, Text
+from shared.errors import Conflict, PayloadTooLarge, Problem, ServiceUnavailable, Text
 from shared.events.catalog import ReportSealed
 from shared.events.vocabulary import ReportStatus, Role
 from shared.idempotency import IdempotencyKey, IdempotencyKeyDep
@@ -85,6 +89,17 @@ class EnvelopeNotAccepted(Problem):
         "الظرف المعتمدة، ثم أعد الإرسال.",
         "Seal the report to the commission's current public key (GET "
         "/api/v1/integrity/public-key) in the agreed envelope format, and send it again.",
+    )
+
+
+class EnvelopeIdTaken(Conflict):
+    code = "envelope-id-taken"
+    title = Text("استُلم من قبل ظرف بمعرّف هذا الظرف", "An envelope with this id was received before")
+    detail_text = Text(
+        "إن كنت أرسلت هذا البلاغ من قبل فتابعه بالإيصال الذي أُعطيته حينها. وإلا فاختمه من "
+        "جديد: لكل ظرف معرّف جديد.",
+        "If you sent this report before, follow it with the receipt you were given then. "
+        "Otherwise seal it again: every envelope has a new id.",
     )
 
 
@@ -422,6 +437,9 @@ async def submit_report(
                                            receipt=receipt)
         else:
             sealed = await _check_client_sealed(body, keys=keys, clock=clock)
+        if not await repository.take_envelope_id(session, envelope_id=sealed.envelope_id):
+            # Integrity files one envelope per id: a receipt for this one would never move.
+            raise EnvelopeIdTaken(EnvelopeIdTaken.detail_text)
         # Not logged, not even its id: a log line's time beside an id would say when this
         # reporter pressed send.
         await _publish(session, sealed, receipt, outbox=outbox)

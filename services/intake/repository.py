@@ -36,6 +36,7 @@ from services.intake.models import (
     Request,
     Sector,
     StaffAccess,
+    TakenEnvelopeId,
     TimelineEntry,
     request_number_seq,
     requests_table,
@@ -378,3 +379,18 @@ async def purge_unattached(session: AsyncSession, *, older_than: datetime) -> No
             Attachment.reference.is_(None), Attachment.created_at < older_than
         )
     )
+
+
+# --- corruption reports ---------------------------------------------------------------------
+
+
+async def take_envelope_id(session: AsyncSession, *, envelope_id: uuid.UUID) -> bool:
+    """Take a report envelope's id; False when it was taken before (or is being taken by a
+    transaction that then commits: PostgreSQL waits for it)."""
+    taken = await session.execute(
+        _dialect_insert(session, TakenEnvelopeId)
+        .values(envelope_id=envelope_id)
+        .on_conflict_do_nothing()
+        .returning(TakenEnvelopeId.envelope_id)
+    )
+    return taken.first() is not None
