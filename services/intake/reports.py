@@ -81,6 +81,8 @@ MAX_ATTACHMENTS_TOTAL_BYTES: Final = 7 * 1024 * 1024  # with the text, fits the 
 
 
 class EnvelopeNotAccepted(Problem):
+    """`reason` is `shared.sealing.EnvelopeRefused`'s code (or `day`)."""
+
     status = 422
     code = "envelope-refused"
     title = Text("الظرف المختوم غير صالح", "The sealed envelope is not valid")
@@ -90,6 +92,15 @@ class EnvelopeNotAccepted(Problem):
         "Seal the report to the commission's current public key (GET "
         "/api/v1/integrity/public-key) in the agreed envelope format, and send it again.",
     )
+    damaged_text = Text(
+        "تلف الظرف بعد ختمه (لا يطابق ملخّصه محتواه). اختم البلاغ من جديد ثم أعد الإرسال.",
+        "The envelope was damaged after it was sealed (its digest does not match it). Seal "
+        "the report again and send it.",
+    )
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.damaged_text if reason == "damaged" else self.detail_text,
+                         reason=reason)
 
 
 class EnvelopeIdTaken(Conflict):
@@ -341,11 +352,11 @@ async def _check_client_sealed(
             key = await keys.refresh(stale=key)
             info, _ = check_sealed_report(envelope, identity, known_key_ids=frozenset({key.key_id}))
     except EnvelopeRefused as refused:
-        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason=refused.reason) from None
+        raise EnvelopeNotAccepted(refused.reason) from None
     today = report_day(clock)
     if abs(info.header.day - today) > timedelta(days=1):
         # A day far from today would be a precise marker of this reporter among the others.
-        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason="day")
+        raise EnvelopeNotAccepted("day")
     return SealedReport(info.header.envelope_id, info.header.key_id, info.header.day, envelope,
                         identity)
 

@@ -61,6 +61,9 @@ STRENGTHS: Final = {
 _WHY: Final = {
     "cannot-open": "it does not open with this key: another key, or the envelope was altered",
     "unknown-key": "it is sealed to a key id none of the given key files holds",
+    "damaged": "it was damaged after it was sealed (its digest does not match it)",
+    "sealed-key": "its sealed data key is unusable: it was badly sealed",
+    "header": "its header is malformed",
     "truncated": "it is truncated",
     "too-large": "it is longer than any envelope can be",
     "not-an-envelope": "it is not a sealed envelope",

@@ -51,7 +51,11 @@ class CurrentKey(_Model):
     public_key: str = Field(description="X25519, standard base64.")
     fingerprint: str = Field(description="SHA-256 of the raw key, hex.")
     algorithm: str = ALGORITHM
-    envelope_version: int = VERSION
+    envelope_version: int = Field(
+        default=VERSION,
+        description="The envelope version to seal in (shared/sealing.py); envelopes of the "
+        "earlier versions are still accepted.",
+    )
 
 
 class InboxItem(_Model):

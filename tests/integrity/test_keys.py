@@ -47,7 +47,7 @@ async def test_the_newest_registered_key_is_the_one_new_reports_are_sealed_to(
         "public_key": second.public.encoded,
         "fingerprint": second.public.fingerprint,
         "algorithm": "x25519-sealedbox+xchacha20poly1305-ietf",
-        "envelope_version": 1,
+        "envelope_version": 2,
     }
     listed = (await integrity.client.get(KEYS, headers=integrity.commission())).json()
     assert [(k["key_id"], k["current"]) for k in listed] == [

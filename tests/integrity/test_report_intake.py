@@ -199,8 +199,9 @@ async def test_an_envelope_id_already_taken_is_refused_at_the_door_and_nothing_i
     assert answered == 2  # the refused submissions left no record behind
 
 
-@pytest.mark.parametrize("spoil", ["truncated", "unknown key", "foreign identity",
-                                   "far day", "not base64", "identity as report"])
+@pytest.mark.parametrize("spoil", ["truncated", "flipped byte", "unknown key",
+                                   "foreign identity", "far day", "not base64",
+                                   "identity as report"])
 async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
     both: Integrity, commission_key: CommissionKeyPair, spoil: str
 ) -> None:
@@ -212,6 +213,10 @@ async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
     envelope, identity = sealed.envelope, sealed.identity_envelope
     if spoil == "truncated":
         envelope = envelope[:-1]
+    elif spoil == "flipped byte":
+        damaged = bytearray(envelope)
+        damaged[len(damaged) // 2] ^= 0x01
+        envelope = bytes(damaged)
     elif spoil == "unknown key":
         envelope = seal_report(ReportContent(text="t"), None, day=both.today(),
                                to=CommissionKeyPair.generate("unknown").public).envelope
@@ -232,6 +237,10 @@ async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
         body["envelope"] = "not base64!"
     response = await submit(both, body)
     assert response.status_code == 422, response.json()
+    if spoil == "flipped byte":  # the digest, checked without the key
+        assert response.json()["reason"] == "damaged"
+        english = await submit(both, body, headers={"Accept-Language": "en"})
+        assert english.json()["detail"].startswith("The envelope was damaged after it was sealed")
     # A good report sent after it is the only one that arrives (the outbox keeps order).
     assert (await submit(both, {"text": "good"})).status_code == 201
     await the_only_filed(both)
