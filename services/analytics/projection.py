@@ -50,13 +50,14 @@ DROPPED_FIELDS: Final = frozenset({
 CONSUMED: Final[tuple[EventType, ...]] = tuple(
     t for t in EventType
     if t.value.split(".")[0] in ("request", "sla", "notification", "report", "directory")
-    and t not in (EventType.report_sealed, EventType.directory_person_changed,
-                  EventType.directory_role_changed)
+    and t not in (EventType.report_sealed, EventType.report_cannot_be_opened,
+                  EventType.directory_person_changed, EventType.directory_role_changed)
 )
 """What analytics listens to: the lifecycle, SLA, notifications, report counts and names.
 
 Not `citizen.*` (contact points are notify's), nor `report.sealed` (ciphertext is integrity's),
-nor people and roles in the directory."""
+nor `report.cannot_be_opened` (its report is counted as forwarded already), nor people and
+roles in the directory."""
 
 OPEN_STATUSES: Final = frozenset(s.value for s in RequestStatus) - {
     RequestStatus.closed.value, RequestStatus.rejected.value

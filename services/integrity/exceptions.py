@@ -63,6 +63,14 @@ class AlreadyAcknowledged(Conflict):
     title = Text("أُكّد استلام هذا البلاغ من قبل", "This report was already acknowledged")
 
 
+class AlreadyDeclaredCannotBeOpened(Conflict):
+    code = "already-declared-cannot-be-opened"
+    title = Text(
+        "أُعلن من قبل أن هذا البلاغ لا يمكن فتحه",
+        "This report was already declared impossible to open",
+    )
+
+
 class NotAReceipt(Problem):
     status = 422
     code = "not-a-receipt"

@@ -83,6 +83,7 @@ class EventType(StrEnum):
     report_sealed = "report.sealed"
     report_forwarded = "report.forwarded"
     report_acknowledged = "report.acknowledged"
+    report_cannot_be_opened = "report.cannot_be_opened"
 
     analytics_report_published = "analytics.report_published"
 
@@ -122,6 +123,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.report_sealed: "intake",
     EventType.report_forwarded: "integrity",
     EventType.report_acknowledged: "integrity",
+    EventType.report_cannot_be_opened: "integrity",
     EventType.analytics_report_published: "analytics",
     EventType.directory_sector_changed: "routing",
     EventType.directory_entity_changed: "routing",
@@ -539,6 +541,13 @@ class ReportForwarded(EventPayload, type=EventType.report_forwarded, version=1):
 
 class ReportAcknowledged(EventPayload, type=EventType.report_acknowledged, version=1):
     """Emitted when the commission acknowledges a report."""
+
+    envelope_id: UUID
+
+
+class ReportCannotBeOpened(EventPayload, type=EventType.report_cannot_be_opened, version=1):
+    """Emitted when the commission declares that a filed report cannot be opened (damaged or
+    badly sealed); the reporter's receipt then asks for a new report."""
 
     envelope_id: UUID
 

@@ -50,6 +50,7 @@ class ReportStatus(StrEnum):
     sealed = "sealed"              # intake sealed it; on its way to the commission
     forwarded = "forwarded"        # filed in the commission's inbox
     acknowledged = "acknowledged"  # the commission confirmed receipt
+    cannot_be_opened = "cannot_be_opened"  # it does not open: the reporter is asked to resend
 
 
 class Channel(StrEnum):

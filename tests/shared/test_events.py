@@ -213,6 +213,7 @@ def _samples() -> list[EventPayload]:
         ),
         c.ReportForwarded(envelope_id=uuid4()),
         c.ReportAcknowledged(envelope_id=uuid4()),
+        c.ReportCannotBeOpened(envelope_id=uuid4()),
         c.AnalyticsReportPublished(
             report_id=uuid4(), cadence=c.ReportCadence.monthly, period_start=date(2025, 3, 1),
             period_end=date(2025, 3, 31), sector="MOH",
