@@ -3,6 +3,8 @@
 Every service runs here with its own SQLite file under `var/embedded/`, all of them on one
 in-process bus and one clock (`services.colocated`); the gateway reaches them through ASGI
 transports instead of HTTP, so the request path is the same code as in the distributed mode.
+At the first start it also plays the integrity commission, so that reports are taken at once:
+a development commission key (`services.integrity.development_key`).
 
 Not for production: the settings refuse SQLite and the in-process bus there.
 """
@@ -23,6 +25,7 @@ from gateway.main import create_gateway
 from services import SERVICES
 from services.colocated import colocated_services
 from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
+from services.integrity.development_key import register_development_key, registered
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
@@ -141,6 +144,10 @@ async def _serve_platform(
         return overrides
 
     async with colocated_services(SERVICES, embedded, clock=clock, bus=bus) as apps:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["integrity"]),
+                                     base_url="http://integrity") as integrity:
+            development_key = await register_development_key(integrity, settings=settings,
+                                                             clock=clock)
         gateway = create_gateway(
             settings,
             transports={name: StreamingASGITransport(app) for name, app in apps.items()},
@@ -158,6 +165,8 @@ async def _serve_platform(
             f"Ctrl-C stops it.",
             flush=True,
         )
+        if development_key:
+            print(registered(development_key), flush=True)
         await server.serve()
 
 

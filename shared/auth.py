@@ -35,7 +35,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import isfinite
@@ -666,26 +666,36 @@ def _check_pair(keys: KeySet, signing: SigningKey | None) -> None:
         raise RuntimeError(f"the signing key {signing.kid!r} is not in the public key set")
 
 
+def generate_once(final: Path, build: Callable[[Path], None]) -> None:
+    """Make the folder of development keys `final` unless it exists: `build` fills a private
+    folder beside it, renamed into place in one step. Processes starting together race, exactly
+    one rename wins and the others read the winner's keys."""
+    if final.exists():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=final.parent))  # mode 0700
+    try:
+        build(staging)
+        try:
+            os.rename(staging, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _development_keys(root: Path) -> tuple[KeySet, SigningKey]:
     final = root / "es256"
-    if not final.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        # Built aside, then renamed into place in one step: processes starting together race,
-        # exactly one rename wins and the others read the winner's keys.
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
-        try:
-            key = generate_signing_key(DEV_KID_PREFIX + uuid.uuid4().hex[:12])
-            key.save(staging / "signing.pem")
-            (staging / "jwks.json").write_text(
-                json.dumps(KeySet.of(key).to_jwks(), indent=2) + "\n", encoding="utf-8"
-            )
-            try:
-                os.rename(staging, final)
-            except OSError:
-                if not final.is_dir():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+    def build(staging: Path) -> None:
+        key = generate_signing_key(DEV_KID_PREFIX + uuid.uuid4().hex[:12])
+        key.save(staging / "signing.pem")
+        (staging / "jwks.json").write_text(
+            json.dumps(KeySet.of(key).to_jwks(), indent=2) + "\n", encoding="utf-8"
+        )
+
+    generate_once(final, build)
     keys = _read_jwks(final / "jwks.json")
     signing = SigningKey.load(final / "signing.pem")
     _check_pair(keys, signing)

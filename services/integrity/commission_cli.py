@@ -15,8 +15,9 @@ asks the reporter for a new report. `verify-receipt` tells whether a receipt som
 issued for a given report.
 
 Run it on the commission's own offline machine. It belongs to no service: nothing on a server
-imports it, and the key file it writes must never be copied to a server (the integrity tests
-scan every service's settings and environment for it).
+imports it (outside production, the development launcher makes its key with it:
+`services.integrity.development_key`), and the key file it writes must never be copied to a
+server (the integrity tests scan every service's settings and environment for it).
 """
 
 from __future__ import annotations
@@ -113,6 +114,12 @@ class KeyFile:
             raise ToolError(f"the key file of {self.key_id} is damaged")
         return private_key
 
+    def registration(self) -> dict[str, str]:
+        """The body of `POST /api/v1/integrity/keys` that registers the public half."""
+        return {"key_id": self.key_id,
+                "public_key": base64.b64encode(self.public_key).decode(),
+                "fingerprint": fingerprint(self.public_key)}
+
     def to_json(self) -> str:
         b64 = base64.b64encode
         return json.dumps(
@@ -191,9 +198,7 @@ def _unlock_all(paths: Sequence[Path], passphrase_file: Path | None) -> dict[str
 
 
 def _registration(key_file: KeyFile) -> str:
-    body = {"key_id": key_file.key_id,
-            "public_key": base64.b64encode(key_file.public_key).decode(),
-            "fingerprint": fingerprint(key_file.public_key)}
+    body = key_file.registration()
     return (
         f"key id:      {key_file.key_id}\n"
         f"public key:  {body['public_key']}\n"

@@ -76,6 +76,7 @@ async def register_key(
     session: SessionDep,
     principal: CommissionDep,
     clock: ClockDep,
+    runtime: RuntimeDep,
     idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> KeyPublic:
@@ -83,7 +84,8 @@ async def register_key(
 
     async def create() -> KeyPublic:
         return await service.register_key(
-            session, registration=registration, principal=principal, clock=clock
+            session, registration=registration, principal=principal, clock=clock,
+            production=runtime.settings.production,
         )
 
     return await idempotency.once(

@@ -23,6 +23,7 @@ from services.integrity.exceptions import (
     AlreadyAcknowledged,
     AlreadyDeclaredCannotBeOpened,
     BadCursor,
+    DevelopmentKeyRefused,
     FingerprintMismatch,
     InvalidPublicKey,
     KeyAlreadyRegistered,
@@ -48,7 +49,7 @@ from services.integrity.schemas import (
     ReportDetails,
     Words,
 )
-from shared.auth import Principal
+from shared.auth import DEV_KID_PREFIX, Principal
 from shared.bus import Outbox
 from shared.clock import Clock
 from shared.events.catalog import (
@@ -124,8 +125,12 @@ def _key_public(key: CommissionKey, *, current: bool) -> KeyPublic:
 
 
 async def register_key(
-    session: AsyncSession, *, registration: KeyRegistration, principal: Principal, clock: Clock
+    session: AsyncSession, *, registration: KeyRegistration, principal: Principal, clock: Clock,
+    production: bool,
 ) -> KeyPublic:
+    if production and registration.key_id.startswith(DEV_KID_PREFIX):
+        # The development key's private half sits in a folder anyone with the code may have.
+        raise DevelopmentKeyRefused(DevelopmentKeyRefused.detail_text)
     try:
         public = CommissionPublicKey.from_base64(registration.key_id, registration.public_key)
     except ValueError:
