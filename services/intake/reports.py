@@ -251,7 +251,10 @@ class PlaintextReport(_In):
 class ClientSealedReport(_In):
     """A report the reporter's device sealed itself (format: shared/sealing.py)."""
 
-    envelope: str = Field(min_length=4, description="The report envelope, standard base64.")
+    envelope: str = Field(
+        min_length=4,
+        description="The report envelope, standard base64: version 2 (or 1, still accepted).",
+    )
     identity_envelope: str | None = Field(default=None, min_length=4, max_length=64 * 1024)
 
 
