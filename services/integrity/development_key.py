@@ -5,12 +5,8 @@ commission makes its key pair offline. So that `make run` and `make up` take rep
 they play the commission when they start and integrity has no key: a key pair made in the
 commission tool's own key-file format under `var/dev-keys/commission/` (`commission.key`, and
 beside it the `passphrase` that protects it), its public half registered through integrity's
-API, as the commission would. What the inbox holds then opens with the tool:
-
-    python -m services.integrity.commission_cli open \
-        --key var/dev-keys/commission/commission.key \
-        --passphrase-file var/dev-keys/commission/passphrase --out opened ENVELOPE
-
+API, as the commission would. What the inbox holds then opens with the tool (`commission_cli
+open --key …/commission.key --passphrase-file …/passphrase`; the README shows the whole way).
 Its key id starts with `dev-`, and integrity refuses such a key in production.
 
 What it must never do: run in production; register a key when integrity has one (a restart

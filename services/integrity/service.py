@@ -129,7 +129,7 @@ async def register_key(
     production: bool,
 ) -> KeyPublic:
     if production and registration.key_id.startswith(DEV_KID_PREFIX):
-        # The development key's private half sits in a folder anyone with the code may have.
+        # A development key's private half lies unguarded in a developer's var/ folder.
         raise DevelopmentKeyRefused(DevelopmentKeyRefused.detail_text)
     try:
         public = CommissionPublicKey.from_base64(registration.key_id, registration.public_key)
