@@ -1,10 +1,13 @@
 """requests counted once: answers, deadline verdicts and latest ratings
 
 The rollups' `responded` and `responded_on_time` counted response events, so a reopened
-request counted twice and an overdue request with no answer was never judged. They give way to
-`answered` (a request's first answer), `deadline_met` and `deadline_missed` (its one
-verdict); `requests` keeps where its latest rating was counted (`rated_at`, `rated_sector`,
+request counted twice and an overdue request with no answer was never judged. `answered` (a
+request's first answer), `deadline_met` and `deadline_missed` (its one verdict) take their
+place; `requests` keeps where its latest rating was counted (`rated_at`, `rated_sector`,
 `rated_entity`), so a new round's rating replaces it.
+
+Expand only (deploy/RUNBOOK.md, Upgrade): the old counters stay, unwritten and defaulting to 0,
+so the previous release's pods keep writing while this one rolls out; a later release drops them.
 
 The new counters cannot be derived from the old ones: after upgrading, rebuild the read model
 from the event log (docs/indicators.md, "Rebuilding"), with the consumers stopped:
@@ -27,21 +30,18 @@ depends_on: str | Sequence[str] | None = None
 
 CUBES = ("rollup_hour_entity", "rollup_day_entity", "rollup_day_geo", "rollup_day_full")
 ADDED = ("answered", "deadline_met", "deadline_missed")
-REMOVED = ("responded", "responded_on_time")
-
-
-def _counter(name: str) -> sa.Column[int]:
-    return sa.Column(name, sa.BigInteger(), nullable=False, server_default="0")
+RETIRED = ("responded", "responded_on_time")
 
 
 def upgrade() -> None:
     for name in CUBES:
         with op.batch_alter_table(name) as table:
             for column in ADDED:
-                table.add_column(_counter(column))
-                table.alter_column(column, server_default=None)
-            for column in REMOVED:
-                table.drop_column(column)
+                table.add_column(sa.Column(column, sa.BigInteger(), nullable=False,
+                                           server_default="0"))
+            for column in RETIRED:  # no longer written by this release's code
+                table.alter_column(column, existing_type=sa.BigInteger(),
+                                   existing_nullable=False, server_default="0")
     with op.batch_alter_table("requests") as table:
         table.add_column(sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("rated_sector", sa.String(length=20), nullable=True))
@@ -54,8 +54,8 @@ def downgrade() -> None:
             table.drop_column(column)
     for name in CUBES:
         with op.batch_alter_table(name) as table:
-            for column in REMOVED:
-                table.add_column(_counter(column))
-                table.alter_column(column, server_default=None)
+            for column in RETIRED:
+                table.alter_column(column, existing_type=sa.BigInteger(),
+                                   existing_nullable=False, server_default=None)
             for column in ADDED:
                 table.drop_column(column)
