@@ -518,6 +518,12 @@ async def claim_published_report(session: AsyncSession, row: dict[str, Any]) -> 
     return inserted.first() is not None
 
 
+async def first_event_at(session: AsyncSession) -> datetime | None:
+    """When the platform began, as analytics knows it: its first logged event."""
+    log = models.event_log
+    return await session.scalar(select(log.c.occurred_at).order_by(log.c.seq).limit(1))
+
+
 async def published_keys(session: AsyncSession, starts: set[date]
                          ) -> set[tuple[str, date, str]]:
     table = models.published_reports

@@ -24,6 +24,7 @@ from shared.events.vocabulary import Role
 from shared.settings import VAR_DIR
 from tests.analytics.conftest import World
 from tests.analytics.test_projection import assigned, closed, responded
+from tests.analytics.test_reports import listen_for_reports, publish
 from tests.platform import eventually
 
 CHROMIUM = Path(os.environ.get("BKH_CHROMIUM", "/usr/bin/chromium"))
@@ -298,3 +299,35 @@ async def test_the_header_holds_at_phone_width_in_arabic_and_english(
         if language == "ar":
             await phone.click("#language")
 
+
+async def test_the_report_link_of_the_ministers_message_reads_well_on_a_phone(
+    world: World, served: str, phone: Page,
+) -> None:
+    heard = await listen_for_reports(world)
+    await world.seed_directory()
+    for index in range(3):
+        await world.submit(f"JO-{index}")
+        await world.publish(assigned(f"JO-{index}"), responded(f"JO-{index}"))
+    await world.settled()
+    world.clock.advance(timedelta(days=7))
+    await publish(world)
+
+    async def announced() -> None:
+        assert any(a.sector == "MOH" for a in heard)
+
+    await eventually(announced)
+    link = next(a.link for a in heard if a.sector == "MOH")
+    await phone.goto(f"{served}{link}")  # a phone with no staff session
+    assert await phone.locator("html").get_attribute("dir") == "rtl"
+    assert await phone.locator("h1").inner_text() == "التقرير الأسبوعي"
+    assert await phone.locator(".audience").inner_text() == "وزارة الصحة"
+    assert await phone.locator(".group h3").all_inner_texts() == ["مستشفى البشير"]
+    font_loaded = await phone.evaluate("document.fonts.check('16px \"Noto Sans Arabic\"')")
+    assert font_loaded
+    assert await overflow(phone, "body") == []
+    await phone.screenshot(path=str(ARTIFACTS / "report-phone-ar.png"), full_page=True)
+    await phone.click("a.language")
+    assert await phone.locator("html").get_attribute("dir") == "ltr"
+    assert await phone.locator(".audience").inner_text() == "Ministry of Health"
+    assert await overflow(phone, "body") == []
+    await phone.screenshot(path=str(ARTIFACTS / "report-phone-en.png"), full_page=True)
