@@ -24,7 +24,7 @@ from shared.events.vocabulary import Role
 from shared.settings import VAR_DIR
 from tests.analytics.conftest import World
 from tests.analytics.test_projection import assigned, closed, responded
-from tests.analytics.test_reports import listen_for_reports, publish
+from tests.analytics.test_reports import link_to_the_weeks_report, listen_for_reports
 from tests.platform import eventually
 
 CHROMIUM = Path(os.environ.get("BKH_CHROMIUM", "/usr/bin/chromium"))
@@ -309,14 +309,7 @@ async def test_the_report_link_of_the_ministers_message_reads_well_on_a_phone(
         await world.submit(f"JO-{index}")
         await world.publish(assigned(f"JO-{index}"), responded(f"JO-{index}"))
     await world.settled()
-    world.clock.advance(timedelta(days=7))
-    await publish(world)
-
-    async def announced() -> None:
-        assert any(a.sector == "MOH" for a in heard)
-
-    await eventually(announced)
-    link = next(a.link for a in heard if a.sector == "MOH")
+    link = await link_to_the_weeks_report(world, heard)
     await phone.goto(f"{served}{link}")  # a phone with no staff session
     assert await phone.locator("html").get_attribute("dir") == "rtl"
     assert await phone.locator("h1").inner_text() == "التقرير الأسبوعي"

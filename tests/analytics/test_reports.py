@@ -231,6 +231,19 @@ async def listen_for_reports(world: World) -> list[c.AnalyticsReportPublished]:
     return heard
 
 
+async def link_to_the_weeks_report(world: World, heard: list[c.AnalyticsReportPublished],
+                                   sector: str = "MOH") -> str:
+    """Let the week end, publish, and give the link the sector's minister receives."""
+    world.clock.advance(timedelta(days=7))
+    await publish(world)
+
+    async def announced() -> None:
+        assert any(a.sector == sector for a in heard)
+
+    await eventually(announced)
+    return next(a.link for a in heard if a.sector == sector)
+
+
 async def test_periodic_reports_are_published_once_and_read_within_scope(world: World) -> None:
     await _mixed_requests(world)
     world.clock.advance(timedelta(days=7))
@@ -292,14 +305,7 @@ async def test_the_reports_link_opens_a_readable_page_without_signing_in(world: 
         entity="MOH-HOSP", sector="MOH", name_ar="مستشفى <b>البشير</b>",
         name_en="Al-Bashir <script>alert(1)</script>", change=c.DirectoryChange.updated))
     await world.settled()
-    world.clock.advance(timedelta(days=7))
-    await publish(world)
-
-    async def announced() -> None:
-        assert any(a.sector == "MOH" for a in heard)
-
-    await eventually(announced)
-    link = next(a.link for a in heard if a.sector == "MOH")
+    link = await link_to_the_weeks_report(world, heard)
     page = await world.client.get(link)  # no Authorization: the link's token is the key
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
