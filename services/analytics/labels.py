@@ -231,11 +231,12 @@ def both(phrase: Phrase, n: float) -> dict[str, str]:
     return {"ar": counted(phrase, n, "ar"), "en": counted(phrase, n, "en")}
 
 
-def duration_bucket_label(upper_edges: tuple[float, ...], bucket: int) -> tuple[str, str]:
-    """Arabic and English label of a duration bucket: ('≤ يوما عمل', '≤ 2 working days')."""
+def bucket_label(phrase: Phrase, upper_edges: tuple[float, ...], bucket: int
+                 ) -> tuple[str, str]:
+    """Arabic and English label of a histogram's bucket (the last one is open-ended):
+    ('≤ يوما عمل', '≤ 2 working days'), ('أكثر من 30 يوماً', 'more than 30 days')."""
     if bucket >= len(upper_edges):
         edge = upper_edges[-1]
-        return (f"أكثر من {counted(WORKING_DAYS, edge, 'ar')}",
-                f"more than {counted(WORKING_DAYS, edge, 'en')}")
+        return f"أكثر من {counted(phrase, edge, 'ar')}", f"more than {counted(phrase, edge, 'en')}"
     edge = upper_edges[bucket]
-    return f"≤ {counted(WORKING_DAYS, edge, 'ar')}", f"≤ {counted(WORKING_DAYS, edge, 'en')}"
+    return f"≤ {counted(phrase, edge, 'ar')}", f"≤ {counted(phrase, edge, 'en')}"

@@ -133,7 +133,8 @@ def _label(name: str, code: Any, names: dict[str, dict[str, dict[str, Any]]],
     if name == "processing_time":
         if code == repository.NOT_CLOSED_BUCKET:
             return labels.pick(labels.NOT_CLOSED, language)
-        return labels.pick(labels.duration_bucket_label(DURATION_EDGES_WD, int(code)), language)
+        return labels.pick(labels.bucket_label(labels.WORKING_DAYS, DURATION_EDGES_WD,
+                                               int(code)), language)
     if code is None or code == "":
         return labels.pick(labels.NONE, language)
     if name in names:

@@ -263,10 +263,8 @@ async def dashboard(session: AsyncSession, *, scope: Scope, now: datetime, perio
 def _backlog_labels() -> list[dict[str, str]]:
     """The backlog's age buckets in words: "≤ يوم واحد" … "أكثر من 30 يوماً"."""
     edges = repository.AGE_BUCKETS_DAYS
-    bounded = [{language: f"≤ {labels.counted(labels.DAYS, edge, language)}"
-                for language in ("ar", "en")} for edge in edges]
-    return [*bounded, {"ar": f"أكثر من {labels.counted(labels.DAYS, edges[-1], 'ar')}",
-                       "en": f"more than {labels.counted(labels.DAYS, edges[-1], 'en')}"}]
+    return [dict(zip(("ar", "en"), labels.bucket_label(labels.DAYS, edges, bucket), strict=True))
+            for bucket in range(len(edges) + 1)]
 
 
 async def _describe(session: AsyncSession, scope: Scope) -> dict[str, Any]:

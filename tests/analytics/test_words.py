@@ -56,7 +56,7 @@ def test_the_dashboards_period_reads_as_arabic_writes_it() -> None:
 
 def test_processing_time_buckets_are_counted_in_working_days() -> None:
     def label(bucket: int) -> tuple[str, str]:
-        return labels.duration_bucket_label(DURATION_EDGES_WD, bucket)
+        return labels.bucket_label(labels.WORKING_DAYS, DURATION_EDGES_WD, bucket)
 
     assert label(0) == ("≤ 0.25 يوم عمل", "≤ 0.25 working days")
     assert label(2) == ("≤ يوم عمل واحد", "≤ 1 working day")
