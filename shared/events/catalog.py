@@ -565,9 +565,11 @@ class AnalyticsReportPublished(
 ):
     """Emitted when a scheduled periodic report is ready: notify tells its audience where it is.
 
-    No figures and no personal data travel: only where to fetch it (staff sign in to read it,
-    and see it only within their scope). `sector` None means the government-wide report for the
-    prime minister's office (decision makers); a sector's report goes to its minister.
+    No figures and no personal data travel: only where to read it, the report's page through a
+    signed link that expires (a minister opens it on a phone without signing in; signed in,
+    staff read it by the API within their scope). `sector` None means the government-wide
+    report for the prime minister's office (decision makers); a sector's report goes to its
+    minister.
     """
 
     report_id: UUID
@@ -577,7 +579,8 @@ class AnalyticsReportPublished(
     sector: SectorCode | None = None
     link: str = Field(
         min_length=1, max_length=300, pattern=r"^/api/v1/analytics/[A-Za-z0-9/._?=&-]+$",
-        description="Path under the public API (through the gateway) to fetch the report.",
+        description=("Path under the public API (through the gateway) of the report's page, "
+                     "with its signed, expiring token: it opens without signing in."),
     )
 
 
