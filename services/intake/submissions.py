@@ -363,7 +363,8 @@ async def write_submissions(
         })
         events.append((RequestSubmitted(
             reference=reference, kind=body.kind, entity=body.entity, sector=checked.sector,
-            governorate=body.governorate, channel=checked.channel, subject=body.subject,
+            governorate=body.governorate, city=body.city, channel=checked.channel,
+            subject=body.subject,
             description=body.description, attachment_ids=body.attachment_ids,
             requester_id=requester_id, submitted_by=checked.submitted_by, submitted_at=now,
             notice_channel=body.notice_channel, language=body.language,

@@ -12,43 +12,14 @@ tables: every step is a public API call or a message a person would receive.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
-import pytest
-
-from services.routing.directory.demo import DEMO_PASSWORD
-from shared.calendar import AMMAN
-from shared.clock import SimulatedClock
-from tests.e2e.conftest import SmtpServer, World, whole_platform
+from tests.e2e.conftest import World, key, staff
 from tests.intake.factories import AHMAD, PASSWORD, registration
 from tests.platform import eventually
 
 PHONE = "+962791234567"  # the registration's 0791234567, in E.164
 _INVISIBLE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
-
-
-@pytest.fixture
-async def world(postgres_url: str, amqp_url: str, smtp_server: SmtpServer
-                ) -> AsyncIterator[World]:
-    clock = SimulatedClock()
-    clock.set(datetime(2027, 9, 5, 9, 0, tzinfo=AMMAN))  # a Sunday morning
-    async with whole_platform(postgres_url, amqp_url, smtp_server, clock) as world:
-        yield world
-
-
-async def staff(client: Any, username: str) -> dict[str, str]:
-    """A demo official of routing's directory, signed in as the portal does."""
-    signed_in = await client.post("/api/v1/staff/auth/token", json={
-        "username": username, "password": DEMO_PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
 
 async def texts_to_ahmad(world: World, containing: str) -> list[str]:
