@@ -305,6 +305,11 @@ class RequestExtended(EventPayload, type=EventType.request_extended, version=1):
     actor_id: UUID
 
 
+AnswerRound = Annotated[int, Field(ge=1, le=1000)]
+"""Which answer of a request: 1 for the first, one more each time the CMU reopens it and the
+entity answers again. Each answer is rated on its own."""
+
+
 class RequestResponded(EventPayload, type=EventType.request_responded, version=1):
     """Emitted when an officer answers the request; the rating window opens."""
 
@@ -317,14 +322,25 @@ class RequestResponded(EventPayload, type=EventType.request_responded, version=1
         max_length=100,
         description="Duplicates merged into this request: their requesters get this answer too.",
     )
+    round: AnswerRound | None = Field(
+        default=None, description="Which answer this is; None only from older producers."
+    )
 
 
 class RequestRated(EventPayload, type=EventType.request_rated, version=1):
-    """Emitted when the requester rates the response (1 sends it to CMU review)."""
+    """Emitted when the requester rates an answer (1 sends it to CMU review).
+
+    Once per answer round: after a reopening the new answer is rated again, so a consumer
+    that wants one rating per request takes the latest round's."""
 
     reference: ReferenceNumber
     score: int = Field(ge=1, le=5)
     comment: Reason | None = None
+    round: AnswerRound | None = Field(
+        default=None,
+        description="The answer rated (`request.responded`'s round); None only from older "
+        "producers, meaning the latest answer.",
+    )
 
 
 class RequestReviewOpened(EventPayload, type=EventType.request_review_opened, version=1):
