@@ -31,6 +31,7 @@ from services.intake.models import (
     Deadline,
     Entity,
     PhoneCode,
+    Rating,
     RefreshToken,
     Registration,
     Request,
@@ -286,6 +287,19 @@ async def timeline(session: AsyncSession, *, reference: str) -> Sequence[Timelin
             .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
         )
     ).scalars().all()
+
+
+async def rating(session: AsyncSession, *, reference: str, round: int) -> Rating | None:
+    return await session.get(Rating, (reference, round))
+
+
+async def add_rating(session: AsyncSession, *, values: dict[str, Any]) -> bool:
+    """Record a rating of one answer; False when that answer was rated already (meanwhile)."""
+    result = await session.execute(
+        _dialect_insert(session, Rating).values(**values)
+        .on_conflict_do_nothing(index_elements=[Rating.reference, Rating.round])
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def save_deadline(session: AsyncSession, *, values: dict[str, Any]) -> None:
