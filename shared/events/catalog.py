@@ -72,6 +72,7 @@ class EventType(StrEnum):
     request_rejected = "request.rejected"
 
     sla_deadline_set = "sla.deadline_set"
+    sla_deadline_ended = "sla.deadline_ended"
     sla_escalated = "sla.escalated"
     sla_breached = "sla.breached"
     sla_rating_window_expired = "sla.rating_window_expired"
@@ -113,6 +114,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.request_closed: "routing",
     EventType.request_rejected: "routing",
     EventType.sla_deadline_set: "sla",
+    EventType.sla_deadline_ended: "sla",
     EventType.sla_escalated: "sla",
     EventType.sla_breached: "sla",
     EventType.sla_rating_window_expired: "sla",
@@ -397,6 +399,25 @@ class SlaDeadlineSet(EventPayload, type=EventType.sla_deadline_set, version=1):
     )
     stage: SlaStage
     due_at: AwareDatetime
+
+
+class SlaDeadlineEnded(EventPayload, type=EventType.sla_deadline_ended, version=1):
+    """Emitted when a deadline announced by `sla.deadline_set` stops running: its stage was
+    answered (in time or late), its entity stopped holding the request, or the request closed.
+
+    The same clock and stage may start again later (a new entity, a reopening, a new answer's
+    rating window): that comes as a new `sla.deadline_set`, later than this end."""
+
+    reference: ReferenceNumber
+    clock: ClockKind
+    entity: EntityCode | None = Field(
+        description="The entity whose clock it is; None for requester."
+    )
+    stage: SlaStage
+    due_at: AwareDatetime | None = Field(
+        description="When it was due; None when it ended while paused (the requester asked)."
+    )
+    ended_at: AwareDatetime
 
 
 class SlaEscalated(EventPayload, type=EventType.sla_escalated, version=1):
