@@ -2,8 +2,9 @@
 
 - The directory (`directory.sector_changed`, `directory.entity_changed`), to check the entity of
   a submission and fill its sector; the SLA rules (`sla.rules_changed`), to show deadlines.
-- The request's life (every `request.*` routing announces, `sla.deadline_set`, `sla.escalated`),
-  to keep the requester's view: status, timeline, answer, deadlines.
+- The request's life (every `request.*` routing announces, `sla.deadline_set`,
+  `sla.deadline_ended`, `sla.escalated`), to keep the requester's view: status, timeline, each
+  answer, the running deadlines.
 
 The kernel's inbox makes each event count once; events may still arrive late or out of order
 (retries, two producers), so a status only moves forward in event time (`status_at`) and the
@@ -39,6 +40,7 @@ from shared.events.catalog import (
     RequestReopened,
     RequestResponded,
     RequestTransferred,
+    SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
     SlaRulesChanged,
@@ -235,6 +237,17 @@ async def on_deadline_set(session: AsyncSession, event: ReceivedEvent) -> None:
     })
 
 
+async def on_deadline_ended(session: AsyncSession, event: ReceivedEvent) -> None:
+    ended = event.payload
+    assert isinstance(ended, SlaDeadlineEnded)
+    if await _known(session, ended.reference, event) is None:
+        return
+    await repository.end_deadline(session, values={
+        "reference": ended.reference, "clock": ended.clock.value, "stage": ended.stage.value,
+        "entity": ended.entity, "due_at": ended.due_at, "ended_at": ended.ended_at,
+    })
+
+
 async def on_escalated(session: AsyncSession, event: ReceivedEvent) -> None:
     escalation = event.payload
     assert isinstance(escalation, SlaEscalated)
@@ -256,6 +269,7 @@ SUBSCRIPTIONS = (
     Subscription(name="lifecycle", handlers={
         **dict.fromkeys(_LIFE, on_request_event),
         EventType.sla_deadline_set: on_deadline_set,
+        EventType.sla_deadline_ended: on_deadline_ended,
         EventType.sla_escalated: on_escalated,
     }),
 )

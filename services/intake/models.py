@@ -245,7 +245,8 @@ class TimelineEntry(Base):
 
 
 class Deadline(Base):
-    """The latest due time of each clock and stage, from `sla.deadline_set`."""
+    """The latest deadline of each clock and stage, from `sla.deadline_set`, and when it
+    ended (`sla.deadline_ended`): only running ones are shown."""
 
     __tablename__ = "deadlines"
 
@@ -255,6 +256,7 @@ class Deadline(Base):
     entity: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime]
     set_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class Attachment(Base):

@@ -523,7 +523,8 @@ async def _view(session: AsyncSession, intake: Intake, request: Request) -> Requ
         deadlines=shown_deadlines(
             rules, kind=RequestKind(request.kind), status=status,
             received_at=request.submitted_at,
-            announced=await repository.deadlines(session, reference=request.reference),
+            announced=await repository.running_deadlines(session,
+                                                          reference=request.reference),
         ),
         answer_round=request.answer_round, rating=rating.score if rating else None,
         next_step=Bilingual.of(_next_step(status, rating)),

@@ -20,6 +20,7 @@ from shared.events.catalog import (
     RequestReopened,
     RequestResponded,
     RequestReviewOpened,
+    SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
     SlaRulesChanged,
@@ -308,6 +309,58 @@ async def test_a_rating_of_an_answer_a_newer_one_replaced_is_refused_clearly(
     tapped = await intake.client.post(link, params={"token": token_of(2)}, json={"score": 5})
     assert (tapped.status_code, tapped.json()["round"]) == (201, 2)
     assert [e["round"] for e in await intake.events("request.rated")] == [1, 2]
+
+
+async def test_the_requester_sees_only_the_deadlines_still_running(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    """Through a reopening: the first answer's deadlines end, the second answer's run."""
+    intake, broker = intake_with_bus
+    me, ref = await answered(intake, broker)
+    start = intake.clock.now()
+
+    def at(hours: int) -> Any:
+        return start + timedelta(hours=hours)
+
+    async def sla_says(payload: Any, hours: int) -> None:
+        await broker.publish(payload, producer="sla", at=at(hours))
+
+    async def shown(*expected: tuple[str, str]) -> None:
+        async def running() -> None:
+            deadlines = (await view(intake, me, ref))["deadlines"]
+            assert sorted((d["clock"], d["stage"]) for d in deadlines) == sorted(expected)
+
+        await eventually(running)
+
+    def set_(clock: str, stage: str, due_in: int, entity: str | None = None) -> SlaDeadlineSet:
+        return SlaDeadlineSet(reference=ref, clock=clock, entity=entity, stage=stage,
+                              due_at=at(due_in))
+
+    def ended(clock: str, stage: str, due_in: int, hours: int,
+              entity: str | None = None) -> SlaDeadlineEnded:
+        return SlaDeadlineEnded(reference=ref, clock=clock, entity=entity, stage=stage,
+                                due_at=at(due_in), ended_at=at(hours))
+
+    await sla_says(set_("requester", "processing", 40), 0)
+    await sla_says(set_("entity", "processing", 40, "MOH-HOSP"), 0)
+    await sla_says(set_("requester", "rating_window", 10), 1)
+    # The first answer ended both processing deadlines.
+    await sla_says(ended("requester", "processing", 40, 1), 1)
+    await sla_says(ended("entity", "processing", 40, 1, "MOH-HOSP"), 1)
+    await shown(("requester", "rating_window"))
+    # Rated 1, reviewed, reopened: the entity processes again; the rating window is over.
+    await sla_says(ended("requester", "rating_window", 10, 2), 2)
+    await sla_says(set_("entity", "processing", 60, "MOH-HOSP"), 3)
+    await shown(("entity", "processing"))
+    # The second answer: its own rating window, heard before the end of the processing it ends.
+    await sla_says(set_("requester", "rating_window", 30), 20)
+    await sla_says(ended("entity", "processing", 60, 20, "MOH-HOSP"), 20)
+    await shown(("requester", "rating_window"))
+    # An end heard before the deadline it ends (out of order) still ends it.
+    await sla_says(ended("requester", "review", 50, 25), 25)
+    await sla_says(set_("requester", "review", 50), 21)
+    await sla_says(ended("requester", "rating_window", 30, 21), 21)
+    await shown()
 
 
 async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
