@@ -426,7 +426,8 @@ class RatingCreate(_In):
 
 class RatingRecorded(BaseModel):
     reference: str
-    round: int = Field(description="The answer rated.")
+    # Answers stored for an Idempotency-Key replay before answers were numbered rated the first.
+    round: int = Field(default=1, description="The answer rated.")
     score: int
     comment: str | None
     rated_at: datetime
