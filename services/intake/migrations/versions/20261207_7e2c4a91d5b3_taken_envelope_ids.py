@@ -5,7 +5,7 @@ taken id is refused at the door (409) rather than given a receipt for a report i
 never file. Ids taken before this revision are not known here; integrity still refuses them.
 
 Revision ID: 7e2c4a91d5b3
-Revises: 4bdbdf1a2f82
+Revises: 681d3c681e92
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7e2c4a91d5b3"
-down_revision: str | None = "4bdbdf1a2f82"
+down_revision: str | None = "681d3c681e92"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
