@@ -119,8 +119,6 @@ class GatewaySettings(PlatformSettings):
 
     # The merged OpenAPI document is rebuilt at most this often.
     openapi_cache_s: float = Field(default=30.0, ge=0)
-    # With a simulated clock (non-production), how often to re-read the services' time.
-    clock_sync_interval_s: float = Field(default=5.0, gt=0)
 
     @field_validator("rate_limit_per_client")
     @classmethod

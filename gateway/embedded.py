@@ -144,7 +144,6 @@ async def _serve_platform(
         gateway = create_gateway(
             settings,
             transports={name: StreamingASGITransport(app) for name, app in apps.items()},
-            clock=clock,
         )
         server = uvicorn.Server(
             uvicorn.Config(
