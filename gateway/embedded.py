@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from gateway.config import GatewaySettings
@@ -26,6 +28,7 @@ from services import SERVICES
 from services.colocated import colocated_services
 from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from services.integrity.development_key import register_development_key, registered
+from services.notify.config import NotifySettings
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
@@ -141,6 +144,8 @@ async def _serve_platform(
         overrides: dict[str, Any] = {"database_url": "", "amqp_url": ""}
         if name == "intake":
             overrides["civil_registry_url"] = registry_url
+        if name == "notify":  # links in messages lead here, whatever port `PORT` chose
+            overrides["public_base_url"] = settings.public_url
         return overrides
 
     async with colocated_services(SERVICES, embedded, clock=clock, bus=bus) as apps:
@@ -151,7 +156,6 @@ async def _serve_platform(
         gateway = create_gateway(
             settings,
             transports={name: StreamingASGITransport(app) for name, app in apps.items()},
-            clock=clock,
         )
         server = uvicorn.Server(
             uvicorn.Config(
@@ -161,13 +165,19 @@ async def _serve_platform(
         )
         print(
             f"Bekhedmetkom (embedded) on http://{settings.host}:{settings.port} "
-            f"— API docs at /docs; civil-registry simulator on {registry_url}. "
-            f"Ctrl-C stops it.",
+            f"— API docs at /docs; links in messages lead to {settings.public_url}; "
+            f"SMS and email (codes included) are written to {_messages_dir(apps)}; "
+            f"civil-registry simulator on {registry_url}. Ctrl-C stops it.",
             flush=True,
         )
         if development_key:
             print(registered(development_key), flush=True)
         await server.serve()
+
+
+def _messages_dir(apps: Mapping[str, FastAPI]) -> Path | None:
+    settings = apps["notify"].state.runtime.settings
+    return settings.messages_dir if isinstance(settings, NotifySettings) else None
 
 
 def main() -> None:

@@ -106,6 +106,8 @@ def up(gateway_port: int, first_service_port: int) -> None:
     """Start everything as separate processes; Ctrl-C stops them all."""
     os.environ.setdefault("BKH_DATABASE_URL", LOCAL_DATABASE)
     os.environ.setdefault("BKH_AMQP_URL", LOCAL_BROKER)
+    # Links in messages lead to the gateway started here, whatever its port.
+    os.environ.setdefault("BKH_PUBLIC_BASE_URL", f"http://127.0.0.1:{gateway_port}")
     asyncio.run(ensure_database(os.environ["BKH_DATABASE_URL"]))
     asyncio.run(migrate(list(SERVICES)))
     ports = {name: first_service_port + index for index, name in enumerate(SERVICES)}

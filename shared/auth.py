@@ -10,8 +10,11 @@ What it must never do:
   header, before python-jose sees the token;
 - trust keys or extensions the token points at (`jku`, `jwk`, `x5u`, `x5c`, `crit`): keys come
   only from our own key set, looked up by `kid`;
-- let python-jose judge time: it reads the wall clock while the platform reads the injected
-  `Clock`, so jose only checks the signature and every claim is checked here;
+- let python-jose judge time: jose only checks the signature and every claim is checked here,
+  on the clock the issuer or verifier was given (a test hands in its own to make expiry come);
+- time tokens by the simulated business clock: they are issued and judged in real time
+  (`shared.clock.WALL_CLOCK`, the default), so an operator's jump of days expires nobody's
+  token and no token looks issued in the future;
 - log a token or put one in an error;
 - use the generated development keys in production.
 
@@ -49,7 +52,7 @@ from jose import jws
 from jose.backends.cryptography_backend import CryptographyECKey
 from jose.exceptions import JOSEError
 
-from shared.clock import Clock
+from shared.clock import WALL_CLOCK, Clock
 from shared.errors import Conflict, Forbidden, Text, Unauthorized
 from shared.events.vocabulary import Role as Role  # re-exported: tokens carry it
 from shared.settings import VAR_DIR, PlatformSettings
@@ -344,7 +347,7 @@ class TokenIssuer:
         *,
         issuer: str,
         audience: str,
-        clock: Clock,
+        clock: Clock = WALL_CLOCK,
         lifetime: timedelta = DEFAULT_LIFETIME,
     ) -> None:
         _check_lifetime(lifetime)
@@ -486,7 +489,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        clock: Clock,
+        clock: Clock = WALL_CLOCK,
         leeway: timedelta = DEFAULT_LEEWAY,
         max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
         cache_size: int = VERIFIED_CACHE_SIZE,

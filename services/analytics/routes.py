@@ -176,7 +176,8 @@ async def live_feed(request: Request, runtime: RuntimeDep, settings: SettingsDep
             return await _dashboard(session, scope, now, settings)
 
         feed = LiveFeed(sessionmaker=runtime.sessionmaker, clock=runtime.clock,
-                        snapshot=snapshot, poll_interval_s=settings.live_poll_interval_s,
+                        wall_clock=runtime.wall_clock, snapshot=snapshot,
+                        poll_interval_s=settings.live_poll_interval_s,
                         heartbeat_s=settings.live_heartbeat_s)
         request.app.state.analytics_live_feed = feed
     return feed

@@ -158,7 +158,9 @@ class Role(StrEnum):
 
 STAFF_ROLES: Final = frozenset(Role) - {Role.citizen, Role.operator, Role.service}
 """The roles people sign in with at routing (the directory's staff). Their standing is checked
-on every request (gateway and routing), so a deactivation or a role change takes effect at once."""
+on every request (gateway and routing), so a deactivation or a role change takes effect at once.
+The demo operator (outside production only) signs in there too, but is no staff member: no role
+of it can be granted through the API, and it may do nothing but move the simulated clock."""
 
 
 EscalationLevel = Literal[1, 2]

@@ -85,7 +85,7 @@ async def test_a_stream_ends_when_its_token_expires(world: World) -> None:
     short = world.auth(Role.decision_maker, lifetime=timedelta(minutes=1))
     async with live(world, short) as stream:
         assert (await stream.next_event())[0] == "dashboard"
-        world.clock.advance(timedelta(minutes=2))
+        world.wall_clock.advance(timedelta(minutes=2))
         assert (await stream.next_event())[0] == "expired"
 
 

@@ -61,15 +61,14 @@ async def test_a_report_is_sealed_filed_and_followed_in_the_embedded_mode(
     settings = BaseServiceSettings(service_name="tests")
     _keys, signing = load_keys(settings)
     assert signing is not None
-    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         clock=clock)
+    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     commission = {"Authorization": f"Bearer {issuer.issue('c-1', Role.integrity_commission)}"}
     key = CommissionKeyPair.generate("commission-embedded")
     try:
         async with colocated_services(["intake", "integrity"], settings_for, clock=clock,
                                       bus=bus) as apps:
             gateway = create_gateway(
-                GatewaySettings(environment="test"), clock=clock,
+                GatewaySettings(environment="test"),
                 transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()},
             )
             async with (
