@@ -128,7 +128,7 @@ async def test_outside_production_reports_are_taken_from_the_first_start_with_a_
         async with colocated_services(["intake", "integrity"], settings_for, clock=clock,
                                       bus=bus) as apps:
             gateway = create_gateway(
-                GatewaySettings(environment="test"), clock=clock,
+                GatewaySettings(environment="test"),
                 transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()},
             )
             async with (
