@@ -72,6 +72,9 @@ class GatewaySettings(PlatformSettings):
     port: int = Field(
         default=8000, ge=1, le=65535, validation_alias=AliasChoices("BKH_PORT", "PORT", "port")
     )
+    # Where people reach the platform (BKH_PUBLIC_BASE_URL, the address links in messages
+    # point at). Empty: this gateway's own address, `public_url`.
+    public_base_url: str = ""
 
     # Base URLs of the services (BKH_INTAKE_URL, …). The path a client asked for is appended
     # unchanged: each service serves its public routes under /api/v1 itself.
@@ -119,8 +122,15 @@ class GatewaySettings(PlatformSettings):
 
     # The merged OpenAPI document is rebuilt at most this often.
     openapi_cache_s: float = Field(default=30.0, ge=0)
-    # With a simulated clock (non-production), how often to re-read the services' time.
-    clock_sync_interval_s: float = Field(default=5.0, gt=0)
+
+    @property
+    def public_url(self) -> str:
+        """The public base URL: the configured one, else the address served here (a wildcard
+        host is reached on this machine as 127.0.0.1)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @field_validator("rate_limit_per_client")
     @classmethod

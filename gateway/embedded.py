@@ -3,6 +3,8 @@
 Every service runs here with its own SQLite file under `var/embedded/`, all of them on one
 in-process bus and one clock (`services.colocated`); the gateway reaches them through ASGI
 transports instead of HTTP, so the request path is the same code as in the distributed mode.
+At the first start it also plays the integrity commission, so that reports are taken at once:
+a development commission key (`services.integrity.development_key`).
 
 Not for production: the settings refuse SQLite and the in-process bus there.
 """
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
@@ -23,6 +27,8 @@ from gateway.main import create_gateway
 from services import SERVICES
 from services.colocated import colocated_services
 from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
+from services.integrity.development_key import register_development_key, registered
+from services.notify.config import NotifySettings
 from services.web.config import WebSettings
 from services.web.main import create_web_app
 from services.web.office import OFFICE as PAGES_PREFIX
@@ -154,13 +160,18 @@ async def _serve_platform(
         overrides: dict[str, Any] = {"database_url": "", "amqp_url": ""}
         if name == "intake":
             overrides["civil_registry_url"] = registry_url
+        if name == "notify":  # links in messages lead here, whatever port `PORT` chose
+            overrides["public_base_url"] = settings.public_url
         return overrides
 
     async with colocated_services(SERVICES, embedded, clock=clock, bus=bus) as apps:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["integrity"]),
+                                     base_url="http://integrity") as integrity:
+            development_key = await register_development_key(integrity, settings=settings,
+                                                             clock=clock)
         gateway = create_gateway(
             settings,
             transports={name: StreamingASGITransport(app) for name, app in apps.items()},
-            clock=clock,
         )
         # The pages call the gateway like any client; here through a transport, not a socket.
         web = create_web_app(WebSettings(gateway_url="http://gateway"),
@@ -173,12 +184,21 @@ async def _serve_platform(
         )
         print(
             f"Bekhedmetkom (embedded) on http://{settings.host}:{settings.port} "
-            f"— back office at /office/, API docs at /docs; civil-registry simulator on "
-            f"{registry_url}. Ctrl-C stops it.",
+            f"— back office at {settings.public_url}/office/, API docs at /docs; links in "
+            f"messages lead to {settings.public_url}; SMS and email (codes included) are written "
+            f"to {_messages_dir(apps)}; civil-registry simulator on {registry_url}. "
+            f"Ctrl-C stops it.",
             flush=True,
         )
+        if development_key:
+            print(registered(development_key), flush=True)
         async with web.router.lifespan_context(web):
             await server.serve()
+
+
+def _messages_dir(apps: Mapping[str, FastAPI]) -> Path | None:
+    settings = apps["notify"].state.runtime.settings
+    return settings.messages_dir if isinstance(settings, NotifySettings) else None
 
 
 def main() -> None:

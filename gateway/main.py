@@ -18,12 +18,11 @@ mount the operator's clock in production.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,6 @@ from gateway.openapi import OpenApiAggregator
 from gateway.ops import (
     ClockAdvance,
     ClockFanOut,
-    ServiceClockState,
     read_now,
     set_everywhere,
     target_instant,
@@ -50,7 +48,6 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes import resolve
 from gateway.standing import check_standing, needs_standing
 from shared.auth import Principal, TokenVerifier, bearer_token, load_keys
-from shared.clock import Clock, SimulatedClock, clock_for
 from shared.errors import (
     Forbidden,
     NotFound,
@@ -103,11 +100,9 @@ class GatewayState:
     settings: GatewaySettings
     verifier: TokenVerifier
     limiter: RateLimiter
-    clock: Clock
     upstreams: Upstreams | None = None
     proxy: Proxy | None = None
     openapi: OpenApiAggregator | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def require_proxy(self) -> Proxy:
         if self.proxy is None:
@@ -179,15 +174,6 @@ class ForwardingMiddleware:
         await response(scope, receive, send)
 
 
-async def _sync_clock(state: GatewayState, clock: SimulatedClock) -> None:
-    """Follow the services' simulated time, so tokens they issue are not from our future."""
-    assert state.upstreams is not None
-    while True:
-        with contextlib.suppress(Exception):
-            clock.set(await read_now(state.upstreams, {}, state.settings.upstream_probe_timeout_s))
-        await asyncio.sleep(state.settings.clock_sync_interval_s)
-
-
 async def _probe(client: httpx.AsyncClient, timeout_s: float) -> str:
     try:
         async with asyncio.timeout(timeout_s * 2):
@@ -202,19 +188,13 @@ def create_gateway(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     verifier: TokenVerifier | None = None,
-    clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or GatewaySettings()
-    owns_clock = clock is None
-    clock = clock or clock_for(simulated=settings.simulated_clock, production=settings.production)
     if verifier is None:
         keys, _signing_key = load_keys(settings)
-        verifier = TokenVerifier(
-            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, clock=clock
-        )
-    state = GatewayState(
-        settings=settings, verifier=verifier, limiter=RateLimiter(settings), clock=clock
-    )
+        # Real time, like every verifier: the gateway keeps no simulated clock of its own.
+        verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    state = GatewayState(settings=settings, verifier=verifier, limiter=RateLimiter(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -227,18 +207,10 @@ def create_gateway(
             timeout_s=settings.upstream_probe_timeout_s,
             own_document=app.openapi,
         )
-        # A clock handed in (the embedded mode's one clock) is already the services' clock.
-        if owns_clock and isinstance(clock, SimulatedClock) and not settings.production:
-            state.tasks.append(asyncio.create_task(_sync_clock(state, clock), name="clock-sync"))
         tune_for_serving()
         try:
             yield
         finally:
-            for task in state.tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            state.tasks.clear()
             state.proxy = None
             state.openapi = None
             state.upstreams = None
@@ -348,18 +320,8 @@ def create_gateway(
             if rid:
                 headers["x-request-id"] = rid
             timeout = settings.upstream_probe_timeout_s
-            if not owns_clock and isinstance(clock, SimulatedClock):
-                # Colocated (make run, the end-to-end tests): the services share this very
-                # clock. One jump moves them all; a fan-out would have every service after
-                # the first judge the operator's token by the moved clock, hence expired.
-                target = target_instant(clock.now(), advance)
-                clock.set(target)
-                services: dict[str, ServiceClockState] = dict.fromkeys(upstreams.names, "ok")
-            else:
-                target = target_instant(await read_now(upstreams, headers, timeout), advance)
-                services = await set_everywhere(upstreams, target, headers, timeout)
-                if isinstance(clock, SimulatedClock):
-                    clock.set(target)
+            target = target_instant(await read_now(upstreams, headers, timeout), advance)
+            services = await set_everywhere(upstreams, target, headers, timeout)
             log.info("simulated clock advanced", extra={"to": target.isoformat()})
             return ClockFanOut(now=target, services=services)
 

@@ -3,7 +3,10 @@
 Outside production each service runs a `SimulatedClock` behind `GET/PUT /ops/clock`. The
 gateway reads the services' current time, computes the target instant once, and sends that same
 absolute instant to every service concurrently (`SimulatedClock.set` is idempotent, so a retry
-or a late service converges on the same time rather than drifting by a second advance).
+or a late service converges on the same time rather than drifting by a second advance). Services
+sharing one clock (`make run`, the end-to-end tests) simply take the same instant again. Tokens
+live in real time (`shared.clock.WALL_CLOCK`), so the operator's token, checked by each service
+after others have moved, is as good after the jump as before it.
 
 What it must never do: exist in production (the gateway does not mount the route there, and the
 route table never reaches `/ops/...` on a service), or act without an operator's token — the

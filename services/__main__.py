@@ -27,9 +27,11 @@ import uvicorn
 
 from services import SERVICES, dead_letters
 from services.worker import create_worker_app
+from shared.clock import SystemClock
 from shared.logging import configure_logging
 from shared.migrations import autogenerate
 from shared.service import ServiceDefinition, migrate_to_head
+from shared.settings import PlatformSettings
 
 DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}
 WORKER_PORT = 8081  # health and metrics of a worker (deploy/k8s probes and scrapes it there)
@@ -104,6 +106,8 @@ def up(gateway_port: int, first_service_port: int) -> None:
     """Start everything as separate processes; Ctrl-C stops them all."""
     os.environ.setdefault("BKH_DATABASE_URL", LOCAL_DATABASE)
     os.environ.setdefault("BKH_AMQP_URL", LOCAL_BROKER)
+    # Links in messages lead to the gateway started here, whatever its port.
+    os.environ.setdefault("BKH_PUBLIC_BASE_URL", f"http://127.0.0.1:{gateway_port}")
     asyncio.run(ensure_database(os.environ["BKH_DATABASE_URL"]))
     asyncio.run(migrate(list(SERVICES)))
     ports = {name: first_service_port + index for index, name in enumerate(SERVICES)}
@@ -128,6 +132,9 @@ def up(gateway_port: int, first_service_port: int) -> None:
     )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
     try:
+        settings = PlatformSettings()
+        if not settings.production:
+            _development_commission_key(settings, integrity_port=ports["integrity"])
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -141,6 +148,18 @@ def up(gateway_port: int, first_service_port: int) -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _development_commission_key(settings: PlatformSettings, *, integrity_port: int) -> None:
+    # Imported here only: the processes a deployment runs (`serve`, `work`) never import the
+    # module that makes a commission private key.
+    from services.integrity import development_key
+
+    key_id = asyncio.run(development_key.register_when_ready(
+        f"http://127.0.0.1:{integrity_port}", settings=settings, clock=SystemClock()
+    ))
+    if key_id:
+        print(development_key.registered(key_id), flush=True)
 
 
 def main() -> None:

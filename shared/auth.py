@@ -10,8 +10,11 @@ What it must never do:
   header, before python-jose sees the token;
 - trust keys or extensions the token points at (`jku`, `jwk`, `x5u`, `x5c`, `crit`): keys come
   only from our own key set, looked up by `kid`;
-- let python-jose judge time: it reads the wall clock while the platform reads the injected
-  `Clock`, so jose only checks the signature and every claim is checked here;
+- let python-jose judge time: jose only checks the signature and every claim is checked here,
+  on the clock the issuer or verifier was given (a test hands in its own to make expiry come);
+- time tokens by the simulated business clock: they are issued and judged in real time
+  (`shared.clock.WALL_CLOCK`, the default), so an operator's jump of days expires nobody's
+  token and no token looks issued in the future;
 - log a token or put one in an error;
 - use the generated development keys in production.
 
@@ -35,7 +38,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import isfinite
@@ -49,7 +52,7 @@ from jose import jws
 from jose.backends.cryptography_backend import CryptographyECKey
 from jose.exceptions import JOSEError
 
-from shared.clock import Clock
+from shared.clock import WALL_CLOCK, Clock
 from shared.errors import Conflict, Forbidden, Text, Unauthorized
 from shared.events.vocabulary import Role as Role  # re-exported: tokens carry it
 from shared.settings import VAR_DIR, PlatformSettings
@@ -344,7 +347,7 @@ class TokenIssuer:
         *,
         issuer: str,
         audience: str,
-        clock: Clock,
+        clock: Clock = WALL_CLOCK,
         lifetime: timedelta = DEFAULT_LIFETIME,
     ) -> None:
         _check_lifetime(lifetime)
@@ -486,7 +489,7 @@ class TokenVerifier:
         *,
         issuer: str,
         audience: str,
-        clock: Clock,
+        clock: Clock = WALL_CLOCK,
         leeway: timedelta = DEFAULT_LEEWAY,
         max_lifetime: timedelta = DEFAULT_MAX_LIFETIME,
         cache_size: int = VERIFIED_CACHE_SIZE,
@@ -666,26 +669,36 @@ def _check_pair(keys: KeySet, signing: SigningKey | None) -> None:
         raise RuntimeError(f"the signing key {signing.kid!r} is not in the public key set")
 
 
+def generate_once(final: Path, build: Callable[[Path], None]) -> None:
+    """Make the folder of development keys `final` unless it exists: `build` fills a private
+    folder beside it, renamed into place in one step. Processes starting together race, exactly
+    one rename wins and the others read the winner's keys."""
+    if final.exists():
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=final.parent))  # mode 0700
+    try:
+        build(staging)
+        try:
+            os.rename(staging, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _development_keys(root: Path) -> tuple[KeySet, SigningKey]:
     final = root / "es256"
-    if not final.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        # Built aside, then renamed into place in one step: processes starting together race,
-        # exactly one rename wins and the others read the winner's keys.
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
-        try:
-            key = generate_signing_key(DEV_KID_PREFIX + uuid.uuid4().hex[:12])
-            key.save(staging / "signing.pem")
-            (staging / "jwks.json").write_text(
-                json.dumps(KeySet.of(key).to_jwks(), indent=2) + "\n", encoding="utf-8"
-            )
-            try:
-                os.rename(staging, final)
-            except OSError:
-                if not final.is_dir():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+
+    def build(staging: Path) -> None:
+        key = generate_signing_key(DEV_KID_PREFIX + uuid.uuid4().hex[:12])
+        key.save(staging / "signing.pem")
+        (staging / "jwks.json").write_text(
+            json.dumps(KeySet.of(key).to_jwks(), indent=2) + "\n", encoding="utf-8"
+        )
+
+    generate_once(final, build)
     keys = _read_jwks(final / "jwks.json")
     signing = SigningKey.load(final / "signing.pem")
     _check_pair(keys, signing)

@@ -1,14 +1,21 @@
 """Time, injected: every service asks a `Clock`, never `datetime.now()`.
 
-Outside production a `SimulatedClock` lets an operator (or a test) move time forward so that a
-working day passes in a second. Production refuses to build one: `clock_for` is the only door.
+Two clocks, for two kinds of time:
+- the business clock (`Runtime.clock`) times what the regulation times: deadlines,
+  escalations, events, codes. Outside production a `SimulatedClock` lets an operator (or a
+  test) move it forward so that a working day passes in a second. Production refuses to build
+  one: `clock_for` is the only door.
+- the wall clock (`Runtime.wall_clock`, `WALL_CLOCK`) times what security times: access
+  tokens, sign-in sessions, lockouts. It is real time (tests may hand in their own to make an
+  expiry come). Were tokens timed by the business clock, an operator's jump of two days would
+  expire every session at once, the operator's own token first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 
 class Clock(Protocol):
@@ -54,6 +61,10 @@ class SimulatedClock:
 
     def on_advance(self, listener: Callable[[datetime], None]) -> None:
         self._listeners.append(listener)
+
+
+WALL_CLOCK: Final[Clock] = SystemClock()
+"""Real time: what tokens and sessions live by, whatever the business clock says."""
 
 
 def clock_for(*, simulated: bool, production: bool) -> Clock:

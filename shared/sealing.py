@@ -4,20 +4,38 @@ A report is sealed to the integrity commission's X25519 public key the moment it
 the reporter's own device), and from then on only the commission's private key, kept offline,
 can read it. The server side seals and checks structure; it can never open.
 
-Envelope, version 1 (integers big-endian)::
+Envelope, version 2 (integers big-endian)::
 
     "BKHE" | u16 header length | header | sealed data key (80) | nonce (24) | ciphertext
+           | digest (32)
 
 - header: canonical JSON (sorted keys, no spaces, ASCII) of exactly
   `{"day": "YYYY-MM-DD", "id": "<uuid>", "key": "<key id>", "kind": "report"|"identity",
-  "v": 1}`; anything else (another spelling of the same values included) is refused;
+  "v": 2}`; anything else (another spelling of the same values included) is refused;
 - sealed data key: a fresh random 32-byte key in a libsodium sealed box
   (`crypto_box_seal`) to the commission's key named in the header;
 - ciphertext: XChaCha20-Poly1305 (IETF) under the data key and a random nonce, with everything
   before the sealed data key (magic, length, header) as associated data, so a swapped or
   edited header fails to open;
 - plaintext: the content padded (ISO/IEC 7816-4, `sodium_pad`) to a power-of-two size bucket
-  from 1 KiB to 8 MiB, so the length tells little.
+  from 1 KiB to 8 MiB, so the length tells little;
+- digest: the SHA-256 of everything before it.
+
+Who can check what. The sealed box's and the ciphertext's tags are MACs under keys that only
+the commission's private key recovers: only its offline tool can tell that an envelope opens.
+A server checks everything else without the key: the structure, the lengths (one of the
+buckets), the header (canonical, a known key id), the ephemeral key of the sealed box (a usable
+point), and the digest, which binds the header to the body for anyone. The digest is public, so
+it proves nothing against someone who rewrites an envelope on purpose (they recompute it; they
+can as well seal a new report), but a byte damaged after sealing, on the device, on the way or
+in storage, is refused at the door instead of being filed as a report nobody can read. What
+still does not open (a badly sealed envelope) the commission marks "cannot be opened", and the
+reporter's receipt asks for a new report.
+
+Version 1 is version 2 without the digest (`"v": 1`). Envelopes sealed as version 1 stay valid;
+for them only the commission's tool can tell damage. A version 2 envelope cannot pass as version
+1: its header, `"v"` included, is associated data, so rewriting it leaves an envelope that does
+not open.
 
 A report is two envelopes with the same id: the content (`kind` report) and, only when the
 reporter gives it, their identity (`kind` identity). The commission reads a report without
@@ -42,6 +60,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import re
 import struct
@@ -62,19 +81,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.clock import Clock
 
-VERSION: Final = 1
+VERSION: Final = 2
+"""The version new envelopes are sealed in."""
+VERSIONS: Final = (1, 2)
+"""The versions accepted: a client-sealed envelope's format is a public contract."""
 MAGIC: Final = b"BKHE"
 ALGORITHM: Final = "x25519-sealedbox+xchacha20poly1305-ietf"
 KEY_BYTES: Final = 32
 SEALED_KEY_BYTES: Final = sodium.crypto_box_SEALBYTES + KEY_BYTES  # 80
 NONCE_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES  # 24
 TAG_BYTES: Final = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES  # 16
+DIGEST_BYTES: Final = hashlib.sha256().digest_size  # 32, from version 2
 MAX_HEADER_BYTES: Final = 512
 BUCKETS: Final = tuple(1 << n for n in range(10, 24))
 """Padded plaintext sizes: 1 KiB, 2 KiB, … 8 MiB."""
 MAX_PLAINTEXT_BYTES: Final = BUCKETS[-1] - 1  # padding takes at least one byte
 MAX_ENVELOPE_BYTES: Final = (
     len(MAGIC) + 2 + MAX_HEADER_BYTES + SEALED_KEY_BYTES + NONCE_BYTES + BUCKETS[-1] + TAG_BYTES
+    + DIGEST_BYTES
 )
 KEY_ID_PATTERN: Final = r"^[A-Za-z0-9._:-]{1,128}$"
 AMMAN: Final = ZoneInfo("Asia/Amman")
@@ -135,12 +159,9 @@ class CommissionPublicKey:
             raise ValueError("a key id is 1 to 128 characters of [A-Za-z0-9._:-]")
         if len(self.key) != KEY_BYTES:
             raise ValueError("an X25519 public key is 32 bytes")
-        try:
-            # libsodium refuses points of small order (the all-zero shared secret): such a
-            # "key" would seal to nobody, or to everybody.
-            sodium.crypto_scalarmult(b"\x09" + bytes(30) + b"\x40", self.key)
-        except SodiumRuntimeError:
-            raise ValueError("not a usable X25519 public key (small order)") from None
+        if not _usable_point(self.key):
+            # such a "key" would seal to nobody, or to everybody
+            raise ValueError("not a usable X25519 public key (small order)")
 
     @property
     def fingerprint(self) -> str:
@@ -169,6 +190,16 @@ class CommissionKeyPair:
     @property
     def public(self) -> CommissionPublicKey:
         return CommissionPublicKey(self.key_id, bytes(self.private_key.public_key))
+
+
+def _usable_point(key: bytes) -> bool:
+    """Whether an X25519 public key is usable: libsodium refuses points of small order (their
+    shared secret is all zeros, whatever the other key)."""
+    try:
+        sodium.crypto_scalarmult(b"\x09" + bytes(30) + b"\x40", key)
+    except SodiumRuntimeError:
+        return False
+    return True
 
 
 def strict_b64decode(text: str) -> bytes:
@@ -214,7 +245,7 @@ class EnvelopeHeader:
             if not isinstance(fields, dict) or set(fields) != {"day", "id", "key", "kind", "v"}:
                 raise ValueError("wrong fields")
             version, key_id = fields["v"], fields["key"]
-            if type(version) is not int or version != VERSION:
+            if type(version) is not int or version not in VERSIONS:
                 raise ValueError("unknown version")
             if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
                 raise ValueError("bad key id")
@@ -223,6 +254,7 @@ class EnvelopeHeader:
                 key_id=key_id,
                 kind=EnvelopeKind(fields["kind"]),
                 day=date.fromisoformat(str(fields["day"])),
+                version=version,
             )
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise EnvelopeRefused("header") from None
@@ -256,9 +288,15 @@ def seal(
     kind: EnvelopeKind,
     envelope_id: UUID,
     day: date,
+    version: int = VERSION,
 ) -> bytes:
-    """One envelope of `plaintext` that only the holder of `to`'s private key can open."""
-    header = EnvelopeHeader(envelope_id=envelope_id, key_id=to.key_id, kind=kind, day=day)
+    """One envelope of `plaintext` that only the holder of `to`'s private key can open.
+
+    `version` 1 only to make envelopes as older sealers did (the tests of compatibility)."""
+    if version not in VERSIONS:
+        raise ValueError(f"envelope versions are {VERSIONS}")
+    header = EnvelopeHeader(envelope_id=envelope_id, key_id=to.key_id, kind=kind, day=day,
+                            version=version)
     header_bytes = header.to_bytes()
     associated = _PREFIX.pack(MAGIC, len(header_bytes)) + header_bytes
     data_key = random_bytes(KEY_BYTES)
@@ -267,7 +305,12 @@ def seal(
     ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
         padded, associated, nonce, data_key
     )
-    return associated + sodium.crypto_box_seal(data_key, to.key) + nonce + ciphertext
+    envelope = associated + sodium.crypto_box_seal(data_key, to.key) + nonce + ciphertext
+    return envelope + hashlib.sha256(envelope).digest() if version >= 2 else envelope
+
+
+def _digest_bytes(version: int) -> int:
+    return DIGEST_BYTES if version >= 2 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +321,16 @@ class EnvelopeInfo:
     size_bucket: int
     size: int
 
+    @property
+    def body(self) -> slice:
+        """Where the sealed data key, the nonce and the ciphertext are (after them, the digest)."""
+        end = self.size - _digest_bytes(self.header.version)
+        return slice(end - self.size_bucket - TAG_BYTES - NONCE_BYTES - SEALED_KEY_BYTES, end)
+
 
 def inspect(envelope: bytes, *, kind: EnvelopeKind | None = None) -> EnvelopeInfo:
-    """Check an envelope's whole structure (not its content: that needs the private key)."""
+    """Check everything of an envelope that needs no key: its whole structure and, from
+    version 2, its digest (not its content: that needs the private key)."""
     if len(envelope) > MAX_ENVELOPE_BYTES:
         raise EnvelopeRefused("too-large")
     if len(envelope) < _PREFIX.size:
@@ -296,12 +346,16 @@ def inspect(envelope: bytes, *, kind: EnvelopeKind | None = None) -> EnvelopeInf
     header = EnvelopeHeader.from_bytes(envelope[_PREFIX.size : body_start])
     if kind is not None and header.kind is not kind:
         raise EnvelopeRefused("wrong-kind")
-    ephemeral_key = envelope[body_start : body_start + KEY_BYTES]
-    if ephemeral_key == bytes(KEY_BYTES):
-        raise EnvelopeRefused("sealed-key")
-    padded_size = len(envelope) - body_start - SEALED_KEY_BYTES - NONCE_BYTES - TAG_BYTES
+    if not _usable_point(envelope[body_start : body_start + KEY_BYTES]):
+        raise EnvelopeRefused("sealed-key")  # the sealed box's ephemeral key: opens for nobody
+    body_end = len(envelope) - _digest_bytes(header.version)
+    padded_size = body_end - body_start - SEALED_KEY_BYTES - NONCE_BYTES - TAG_BYTES
     if padded_size not in BUCKETS:
         raise EnvelopeRefused("truncated" if padded_size < BUCKETS[-1] else "too-large")
+    if header.version >= 2 and not hmac.compare_digest(
+        hashlib.sha256(envelope[:body_end]).digest(), envelope[body_end:]
+    ):
+        raise EnvelopeRefused("damaged")
     return EnvelopeInfo(header=header, size_bucket=padded_size, size=len(envelope))
 
 
@@ -353,18 +407,15 @@ def open_envelope(envelope: bytes, keys: Mapping[str, PrivateKey]) -> Opened:
     private_key = keys.get(info.header.key_id)
     if private_key is None:
         raise EnvelopeRefused("unknown-key")
-    body_start = info.size - info.size_bucket - TAG_BYTES - NONCE_BYTES - SEALED_KEY_BYTES
-    sealed_key = envelope[body_start : body_start + SEALED_KEY_BYTES]
-    nonce = envelope[body_start + SEALED_KEY_BYTES : body_start + SEALED_KEY_BYTES + NONCE_BYTES]
+    body = envelope[info.body]
+    sealed_key = body[:SEALED_KEY_BYTES]
+    nonce = body[SEALED_KEY_BYTES : SEALED_KEY_BYTES + NONCE_BYTES]
     try:
         data_key = sodium.crypto_box_seal_open(
             sealed_key, bytes(private_key.public_key), bytes(private_key)
         )
         padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            envelope[body_start + SEALED_KEY_BYTES + NONCE_BYTES :],
-            envelope[:body_start],
-            nonce,
-            data_key,
+            body[SEALED_KEY_BYTES + NONCE_BYTES :], envelope[: info.body.start], nonce, data_key
         )
         plaintext = sodium.sodium_unpad(padded, info.size_bucket)
     except (CryptoError, SodiumRuntimeError, ValueError):

@@ -35,7 +35,7 @@ from shared.bus import (
     RetryPolicy,
 )
 from shared.bus.base import queue_name
-from shared.clock import Clock, SimulatedClock, clock_for
+from shared.clock import WALL_CLOCK, Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import install_problem_handlers
 from shared.health import health_router
@@ -123,7 +123,8 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     bus: Bus
-    clock: Clock
+    clock: Clock  # business time: simulated outside production when asked
+    wall_clock: Clock  # real time: tokens and sign-in sessions (`shared.clock`)
     outbox: Outbox
     relay: OutboxRelay
     verifier: TokenVerifier
@@ -140,6 +141,7 @@ class Runtime:
         *,
         bus: Bus | None = None,
         clock: Clock | None = None,
+        wall_clock: Clock = WALL_CLOCK,
     ) -> Runtime:
         clock = clock or clock_for(
             simulated=settings.simulated_clock, production=settings.production
@@ -171,12 +173,14 @@ class Runtime:
             sessionmaker=sessionmaker,
             bus=bus,
             clock=clock,
+            wall_clock=wall_clock,
             outbox=Outbox(
                 definition.outbox_table, producer=definition.name, clock=clock, wake=relay.wake
             ),
             relay=relay,
             verifier=TokenVerifier(
-                keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, clock=clock
+                keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                clock=wall_clock,
             ),
             head_revision=head_revision(definition.migrations),
             owns_bus=owns_bus,
@@ -252,14 +256,18 @@ def create_service_app(
     *,
     bus: Bus | None = None,
     clock: Clock | None = None,
+    wall_clock: Clock = WALL_CLOCK,
 ) -> FastAPI:
+    """`clock` is the business clock (None: from the settings); `wall_clock` the real time
+    tokens and sessions live by, which only a test replaces (to make an expiry come)."""
     settings = settings or definition.load_settings()
     if settings.production and isinstance(clock, SimulatedClock):
         raise RuntimeError("a simulated clock cannot exist in production")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.open(definition, settings, bus=bus, clock=clock)
+        runtime = await Runtime.open(definition, settings, bus=bus, clock=clock,
+                                     wall_clock=wall_clock)
         app.state.runtime = runtime
         try:
             if settings.run_workers:

@@ -68,7 +68,7 @@ class Platform:
         entities: Iterable[str] = (),
         sectors: Iterable[str] = (),
     ) -> str:
-        """A token as the platform's issuers mint them (same keys, same clock)."""
+        """A token as the platform's issuers mint them (same keys, real time)."""
         return self.issuer.issue(
             subject or str(uuid.uuid4()), role, entity_ids=entities, sector_ids=sectors
         )
@@ -132,13 +132,12 @@ async def running_platform(
     _keys, signing_key = load_keys(keys_settings)
     assert signing_key is not None, "the development key pair has a signing key"
     issuer = TokenIssuer(signing_key, issuer=keys_settings.jwt_issuer,
-                         audience=keys_settings.jwt_audience, clock=clock)
+                         audience=keys_settings.jwt_audience)
     try:
         async with colocated_services(names, settings_for, clock=clock) as apps:
             gateway = create_gateway(
                 GatewaySettings(**{"environment": "test", **(gateway_overrides or {})}),
                 transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()},
-                clock=clock,
             )
             transport = httpx.ASGITransport(app=gateway, client=("198.51.100.20", 40000))
             async with (

@@ -135,12 +135,22 @@ def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
         for index, name in enumerate(SERVICES):
             service = httpx.get(f"http://127.0.0.1:{first + index}/readyz").json()
             assert service["checks"] == {"database": "ok", "schema": "ok", "bus": "ok"}, name
+        assert development_commission_key(base_url).startswith("dev-")  # reports are taken
         assert stop_with_ctrl_c(process) == 0
         for index in range(len(SERVICES)):
             assert not _busy(first + index), "a service outlived Ctrl-C"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def development_commission_key(base_url: str, limit_s: float = 60) -> str:
+    """The key id integrity publishes, once the launcher registered its development key."""
+    deadline = time.monotonic() + limit_s
+    while (published := httpx.get(f"{base_url}/api/v1/integrity/public-key")).status_code != 200:
+        assert time.monotonic() < deadline, published.json()
+        time.sleep(0.3)
+    return str(published.json()["key_id"])
 
 
 def _busy(port: int) -> bool:

@@ -224,8 +224,8 @@ def _events_sql() -> str:
             **{first_response_counter(b): f"({fr_bucket} = {b})::int" for b in range(BUCKETS)},
         }),
         part("responded_at", "responded_at IS NOT NULL", {
-            "responded": "1", "responded_on_time": "(on_time IS TRUE)::int",
-            "breached": "(on_time IS FALSE)::int"}),
+            "answered": "1", "deadline_met": "(on_time IS TRUE)::int",
+            "deadline_missed": "(on_time IS FALSE)::int", "breached": "(on_time IS FALSE)::int"}),
         part("closed_at", "status = 'closed'", {
             "closed": "1", "reopened": "reopened",
             **{column: f"(closing_code = '{code}')::int" for code, column in

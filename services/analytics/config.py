@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.links import DEVELOPMENT_SECRET as DEVELOPMENT_LINK_SECRET
+from shared.links import secret_problem
 from shared.settings import BaseServiceSettings
 
 
@@ -37,3 +39,13 @@ class AnalyticsSettings(BaseServiceSettings):
     # looks whether one is due.
     report_schedule_enabled: bool = True
     report_schedule_interval_s: float = Field(default=60.0, gt=0)
+    # The link in the report's message opens its page on a phone without signing in: signed
+    # with the secret notify and intake share (`shared.links`), good for this many days.
+    link_secret: str = Field(default=DEVELOPMENT_LINK_SECRET, repr=False)
+    report_link_lifetime_days: int = Field(default=30, ge=1, le=90)
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if link_problem := secret_problem(self.link_secret, production=True):
+            problems.append(link_problem)
+        return problems

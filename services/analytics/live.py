@@ -6,7 +6,8 @@ process, and one snapshot per scope and version serves every viewer of that scop
 ministers costs what one does. A stream says `dashboard` when the figures changed, at least
 every `REFRESH_S` anyway (ages of open requests grow without events), a comment line to keep
 proxies from closing a quiet stream, and `expired` when the viewer's token runs out (the page
-then asks for a new one: a stream never outlives the token that opened it).
+then asks for a new one: a stream never outlives the token that opened it; like every token's,
+its end is judged in real time, `wall_clock`, not by the simulated business clock).
 
 What it must never do: send one scope's figures to another (the cache key is the scope).
 """
@@ -41,9 +42,11 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
 
 class LiveFeed:
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock,
-                 snapshot: Snapshot, poll_interval_s: float, heartbeat_s: float) -> None:
+                 wall_clock: Clock, snapshot: Snapshot, poll_interval_s: float,
+                 heartbeat_s: float) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
+        self._wall_clock = wall_clock
         self._snapshot = snapshot
         self._poll_interval_s = poll_interval_s
         self._heartbeat_s = heartbeat_s
@@ -80,7 +83,7 @@ class LiveFeed:
         sent: tuple[int, int] | None = None
         quiet_since = time.monotonic()
         while True:
-            if self._clock.now() >= expires_at:
+            if self._wall_clock.now() >= expires_at:
                 yield sse("expired", {"reason": "token_expired"})
                 return
             version = await self.version()

@@ -14,6 +14,7 @@ from services.analytics.config import AnalyticsSettings
 from services.analytics.handlers import apply_events
 from services.analytics.models import metadata
 from services.analytics.projection import CONSUMED
+from services.analytics.published import ReportLinks
 from services.analytics.routes import pages, router
 from services.analytics.schedule import run_schedule
 from shared.service import Runtime, ServiceDefinition, Subscription, create_service_app
@@ -23,7 +24,8 @@ async def periodic_reports(runtime: Runtime) -> None:
     """The schedule of weekly and monthly reports, wherever the relay runs (kernel background)."""
     settings = runtime.settings
     if isinstance(settings, AnalyticsSettings) and settings.report_schedule_enabled:
-        await run_schedule(runtime, settings.report_schedule_interval_s)
+        await run_schedule(runtime, interval_s=settings.report_schedule_interval_s,
+                           links=ReportLinks.of(settings, runtime.clock))
 
 
 DEFINITION = ServiceDefinition(

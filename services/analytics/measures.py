@@ -48,8 +48,9 @@ def rating_counter(score: int) -> str:
 COUNTERS: Final[tuple[str, ...]] = (
     "received",
     "first_responded",
-    "responded",
-    "responded_on_time",
+    "answered",
+    "deadline_met",
+    "deadline_missed",
     "closed",
     *(closing_counter(code) for code in ClosingCode),
     "inadmissible",
@@ -63,24 +64,16 @@ COUNTERS: Final[tuple[str, ...]] = (
     *(first_response_counter(b) for b in range(BUCKETS)),
     *(resolution_counter(b) for b in range(BUCKETS)),
 )
-"""Every counter a rollup row holds (one column each), flows counted on the day they happen."""
+"""Every counter a rollup row holds (one column each), flows counted on the day they happen.
+
+Counters of requests count each request once, however many rounds it has: `answered` at its
+first answer, `deadline_met` or `deadline_missed` at its one verdict, `escalated_1/2` when it
+first reaches that level, `reopened` at its first reopening, and the ratings by its latest
+rating (an earlier one is taken back where it was counted). `transferred` counts transfers."""
 
 
 def duration_bucket(working_days: float) -> int:
     return bisect_right(DURATION_EDGES_WD, working_days)
-
-
-def bucket_label(bucket: int) -> tuple[str, str]:
-    """Arabic and English label of a duration bucket, e.g. ('≤ 2 يوم عمل', '≤ 2 working days')."""
-    if bucket >= len(DURATION_EDGES_WD):
-        edge = _number(DURATION_EDGES_WD[-1])
-        return f"> {edge} يوم عمل", f"> {edge} working days"
-    edge = _number(DURATION_EDGES_WD[bucket])
-    return f"≤ {edge} يوم عمل", f"≤ {edge} working days"
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -147,6 +140,12 @@ class Tally(dict[str, int]):
         return round(sum(score * n for score, n in ratings.items()) / count, 2)
 
 
+def within_deadline_pct(tally: Tally) -> float | None:
+    """Answered in time ÷ judged: an overdue request with no answer is judged, against."""
+    met = tally["deadline_met"]
+    return _share(met, met + tally["deadline_missed"])
+
+
 @dataclass(frozen=True, slots=True)
 class IndexWeights:
     """The published weights of the performance index (docs/indicators.md), summing to 1."""
@@ -166,11 +165,11 @@ def index_components(tally: Tally) -> dict[str, float | None]:
     mean = tally.mean_rating()
     received = tally["received"]
     return {
-        "timeliness": _share(tally["responded_on_time"], tally["responded"]),
+        "timeliness": within_deadline_pct(tally),
         "satisfaction": round((mean - 1) / 4 * 100, 1) if mean is not None else None,
         "resolution": _share(tally[closing_counter(ClosingCode.resolved)], tally["closed"]),
         "responsiveness": (
-            round(100.0 * min(tally["responded"] / received, 1.0), 1) if received else None
+            round(100.0 * min(tally["answered"] / received, 1.0), 1) if received else None
         ),
         "escalation": (
             round(100.0 * (1 - min(tally["escalated_1"] / received, 1.0)), 1)
@@ -199,7 +198,7 @@ def indicators(tally: Tally) -> dict[str, object]:
     resolved = tally[closing_counter(ClosingCode.resolved)]
     return {
         "received": tally["received"],
-        "responded": tally["responded"],
+        "answered": tally["answered"],
         "closed": tally["closed"],
         "resolved": resolved,
         "resolved_pct": _share(resolved, tally["closed"]),
@@ -209,7 +208,9 @@ def indicators(tally: Tally) -> dict[str, object]:
         "first_response_p90_wd": histogram_percentile(first_response, 0.9),
         "resolution_median_wd": histogram_percentile(resolution, 0.5),
         "resolution_p90_wd": histogram_percentile(resolution, 0.9),
-        "within_deadline_pct": _share(tally["responded_on_time"], tally["responded"]),
+        "deadline_met": tally["deadline_met"],
+        "deadline_missed": tally["deadline_missed"],
+        "within_deadline_pct": within_deadline_pct(tally),
         "escalated_level_1": tally["escalated_1"],
         "escalated_level_2": tally["escalated_2"],
         "transfers": tally["transferred"],
@@ -220,6 +221,6 @@ def indicators(tally: Tally) -> dict[str, object]:
         "satisfaction_mean": tally.mean_rating(),
         "satisfaction_distribution": {str(score): n for score, n in ratings.items()},
         "rating_1_pct": _share(ratings[1], rated),
-        "response_rate_pct": _share(tally["responded"], tally["received"]),
+        "response_rate_pct": _share(tally["answered"], tally["received"]),
         "performance_index": performance_index(tally),
     }

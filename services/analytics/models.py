@@ -88,6 +88,10 @@ requests = Table(
     Column("closed_at", UtcDateTime(), nullable=True),
     Column("due_at", UtcDateTime(), nullable=True),
     Column("rating", SmallInteger, nullable=True),
+    # Where the latest rating was counted (taken back there when a new round is rated).
+    Column("rated_at", UtcDateTime(), nullable=True),
+    Column("rated_sector", String(20), nullable=True),
+    Column("rated_entity", String(40), nullable=True),
     Column("transfers", SmallInteger, nullable=False, default=0),
     Column("escalation_level", SmallInteger, nullable=False, default=0),
     Column("reopened", SmallInteger, nullable=False, default=0),

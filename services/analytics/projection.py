@@ -8,7 +8,10 @@ through `Projector.apply`, the one place where the rules of the read model live:
 - the request's row changes as its lifecycle says (status, entity, milestones, durations);
 - each change adds counters (`services.analytics.measures.COUNTERS`) to the rollup rows of the
   request's dimensions at that hour and day; an open request's place among the open ones
-  (`open_counts`, `open_by_day`) moves with its status and entity.
+  (`open_counts`, `open_by_day`) moves with its status and entity;
+- a request counts once however many rounds it has: its first answer, its one deadline
+  verdict (`_judge`), the first time it reaches each escalation level, its first reopening, and
+  its latest rating (a new round's rating takes the earlier one back from where it was counted).
 
 A `Projector` works in memory on the rows it was given; `repository.flush` writes the result.
 It must never read or write the database itself, nor look at the wall clock.
@@ -50,13 +53,14 @@ DROPPED_FIELDS: Final = frozenset({
 CONSUMED: Final[tuple[EventType, ...]] = tuple(
     t for t in EventType
     if t.value.split(".")[0] in ("request", "sla", "notification", "report", "directory")
-    and t not in (EventType.report_sealed, EventType.directory_person_changed,
-                  EventType.directory_role_changed)
+    and t not in (EventType.report_sealed, EventType.report_cannot_be_opened,
+                  EventType.directory_person_changed, EventType.directory_role_changed)
 )
 """What analytics listens to: the lifecycle, SLA, notifications, report counts and names.
 
 Not `citizen.*` (contact points are notify's), nor `report.sealed` (ciphertext is integrity's),
-nor people and roles in the directory."""
+nor `report.cannot_be_opened` (its report is counted as forwarded already), nor people and
+roles in the directory."""
 
 OPEN_STATUSES: Final = frozenset(s.value for s in RequestStatus) - {
     RequestStatus.closed.value, RequestStatus.rejected.value
@@ -117,11 +121,15 @@ class RequestRow:
     closed_at: datetime | None = None
     due_at: datetime | None = None
     rating: int | None = None
+    # Where and when the latest rating was counted, to take it back when a new round is rated.
+    rated_at: datetime | None = None
+    rated_sector: str | None = None
+    rated_entity: str | None = None
     transfers: int = 0
     escalation_level: int = 0
     reopened: int = 0
-    breached: bool = False
-    on_time: bool | None = None
+    breached: bool = False  # the holding entity missed its deadline (reset by a transfer)
+    on_time: bool | None = None  # the request's one deadline verdict; None until judged
     paused_since: datetime | None = None
     paused_s: float = 0.0
     first_response_wd: float | None = None
@@ -264,8 +272,13 @@ class Projector:
     # --- bookkeeping ---------------------------------------------------------------------------
 
     def _count(self, row: RequestRow, at: datetime, **counters: int) -> None:
-        tally = Tally(counters)
-        sector, entity = row.sector or "", row.entity or ""
+        """Add counters to the rollups of the request's dimensions at `at`, against its entity."""
+        self._count_for((row.sector, row.entity), row, at, Tally(counters))
+
+    def _count_for(self, holder: tuple[str | None, str | None], row: RequestRow, at: datetime,
+                   tally: Tally) -> None:
+        """The same against `holder` (sector, entity): where an earlier count was made."""
+        sector, entity = holder[0] or "", holder[1] or ""
         governorate = row.governorate or ""
         day = amman_day(at)
         cubes = self.changes.cubes
@@ -302,6 +315,22 @@ class Projector:
         self._count(row, at, first_responded=1,
                     **{first_response_counter(duration_bucket(row.first_response_wd)): 1})
 
+    def _answer(self, row: RequestRow, at: datetime) -> None:
+        """The entity answers the requester (a response or a reasoned rejection): the first
+        answer counts the request as answered and gives its verdict if none was given yet."""
+        if row.responded_at is None and row.status != RequestStatus.rejected.value:
+            self._count(row, at, answered=1)
+        self._judge(row, at, on_time=not row.breached and (row.due_at is None
+                                                           or at <= row.due_at))
+
+    def _judge(self, row: RequestRow, at: datetime, *, on_time: bool) -> None:
+        """The request's one verdict on its deadline, for or against the entity holding it:
+        its first answer, or its first missed deadline when that comes before any answer."""
+        if row.on_time is not None:
+            return
+        row.on_time = on_time
+        self._count(row, at, **{"deadline_met" if on_time else "deadline_missed": 1})
+
     def _place(self, row: RequestRow, entity: str, sector: str, at: datetime) -> None:
         """The request is with `entity` now; its first entity also takes over its receipt."""
         if row.entity is None:
@@ -337,8 +366,9 @@ class Projector:
         self._place(row, fact.data["to_entity"], fact.data["to_sector"], at)
         row.transfers = fact.data["transfer_count"]
         row.status = RequestStatus.assigned.value
-        # A new entity clock: its deadlines and breaches are its own.
-        row.breached, row.due_at, row.on_time = False, None, None
+        # A new entity clock: its deadlines and breaches are its own (the verdict, once given,
+        # stays: a request is judged once).
+        row.breached, row.due_at = False, None
 
     def _info_requested(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         self._first_response(row, at)
@@ -354,13 +384,19 @@ class Projector:
 
     def _responded(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         self._first_response(row, at)
-        on_time = not row.breached and (row.due_at is None or at <= row.due_at)
-        row.responded_at, row.on_time = at, on_time
+        self._answer(row, at)
+        row.responded_at = at
         row.status = RequestStatus.responded.value
-        self._count(row, at, responded=1, responded_on_time=int(on_time))
 
     def _rated(self, row: RequestRow, fact: Fact, at: datetime) -> None:
-        row.rating = fact.data["score"]
+        """Each answer round is rated on its own; the request counts by its latest rating."""
+        if row.rating is not None and row.rated_at is not None:
+            if at < row.rated_at:
+                return  # an earlier round's rating, delivered late: the latest one stands
+            self._count_for((row.rated_sector, row.rated_entity), row, row.rated_at,
+                            Tally({"rated": -1, rating_counter(row.rating): -1}))
+        row.rating, row.rated_at = fact.data["score"], at
+        row.rated_sector, row.rated_entity = row.sector, row.entity
         self._count(row, at, rated=1, **{rating_counter(row.rating): 1})
 
     def _review_opened(self, row: RequestRow, fact: Fact, at: datetime) -> None:
@@ -368,10 +404,11 @@ class Projector:
 
     def _reopened(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         self._place(row, fact.data["entity"], fact.data["sector"], at)
+        if not row.reopened:
+            self._count(row, at, reopened=1)  # requests reopened, once each
         row.reopened += 1
         row.status = RequestStatus.in_progress.value
         row.closing_code, row.closed_at, row.resolution_wd = None, None, None
-        self._count(row, at, reopened=1)
 
     def _closed(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         if row.status in (RequestStatus.closed.value, RequestStatus.rejected.value):
@@ -387,6 +424,7 @@ class Projector:
 
     def _rejected(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         self._first_response(row, at)
+        self._answer(row, at)  # a reasoned refusal answers the requester
         row.status, row.legal_ground, row.closed_at = (
             RequestStatus.rejected.value, fact.data["legal_ground"], at)
         self._count(row, at, inadmissible=1)
@@ -397,14 +435,23 @@ class Projector:
             row.due_at = fact.instant("due_at")
 
     def _escalated(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        """Requests reaching a level, once each (the minister's level implies the head's)."""
         level = int(fact.data["level"])
-        row.escalation_level = max(row.escalation_level, level)
-        self._count(row, at, **{f"escalated_{level}": 1})
+        reached = range(row.escalation_level + 1, level + 1)
+        if reached:
+            self._count(row, at, **{f"escalated_{n}": 1 for n in reached})
+            row.escalation_level = level
 
     def _breached(self, row: RequestRow, fact: Fact, at: datetime) -> None:
-        if fact.data["stage"] in _FIRST_RESPONSE_STAGES and not row.breached:
+        """The holding entity missed its first-response or processing deadline: a breach, and
+        the request's verdict when it has none yet (overdue with no answer counts against)."""
+        if (fact.data["clock"] != ClockKind.entity.value
+                or fact.data["stage"] not in _FIRST_RESPONSE_STAGES):
+            return
+        if not row.breached:
             row.breached = True
             self._count(row, at, breached=1)
+        self._judge(row, at, on_time=False)
 
 
 def _city(value: str | None) -> str | None:

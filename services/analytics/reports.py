@@ -26,15 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics import labels, repository
 from services.analytics.exceptions import ForbiddenGrouping
-from services.analytics.measures import Tally, bucket_label, indicators
+from services.analytics.measures import DURATION_EDGES_WD, Tally, indicators
 from services.analytics.service import governorate_names
 from services.analytics.slices import Period, Scope, Slice
 
 GROUPABLE: Final = ("governorate", "city", "status", "closing_code", "entity", "sector", "kind",
                     "channel", "day", "week", "month", "processing_time")
 MAX_GROUPS: Final = 3
-MEASURES: Final = ("received", "open", "closed", "resolved", "resolved_pct",
-                   "within_deadline_pct", "first_response_median_wd", "resolution_median_wd",
+MEASURES: Final = ("received", "open", "answered", "response_rate_pct", "closed", "resolved",
+                   "resolved_pct", "within_deadline_pct", "breaches",
+                   "first_response_median_wd", "resolution_median_wd",
                    "resolution_p90_wd", "escalated_level_1", "escalated_level_2", "transfers",
                    "reopened", "satisfaction_mean", "rating_1_pct")
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -132,7 +133,8 @@ def _label(name: str, code: Any, names: dict[str, dict[str, dict[str, Any]]],
     if name == "processing_time":
         if code == repository.NOT_CLOSED_BUCKET:
             return labels.pick(labels.NOT_CLOSED, language)
-        return labels.pick(bucket_label(int(code)), language)
+        return labels.pick(labels.bucket_label(labels.WORKING_DAYS, DURATION_EDGES_WD,
+                                               int(code)), language)
     if code is None or code == "":
         return labels.pick(labels.NONE, language)
     if name in names:
@@ -199,7 +201,7 @@ def _plain(value: Any) -> Any:
 
 # --- open data ---------------------------------------------------------------------------------
 
-OPEN_DATA_COUNTS: Final = ("received", "responded", "closed", "resolved",
+OPEN_DATA_COUNTS: Final = ("received", "answered", "closed", "resolved",
                            "escalated_level_1", "escalated_level_2")
 
 
@@ -230,8 +232,11 @@ async def open_data_month(session: AsyncSession, *, period: Period, min_cell: in
                 row[name], suppressed = None, True
             else:
                 row[name] = count
-        # A share computed from a suppressed count would reveal it.
-        row["within_deadline_pct"] = None if suppressed else values["within_deadline_pct"]
+        # A share computed from a suppressed count, or from a few judged requests, would
+        # reveal them.
+        judged = tally["deadline_met"] + tally["deadline_missed"]
+        row["within_deadline_pct"] = (None if suppressed or 0 < judged < min_cell
+                                      else values["within_deadline_pct"])
         row["suppressed"] = suppressed
         rows.append(row)
     return rows

@@ -449,8 +449,10 @@ def _report_counters() -> list[Any]:
         "received": func.count(),
         "open": _count_if(table.c.status.not_in(CLOSED_STATUSES)),
         "first_responded": _count_if(table.c.first_response_at.is_not(None)),
-        "responded": _count_if(table.c.responded_at.is_not(None)),
-        "responded_on_time": _count_if(table.c.on_time.is_(True)),
+        "answered": _count_if(or_(table.c.responded_at.is_not(None),
+                                  table.c.status == RequestStatus.rejected.value)),
+        "deadline_met": _count_if(table.c.on_time.is_(True)),
+        "deadline_missed": _count_if(table.c.on_time.is_(False)),
         "closed": _count_if(closed),
         **{closing_counter(code): _count_if(and_(closed, table.c.closing_code == code.value))
            for code in ClosingCode},
@@ -458,7 +460,7 @@ def _report_counters() -> list[Any]:
         "escalated_1": _count_if(table.c.escalation_level >= 1),
         "escalated_2": _count_if(table.c.escalation_level >= 2),
         "transferred": func.coalesce(func.sum(table.c.transfers), 0),
-        "reopened": func.coalesce(func.sum(table.c.reopened), 0),
+        "reopened": _count_if(table.c.reopened > 0),
         "breached": _count_if(table.c.breached.is_(True)),
         "rated": _count_if(table.c.rating.is_not(None)),
         **{rating_counter(s): _count_if(table.c.rating == s) for s in RATINGS},
@@ -514,6 +516,12 @@ async def claim_published_report(session: AsyncSession, row: dict[str, Any]) -> 
         _insert(session, table).values(**row).on_conflict_do_nothing()
         .returning(table.c.id))
     return inserted.first() is not None
+
+
+async def first_event_at(session: AsyncSession) -> datetime | None:
+    """When the platform began, as analytics knows it: its first logged event."""
+    log = models.event_log
+    return await session.scalar(select(log.c.occurred_at).order_by(log.c.seq).limit(1))
 
 
 async def published_keys(session: AsyncSession, starts: set[date]

@@ -2,8 +2,9 @@
 data, published periodic reports) and `/dashboard` (the page and its vendored assets).
 
 Routes parse, ask `services.analytics.service` (or `reports`), and return. Every route but the
-open data and the page itself needs a viewer's token, and every answer is cut to the viewer's
-scope (`service.viewer_scope`).
+open data, the dashboard page and a published report's page (opened by the signed link its
+message carries, `services.analytics.published`) needs a viewer's token, and every answer is
+cut to the viewer's scope (`service.viewer_scope`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from limits import RateLimitItemPerMinute
 
-from services.analytics import reports, repository, service
+from services.analytics import published, reports, repository, service
 from services.analytics.config import AnalyticsSettings
 from services.analytics.exceptions import (
     BadPeriod,
@@ -175,7 +176,8 @@ async def live_feed(request: Request, runtime: RuntimeDep, settings: SettingsDep
             return await _dashboard(session, scope, now, settings)
 
         feed = LiveFeed(sessionmaker=runtime.sessionmaker, clock=runtime.clock,
-                        snapshot=snapshot, poll_interval_s=settings.live_poll_interval_s,
+                        wall_clock=runtime.wall_clock, snapshot=snapshot,
+                        poll_interval_s=settings.live_poll_interval_s,
                         heartbeat_s=settings.live_heartbeat_s)
         request.app.state.analytics_live_feed = feed
     return feed
@@ -319,6 +321,34 @@ async def get_published_report(
     table = reports.ReportTable.from_json(content[language])
     name = f"bekhedmetkom-{row['cadence']}-{row['sector'] or 'government'}-{row['period_start']}"
     return _rendered(table, format, language, name)
+
+
+@router.get(
+    "/published-reports/{report_id}/page", response_class=HTMLResponse,
+    responses={404: {"description": "The link expired, was altered, or names no report: a "
+                                    "page that says so.", "content": {"text/html": {}}}},
+    summary="One periodic report as a page, opened from its message's signed link",
+    description=(
+        "No token: the signed, expiring `token` the report's message carries is the key "
+        "(a minister's phone rarely holds a staff session). An expired, altered or foreign "
+        "token answers 404 with a page that says so."),
+)
+async def published_report_page(
+    session: SessionDep, clock: ClockDep, settings: SettingsDep, report_id: UUID,
+    token: Annotated[str, Query(min_length=10, max_length=2048,
+                                description="The link's signed token (`shared.links`).")],
+    lang: Language | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    language = _language(lang, accept_language)
+    links = published.ReportLinks.of(settings, clock)
+    row = (await repository.published_report(session, report_id)
+           if links.allows(token, report_id) else None)
+    if row is None:
+        return published.refused(language)
+    sector = (await repository.sector_names(session)).get(row["sector"]) if row["sector"] else None
+    return published.render(row, language=language, token=token,
+                            audience=sector[f"name_{language}"] if sector else None)
 
 
 # --- the dashboard page ------------------------------------------------------------------------

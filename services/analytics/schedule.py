@@ -4,10 +4,15 @@ the whole government (the prime minister's office), announced with `analytics.re
 Each report is frozen when published (its content stored as it stood), so the minister reads
 what was announced. Publishing is claimed by a unique row per cadence, period and audience in
 the same transaction as the outbox event: however many replicas run the schedule, a report is
-published and announced once. Notify delivers the link (docs/integration.md).
+published and announced once. Notify delivers the link (docs/integration.md): a signed,
+expiring link to the report's page (`services.analytics.published`), which opens on a phone.
 
-What it must never do: put figures or personal data in the event (a link only), or publish a
-period that has not ended.
+Reports follow the calendar from the platform's first day (its first logged event): a first
+start publishes nothing for the weeks and months that ended before it, which had no requests.
+A period that ended while the schedule was down is published when it runs again.
+
+What it must never do: put figures or personal data in the event (a link only), publish a
+period that has not ended, or catch up periods from before the platform began.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from fastapi.encoders import jsonable_encoder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics import repository
+from services.analytics.published import ReportLinks
 from services.analytics.reports import build_report, to_json
 from services.analytics.service import kpis
 from services.analytics.slices import Period, Scope
@@ -46,10 +52,6 @@ def last_complete_periods(today: date) -> dict[ReportCadence, Period]:
             ReportCadence.monthly: Period(month_end.replace(day=1), month_end)}
 
 
-def report_link(report_id: uuid.UUID) -> str:
-    return f"/api/v1/analytics/published-reports/{report_id}"
-
-
 async def report_content(session: AsyncSession, *, scope: Scope, period: Period,
                          now: datetime) -> dict[str, Any]:
     """A sector's report by entity; the government-wide one by sector. Both languages."""
@@ -65,12 +67,20 @@ async def report_content(session: AsyncSession, *, scope: Scope, period: Period,
     return content
 
 
-async def publish_due_reports(session: AsyncSession, *, outbox: Outbox, now: datetime) -> int:
-    """Publish every report whose period has ended and that is not published yet."""
+async def publish_due_reports(session: AsyncSession, *, outbox: Outbox, links: ReportLinks,
+                              now: datetime) -> int:
+    """Publish every report whose period has ended since the platform began, once."""
+    began = await repository.first_event_at(session)
+    if began is None:
+        return 0  # nothing has happened yet: no audience, no figures
+    first_day = amman_day(began)
+    periods = {cadence: period for cadence, period in last_complete_periods(amman_day(now)).items()
+               if period.end >= first_day}
+    if not periods:
+        return 0
     audiences = [GOVERNMENT_WIDE, *sorted(code for code, sector
                                           in (await repository.sector_names(session)).items()
                                           if not sector["retired"])]
-    periods = last_complete_periods(amman_day(now))
     done = await repository.published_keys(session, {p.start for p in periods.values()})
     published = 0
     for cadence, period in periods.items():
@@ -90,19 +100,19 @@ async def publish_due_reports(session: AsyncSession, *, outbox: Outbox, now: dat
                 continue
             await outbox.add(session, AnalyticsReportPublished(
                 report_id=report_id, cadence=cadence, period_start=period.start,
-                period_end=period.end, sector=sector or None, link=report_link(report_id),
+                period_end=period.end, sector=sector or None, link=links.link(report_id),
             ))
             published += 1
     return published
 
 
-async def run_schedule(runtime: Runtime, interval_s: float) -> None:
+async def run_schedule(runtime: Runtime, *, interval_s: float, links: ReportLinks) -> None:
     """Forever: publish what is due, then wait. A failure is logged and tried next round."""
     clock: Clock = runtime.clock
     while True:
         try:
             async with runtime.sessionmaker.begin() as session:
-                count = await publish_due_reports(session, outbox=runtime.outbox,
+                count = await publish_due_reports(session, outbox=runtime.outbox, links=links,
                                                   now=clock.now())
             if count:
                 log.info("periodic reports published", extra={"count": count})

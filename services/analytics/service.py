@@ -70,8 +70,9 @@ def period_of(start: date | None, end: date | None, *, today: date, max_days: in
         raise BadPeriod(Text("تاريخ النهاية يسبق تاريخ البداية.", "The end is before the start."))
     period = Period(start, end)
     if period.days > max_days:
-        raise BadPeriod(Text(f"أطول فترة مسموح بها {max_days} يوماً.",
-                             f"The longest period allowed is {max_days} days."),
+        raise BadPeriod(Text(f"أطول فترة مسموح بها {labels.counted(labels.DAYS, max_days, 'ar')}.",
+                             f"The longest period allowed is "
+                             f"{labels.counted(labels.DAYS, max_days, 'en')}."),
                         max_days=max_days)
     return period
 
@@ -153,7 +154,7 @@ async def trend(session: AsyncSession, *, scope: Scope, period: Period, where: S
     series = await repository.cube_tallies(session, scope=scope, period=period, where=where,
                                            group_by=(grain,), grain=grain)
     return [
-        {grain: key[0], "received": t["received"], "responded": t["responded"],
+        {grain: key[0], "received": t["received"], "answered": t["answered"],
          "closed": t["closed"], "resolved": t["closed_resolved"]}
         for key, t in sorted(series.items(), key=lambda item: item[0][0])
     ]
@@ -181,9 +182,7 @@ def _ranked(code: str, names: dict[str, Any] | None, tally: Tally, min_received:
             ) -> dict[str, Any]:
     values = indicators(tally)
     return {
-        "code": code,
-        "name_ar": (names or {}).get("name_ar", code),
-        "name_en": (names or {}).get("name_en", code),
+        **_named(code, names),
         "received": tally["received"],
         "within_deadline_pct": values["within_deadline_pct"],
         "satisfaction_mean": values["satisfaction_mean"],
@@ -225,6 +224,7 @@ async def oldest_open(session: AsyncSession, *, scope: Scope, now: datetime
     names = await repository.entity_names(session)
     for row in rows:
         row["age_days"] = (now - row["submitted_at"]).days
+        row["age"] = labels.both(labels.DAYS, row["age_days"])
         entity = names.get(row["entity"] or "")
         row["entity_name_ar"] = entity["name_ar"] if entity else None
         row["entity_name_en"] = entity["name_en"] if entity else None
@@ -237,7 +237,7 @@ async def dashboard(session: AsyncSession, *, scope: Scope, now: datetime, perio
     period = Period.last(period_days, amman_day(now))
     ranks = await ranking(session, scope=scope, period=period, min_received=min_received)
     return {
-        "scope": _describe(scope),
+        "scope": await _describe(session, scope),
         "headline": await kpis(session, scope=scope, period=period, where=repository.ANY,
                                now=now),
         "trend": await trend(session, scope=scope, period=period, where=repository.ANY,
@@ -250,15 +250,39 @@ async def dashboard(session: AsyncSession, *, scope: Scope, now: datetime, perio
         "ranking": ranks,
         "governorates": await governorates(session, scope=scope, period=period),
         "oldest_open": await oldest_open(session, scope=scope, now=now),
-        "labels": {"status": labels.STATUS, "kind": labels.KIND},
+        "labels": {
+            "status": labels.STATUS, "kind": labels.KIND,
+            "definitions": {key: {"ar": ar, "en": en}
+                            for key, (ar, en) in labels.DEFINITION.items()},
+            "period": labels.both(labels.LAST_DAYS, period_days),
+            "backlog": _backlog_labels(),
+        },
     }
 
 
-def _describe(scope: Scope) -> dict[str, Any]:
+def _backlog_labels() -> list[dict[str, str]]:
+    """The backlog's age buckets in words: "≤ يوم واحد" … "أكثر من 30 يوماً"."""
+    edges = repository.AGE_BUCKETS_DAYS
+    return [dict(zip(("ar", "en"), labels.bucket_label(labels.DAYS, edges, bucket), strict=True))
+            for bucket in range(len(edges) + 1)]
+
+
+async def _describe(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    """Whose figures these are, by name: the minister reads their ministry, not its code."""
     if scope.everything:
         return {"everything": True, "entities": [], "sectors": []}
-    return {"everything": False, "entities": sorted(scope.entities or ()),
-            "sectors": sorted(scope.sectors or ())}
+    sectors = await repository.sector_names(session)
+    entities = await repository.entity_names(session)
+    return {"everything": False,
+            "sectors": [_named(code, sectors.get(code)) for code in sorted(scope.sectors or ())],
+            "entities": [_named(code, entities.get(code))
+                         for code in sorted(scope.entities or ())]}
+
+
+def _named(code: str, names: dict[str, Any] | None) -> dict[str, str]:
+    """A code with its Arabic and English names (the code itself until the directory says)."""
+    return {"code": code, "name_ar": (names or {}).get("name_ar", code),
+            "name_en": (names or {}).get("name_en", code)}
 
 
 def scoped_sectors(scope: Scope) -> frozenset[str] | None:

@@ -10,7 +10,9 @@ so the endpoint cannot be used to learn who is who. Codes go out through notify
 Refresh tokens rotate at every use and are stored as SHA-256 hashes; presenting a rotated one
 again means it was stolen (or the thief already used it), so the whole family is revoked —
 unless it comes within seconds of its rotation, which is an app refreshing from two calls at
-once: that one is refused with 409 and the session lives on.
+once: that one is refused with 409 and the session lives on. Tokens and refresh tokens live in
+real time (`Intake.wall_clock`), never by the simulated business clock, which an operator may
+move by days; codes and registrations follow the business clock, like the events that carry them.
 
 What it must never do: store or log a password, a code or a refresh token in the clear; answer
 faster or differently for an unknown account; create a half account when the registry is down.
@@ -336,7 +338,7 @@ def _token_hash(token: str) -> str:
 
 async def _issue(session: AsyncSession, intake: Intake, citizen_id: uuid.UUID,
                  family_id: uuid.UUID) -> Tokens:
-    now = intake.clock.now()
+    now = intake.wall_clock.now()
     lifetime = timedelta(seconds=intake.settings.refresh_token_lifetime_s)
     refresh = secrets.token_urlsafe(32)
     session.add(RefreshToken(
@@ -376,7 +378,7 @@ async def refresh(session: AsyncSession, intake: Intake, *, token: str) -> Token
     Returned rather than raised: revoking a family on reuse must commit before the refusal.
     """
     stored = await repository.refresh_token(session, token_hash=_token_hash(token))
-    now = intake.clock.now()
+    now = intake.wall_clock.now()
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         return Refused()
     if stored.rotated_at is not None:
@@ -397,7 +399,7 @@ async def sign_out(session: AsyncSession, intake: Intake, *, token: str) -> None
     stored = await repository.refresh_token(session, token_hash=_token_hash(token))
     if stored is not None:
         await repository.revoke_family(session, family_id=stored.family_id,
-                                       now=intake.clock.now())
+                                       now=intake.wall_clock.now())
 
 
 # --- the profile ----------------------------------------------------------------------------------

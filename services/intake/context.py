@@ -41,6 +41,7 @@ from shared.service import Runtime
 class Intake:
     settings: IntakeSettings
     clock: Clock
+    wall_clock: Clock  # citizens' tokens and sessions live in real time (`shared.clock`)
     registry: CivilRegistry
     throttle: Throttle
     issuer: TokenIssuer
@@ -82,13 +83,14 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
     app.state.intake = Intake(
         settings=settings,
         clock=runtime.clock,
+        wall_clock=runtime.wall_clock,
         registry=registry,
         throttle=throttle,
         issuer=TokenIssuer(
             signing_key,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
-            clock=runtime.clock,
+            clock=runtime.wall_clock,
         ),
         links=LinkSigner(settings.link_secret, clock=runtime.clock),
         rules=RulesCache(),
@@ -102,8 +104,9 @@ async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
             ),
         ),
     )
-    chores = asyncio.create_task(keep_tidy(runtime.sessionmaker, runtime.clock),
-                                 name="intake-housekeeping")
+    chores = asyncio.create_task(
+        keep_tidy(runtime.sessionmaker, runtime.clock, runtime.wall_clock),
+        name="intake-housekeeping")
     try:
         yield
     finally:

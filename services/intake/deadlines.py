@@ -3,7 +3,8 @@
 SLA owns the time rules and announces them whole (`sla.rules_changed`); intake keeps the latest
 and counts with the same `shared.calendar`, so the deadline shown the moment a request is
 received is the one SLA will set. Once SLA's `sla.deadline_set` arrives, its figure replaces
-the estimate.
+the estimate; once `sla.deadline_ended` says its stage is over (answered, a new holder, a new
+answer round, closed), it is no longer shown: the requester sees only running deadlines.
 
 What it must never do: read the time itself (it is handed `now`), or make a submission wait on
 anything but its own database (the rules are cached; a stale copy for a few seconds only
@@ -88,7 +89,7 @@ def shown_deadlines(
     rules: Rules, *, kind: RequestKind, status: RequestStatus, received_at: datetime,
     announced: Sequence[Deadline],
 ) -> list[DeadlineView]:
-    """SLA's deadlines once it has set any; until then (and while open) the provisional ones."""
+    """SLA's running deadlines once it has set any; until then the provisional ones."""
     if announced:
         return [
             DeadlineView(stage=SlaStage(d.stage), clock=ClockKind(d.clock),

@@ -8,7 +8,7 @@
     ├── CodeInvalid                  422  wrong, expired, used, or tried too often
     ├── AlreadyRegistered            409  an account exists for this identity
     ├── SimilarRequestsOpen          409  the duplicate warning, with the similar requests
-    ├── RequestNotRateable           409  not answered yet, or already closed
+    ├── RequestNotRateable           409  not answered, closed, rated, or a newer answer (`reason`)
     ├── RequestNotAwaitingInformation 409
     ├── InvalidCredentials           401  wrong identity number or password (never which)
     ├── RefreshTokenRefused          401

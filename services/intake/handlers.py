@@ -2,8 +2,9 @@
 
 - The directory (`directory.sector_changed`, `directory.entity_changed`), to check the entity of
   a submission and fill its sector; the SLA rules (`sla.rules_changed`), to show deadlines.
-- The request's life (every `request.*` routing announces, `sla.deadline_set`, `sla.escalated`),
-  to keep the requester's view: status, timeline, answer, deadlines.
+- The request's life (every `request.*` routing announces, `sla.deadline_set`,
+  `sla.deadline_ended`, `sla.escalated`), to keep the requester's view: status, timeline, each
+  answer, the running deadlines.
 
 The kernel's inbox makes each event count once; events may still arrive late or out of order
 (retries, two producers), so a status only moves forward in event time (`status_at`) and the
@@ -39,6 +40,7 @@ from shared.events.catalog import (
     RequestReopened,
     RequestResponded,
     RequestTransferred,
+    SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
     SlaRulesChanged,
@@ -132,8 +134,10 @@ _LIFE: dict[EventType, tuple[RequestStatus | None, Details, Details]] = {
     ),
     EventType.request_responded: (
         RequestStatus.responded,
-        lambda e: {"actions_taken": e.actions_taken, "solution": e.solution},
-        _nothing,
+        lambda e: {"actions_taken": e.actions_taken, "solution": e.solution,
+                   "answer_round": e.round},
+        # Each answer stays on the timeline: a reopened request's first answer too.
+        lambda e: {"round": e.round, "actions_taken": e.actions_taken, "solution": e.solution},
     ),
     EventType.request_review_opened: (RequestStatus.under_review, _nothing, _nothing),
     EventType.request_reopened: (
@@ -165,14 +169,15 @@ _PAYLOADS: dict[EventType, type[EventPayload]] = {
 }
 
 
-async def _known(session: AsyncSession, reference: str, event: ReceivedEvent) -> bool:
-    if await repository.request(session, reference=reference) is not None:
-        return True
-    # Not ours (or not yet: intake wrote the request before the event that names it could
-    # exist, so "not yet" does not happen). Nothing to show anyone.
-    log.warning("event about an unknown request ignored",
-                extra={"event_id": str(event.envelope.id), "type": event.envelope.type})
-    return False
+async def _known(session: AsyncSession, reference: str, event: ReceivedEvent
+                 ) -> Request | None:
+    request = await repository.request(session, reference=reference)
+    if request is None:
+        # Not ours (or not yet: intake wrote the request before the event that names it could
+        # exist, so "not yet" does not happen). Nothing to show anyone.
+        log.warning("event about an unknown request ignored",
+                    extra={"event_id": str(event.envelope.id), "type": event.envelope.type})
+    return request
 
 
 async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
@@ -181,8 +186,12 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
     expected = _PAYLOADS.get(event_type)
     assert expected is None or isinstance(payload, expected)
     reference: str = getattr(payload, "reference")  # noqa: B009 - every request event has one
-    if not await _known(session, reference, event):
+    request = await _known(session, reference, event)
+    if request is None:
         return
+    if isinstance(payload, RequestResponded) and payload.round is None:
+        # From a routing older than answer rounds: the answer after the last one.
+        payload = payload.model_copy(update={"round": (request.answer_round or 0) + 1})
     status, fields, details = _LIFE[event_type]
     at = event.envelope.occurred_at
     values = fields(payload)
@@ -204,7 +213,7 @@ async def _answer_merged_duplicates(
     answer too, on their own request (no rating: the original's requester rates)."""
     at = event.envelope.occurred_at
     for duplicate in response.also_answers:
-        if not await _known(session, duplicate, event):
+        if await _known(session, duplicate, event) is None:
             continue
         await repository.set_status(session, reference=duplicate, status=None, at=at,
                                     actions_taken=response.actions_taken,
@@ -219,7 +228,7 @@ async def _answer_merged_duplicates(
 async def on_deadline_set(session: AsyncSession, event: ReceivedEvent) -> None:
     deadline = event.payload
     assert isinstance(deadline, SlaDeadlineSet)
-    if not await _known(session, deadline.reference, event):
+    if await _known(session, deadline.reference, event) is None:
         return
     await repository.save_deadline(session, values={
         "reference": deadline.reference, "clock": deadline.clock.value,
@@ -228,10 +237,21 @@ async def on_deadline_set(session: AsyncSession, event: ReceivedEvent) -> None:
     })
 
 
+async def on_deadline_ended(session: AsyncSession, event: ReceivedEvent) -> None:
+    ended = event.payload
+    assert isinstance(ended, SlaDeadlineEnded)
+    if await _known(session, ended.reference, event) is None:
+        return
+    await repository.end_deadline(session, values={
+        "reference": ended.reference, "clock": ended.clock.value, "stage": ended.stage.value,
+        "entity": ended.entity, "due_at": ended.due_at, "ended_at": ended.ended_at,
+    })
+
+
 async def on_escalated(session: AsyncSession, event: ReceivedEvent) -> None:
     escalation = event.payload
     assert isinstance(escalation, SlaEscalated)
-    if not await _known(session, escalation.reference, event):
+    if await _known(session, escalation.reference, event) is None:
         return
     await repository.add_timeline_entry(
         session, reference=escalation.reference, event_id=event.envelope.id,
@@ -249,6 +269,7 @@ SUBSCRIPTIONS = (
     Subscription(name="lifecycle", handlers={
         **dict.fromkeys(_LIFE, on_request_event),
         EventType.sla_deadline_set: on_deadline_set,
+        EventType.sla_deadline_ended: on_deadline_ended,
         EventType.sla_escalated: on_escalated,
     }),
 )

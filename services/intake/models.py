@@ -2,9 +2,10 @@
 
 People (`citizens`: registered accounts and the unregistered requesters that staff key in),
 pending sign-ups and their one-time codes, refresh tokens, requests as the requester sees them
-(status, timeline, deadlines, rating), attachments, the local copy of the directory, and the
-audit of what staff looked at. Never stored: a password or a code in the clear, a request
-body of an idempotent POST, anything of a corruption report.
+(status, timeline, deadlines, the rating of each answer), attachments, the local copy of the
+directory, and the audit of what staff looked at. Never stored: a password or a code in the
+clear, a request body of an idempotent POST, anything of a corruption report but the (random)
+ids of the envelopes taken, so that an id is taken once.
 """
 
 from __future__ import annotations
@@ -211,13 +212,24 @@ class Request(Base):
     actions_taken: Mapped[str | None] = mapped_column(Text)
     solution: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(40))
-    rating_score: Mapped[int | None] = mapped_column(SmallInteger)
-    rating_comment: Mapped[str | None] = mapped_column(Text)
-    rated_at: Mapped[datetime | None]
+    # The latest answer's round (`request.responded`); None until the first answer.
+    answer_round: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 # The table itself, for the submission's INSERT (Core, not the ORM's bulk path: it is hot).
 requests_table: Table = Request.__table__  # type: ignore[assignment]
+
+
+class Rating(Base):
+    """The requester's 1–5 for one answer: each answer round is rated on its own."""
+
+    __tablename__ = "ratings"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    round: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime]
 
 
 class TimelineEntry(Base):
@@ -234,7 +246,8 @@ class TimelineEntry(Base):
 
 
 class Deadline(Base):
-    """The latest due time of each clock and stage, from `sla.deadline_set`."""
+    """The latest deadline of each clock and stage, from `sla.deadline_set`, and when it
+    ended (`sla.deadline_ended`): only running ones are shown."""
 
     __tablename__ = "deadlines"
 
@@ -244,6 +257,7 @@ class Deadline(Base):
     entity: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime]
     set_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class Attachment(Base):
@@ -283,3 +297,16 @@ class SlaRules(Base):
     revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rules: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
+
+
+class TakenEnvelopeId(Base):
+    """The id of a corruption report's envelope that intake took, in the receipt's transaction.
+
+    Integrity files one envelope per id; a second envelope under a taken id is refused at the
+    door instead of getting a receipt for a report that would never arrive. Nothing else of the
+    report is here: no day, no instant, no account.
+    """
+
+    __tablename__ = "taken_envelope_ids"
+
+    envelope_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

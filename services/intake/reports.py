@@ -5,7 +5,10 @@ give it) or already sealed by the reporter's device. Either way only sealed enve
 this module: the content is sealed at once to the commission's current public key (fetched
 from integrity's `GET /api/v1/integrity/public-key` and kept for a minute), published as
 `report.sealed` through intake's outbox, and the reporter gets a random receipt to follow it
-(`GET /api/v1/reports/{receipt}`, answered by integrity).
+(`GET /api/v1/reports/{receipt}`, answered by integrity). Each envelope's id is taken in
+intake's own table in the receipt's transaction: integrity files one envelope per id, so a
+second envelope under a taken id is refused here (409) rather than given a receipt that would
+never move.
 
 The idempotency record of a report links nobody to anything: it is kept under one shared owner
 (never the caller's account), under a hash of the Idempotency-Key, with a fingerprint keyed by
@@ -38,13 +41,14 @@ from nacl import secret
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake import repository
 from services.intake.attachments import inspect as inspect_attachment
 from services.intake.exceptions import InvalidInput
 from shared.auth import Principal
 from shared.bus import Outbox
 from shared.clock import Clock
 from shared.dependencies import ClockDep, OptionalPrincipalDep, RuntimeDep, SessionDep
-from shared.errors import PayloadTooLarge, Problem, ServiceUnavailable, Text
+from shared.errors import Conflict, PayloadTooLarge, Problem, ServiceUnavailable, Text
 from shared.events.catalog import ReportSealed
 from shared.events.vocabulary import ReportStatus, Role
 from shared.idempotency import IdempotencyKey, IdempotencyKeyDep
@@ -77,6 +81,8 @@ MAX_ATTACHMENTS_TOTAL_BYTES: Final = 7 * 1024 * 1024  # with the text, fits the 
 
 
 class EnvelopeNotAccepted(Problem):
+    """`reason` is `shared.sealing.EnvelopeRefused`'s code (or `day`)."""
+
     status = 422
     code = "envelope-refused"
     title = Text("الظرف المختوم غير صالح", "The sealed envelope is not valid")
@@ -85,6 +91,26 @@ class EnvelopeNotAccepted(Problem):
         "الظرف المعتمدة، ثم أعد الإرسال.",
         "Seal the report to the commission's current public key (GET "
         "/api/v1/integrity/public-key) in the agreed envelope format, and send it again.",
+    )
+    damaged_text = Text(
+        "تلف الظرف بعد ختمه (لا يطابق ملخّصه محتواه). اختم البلاغ من جديد ثم أعد الإرسال.",
+        "The envelope was damaged after it was sealed (its digest does not match it). Seal "
+        "the report again and send it.",
+    )
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.damaged_text if reason == "damaged" else self.detail_text,
+                         reason=reason)
+
+
+class EnvelopeIdTaken(Conflict):
+    code = "envelope-id-taken"
+    title = Text("استُلم من قبل ظرف بمعرّف هذا الظرف", "An envelope with this id was received before")
+    detail_text = Text(
+        "إن كنت أرسلت هذا البلاغ من قبل فتابعه بالإيصال الذي أُعطيته حينها. وإلا فاختمه من "
+        "جديد: لكل ظرف معرّف جديد.",
+        "If you sent this report before, follow it with the receipt you were given then. "
+        "Otherwise seal it again: every envelope has a new id.",
     )
 
 
@@ -225,7 +251,10 @@ class PlaintextReport(_In):
 class ClientSealedReport(_In):
     """A report the reporter's device sealed itself (format: shared/sealing.py)."""
 
-    envelope: str = Field(min_length=4, description="The report envelope, standard base64.")
+    envelope: str = Field(
+        min_length=4,
+        description="The report envelope, standard base64: version 2 (or 1, still accepted).",
+    )
     identity_envelope: str | None = Field(default=None, min_length=4, max_length=64 * 1024)
 
 
@@ -326,11 +355,11 @@ async def _check_client_sealed(
             key = await keys.refresh(stale=key)
             info, _ = check_sealed_report(envelope, identity, known_key_ids=frozenset({key.key_id}))
     except EnvelopeRefused as refused:
-        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason=refused.reason) from None
+        raise EnvelopeNotAccepted(refused.reason) from None
     today = report_day(clock)
     if abs(info.header.day - today) > timedelta(days=1):
         # A day far from today would be a precise marker of this reporter among the others.
-        raise EnvelopeNotAccepted(EnvelopeNotAccepted.detail_text, reason="day")
+        raise EnvelopeNotAccepted("day")
     return SealedReport(info.header.envelope_id, info.header.key_id, info.header.day, envelope,
                         identity)
 
@@ -422,6 +451,9 @@ async def submit_report(
                                            receipt=receipt)
         else:
             sealed = await _check_client_sealed(body, keys=keys, clock=clock)
+        if not await repository.take_envelope_id(session, envelope_id=sealed.envelope_id):
+            # Integrity files one envelope per id: a receipt for this one would never move.
+            raise EnvelopeIdTaken(EnvelopeIdTaken.detail_text)
         # Not logged, not even its id: a log line's time beside an id would say when this
         # reporter pressed send.
         await _publish(session, sealed, receipt, outbox=outbox)

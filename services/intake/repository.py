@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    case,
     column,
     delete,
     func,
@@ -31,11 +32,13 @@ from services.intake.models import (
     Deadline,
     Entity,
     PhoneCode,
+    Rating,
     RefreshToken,
     Registration,
     Request,
     Sector,
     StaffAccess,
+    TakenEnvelopeId,
     TimelineEntry,
     request_number_seq,
     requests_table,
@@ -288,23 +291,64 @@ async def timeline(session: AsyncSession, *, reference: str) -> Sequence[Timelin
     ).scalars().all()
 
 
+async def rating(session: AsyncSession, *, reference: str, round: int) -> Rating | None:
+    return await session.get(Rating, (reference, round))
+
+
+async def add_rating(session: AsyncSession, *, values: dict[str, Any]) -> bool:
+    """Record a rating of one answer; False when that answer was rated already (meanwhile)."""
+    result = await session.execute(
+        _dialect_insert(session, Rating).values(**values)
+        .on_conflict_do_nothing(index_elements=[Rating.reference, Rating.round])
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def save_deadline(session: AsyncSession, *, values: dict[str, Any]) -> None:
-    """Keep the latest-set due time of each (reference, clock, stage)."""
+    """Keep the latest-set due time of each (reference, clock, stage); it runs unless an end
+    later than it was heard already (the events may arrive out of order)."""
     statement = _dialect_insert(session, Deadline).values(**values)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Deadline.reference, Deadline.clock, Deadline.stage],
             set_={"entity": statement.excluded.entity, "due_at": statement.excluded.due_at,
-                  "set_at": statement.excluded.set_at},
+                  "set_at": statement.excluded.set_at,
+                  "ended_at": case((Deadline.ended_at > statement.excluded.set_at,
+                                    Deadline.ended_at), else_=None)},
             where=Deadline.set_at <= statement.excluded.set_at,
         )
     )
 
 
-async def deadlines(session: AsyncSession, *, reference: str) -> Sequence[Deadline]:
+async def end_deadline(session: AsyncSession, *, values: dict[str, Any]) -> None:
+    """Mark the deadline of (reference, clock, stage) ended, if it was set before the end (one
+    set at the same instant is the next one: a transfer ends one entity's and starts
+    another's). Heard before its `sla.deadline_set`, the end is kept in its place."""
+    ended_at = values["ended_at"]
+    if values["due_at"] is None:  # ended while paused: nothing to keep in its place
+        await session.execute(
+            update(Deadline).where(
+                Deadline.reference == values["reference"], Deadline.clock == values["clock"],
+                Deadline.stage == values["stage"], Deadline.set_at < ended_at,
+            ).values(ended_at=ended_at)
+        )
+        return
+    statement = _dialect_insert(session, Deadline).values(**values, set_at=ended_at)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Deadline.reference, Deadline.clock, Deadline.stage],
+            set_={"ended_at": statement.excluded.ended_at},
+            where=Deadline.set_at < statement.excluded.ended_at,
+        )
+    )
+
+
+async def running_deadlines(session: AsyncSession, *, reference: str) -> Sequence[Deadline]:
     return (
         await session.execute(
-            select(Deadline).where(Deadline.reference == reference).order_by(Deadline.due_at)
+            select(Deadline)
+            .where(Deadline.reference == reference, Deadline.ended_at.is_(None))
+            .order_by(Deadline.due_at)
         )
     ).scalars().all()
 
@@ -378,3 +422,18 @@ async def purge_unattached(session: AsyncSession, *, older_than: datetime) -> No
             Attachment.reference.is_(None), Attachment.created_at < older_than
         )
     )
+
+
+# --- corruption reports ---------------------------------------------------------------------
+
+
+async def take_envelope_id(session: AsyncSession, *, envelope_id: uuid.UUID) -> bool:
+    """Take a report envelope's id; False when it was taken before (or is being taken by a
+    transaction that then commits: PostgreSQL waits for it)."""
+    taken = await session.execute(
+        _dialect_insert(session, TakenEnvelopeId)
+        .values(envelope_id=envelope_id)
+        .on_conflict_do_nothing()
+        .returning(TakenEnvelopeId.envelope_id)
+    )
+    return taken.first() is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -121,16 +122,30 @@ async def provide_information(
 # --- the one-tap rating link (notify puts it in the response notice) ---------------------------
 
 
-def _link_principal(intake: IntakeDep, reference: str, token: str) -> Principal:
-    """The requester the link was made for; a bad link answers like a missing request."""
+@dataclass(frozen=True, slots=True)
+class RatingLink:
+    """What a one-tap link allows: its requester rates that answer of the request."""
+
+    principal: Principal
+    answer_round: int | None  # None: a link made before answers were numbered (the latest)
+
+
+def _rating_link(intake: IntakeDep, reference: str, token: str) -> RatingLink:
+    """The requester and answer the link was made for; a bad link answers like a missing
+    request."""
     try:
         claims = intake.links.verify(RATE_PURPOSE, token)
     except InvalidLink:
         raise NotFound() from None
-    if claims.get("ref") != reference or not isinstance(claims.get("sub"), str):
+    answer_round = claims.get("round")
+    if (claims.get("ref") != reference or not isinstance(claims.get("sub"), str)
+            or not isinstance(answer_round, int | None)):
         raise NotFound()
-    return Principal(subject=claims["sub"], role=Role.citizen, token_id="rating-link",
-                     expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    return RatingLink(
+        Principal(subject=claims["sub"], role=Role.citizen, token_id="rating-link",
+                  expires_at=datetime.fromtimestamp(claims["exp"], UTC)),
+        answer_round,
+    )
 
 
 LinkToken = Annotated[str, Query(min_length=10, max_length=2048,
@@ -159,13 +174,17 @@ async def rating_page(
     reference: str, token: LinkToken, session: SessionDep, intake: IntakeDep
 ) -> HTMLResponse:
     """The page a one-tap link opens: the answer's subject and five buttons. Opening it
-    changes nothing (link previews open links too); pressing a button rates."""
-    principal = _link_principal(intake, reference, token)
-    request = await submissions.own_request(session, principal=principal, reference=reference)
-    view = await submissions.view(session, intake, principal=principal,
+    changes nothing (link previews open links too); pressing a button rates. The link of an
+    answer that a newer one replaced says so instead."""
+    link = _rating_link(intake, reference, token)
+    request = await submissions.own_request(session, principal=link.principal,
+                                            reference=reference)
+    view = await submissions.view(session, intake, principal=link.principal,
                                   reference=request.reference)
+    superseded = (link.answer_round is not None and view.answer_round is not None
+                  and link.answer_round < view.answer_round)
     return _page(reference=request.reference, subject=request.subject,
-                 status=view.status.label)
+                 status=view.status.label, superseded=superseded)
 
 
 @router.post("/requests/{reference}/rating/link", status_code=status.HTTP_201_CREATED,
@@ -174,10 +193,11 @@ async def rate_by_link(
     reference: str, token: LinkToken, request: Request, session: SessionDep,
     outbox: OutboxDep, intake: IntakeDep,
 ) -> RatingRecorded | HTMLResponse:
-    """Rate through the link, as JSON (`{"score": 4}`) or as the page's form. A repeat with
-    the same rating answers as the first (a form cannot send an Idempotency-Key)."""
-    principal = _link_principal(intake, reference, token)
-    own = await submissions.own_request(session, principal=principal, reference=reference)
+    """Rate through the link, as JSON (`{"score": 4}`) or as the page's form: the answer the
+    link was sent with. A repeat with the same rating answers as the first (a form cannot send
+    an Idempotency-Key)."""
+    link = _rating_link(intake, reference, token)
+    own = await submissions.own_request(session, principal=link.principal, reference=reference)
     from_form = request.headers.get("content-type", "").startswith("multipart/form-data")
     try:
         if from_form:
@@ -191,6 +211,8 @@ async def rate_by_link(
             body = RatingCreate.model_validate_json(await request.body())
     except ValidationError as exc:  # rendered like any other body that breaks the schema
         raise RequestValidationError(exc.errors()) from None
+    if link.answer_round is not None:
+        body = body.model_copy(update={"round": link.answer_round})
     recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
     if not from_form:
         return recorded

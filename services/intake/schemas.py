@@ -385,11 +385,15 @@ class RequestView(BaseModel):
     channel: str
     submitted_at: datetime
     timeline: list[TimelineStep]
-    actions_taken: str | None
-    solution: str | None
+    actions_taken: str | None = Field(description="Of the latest answer (each one: `timeline`).")
+    solution: str | None = Field(description="Of the latest answer (each one: `timeline`).")
     outcome: str | None
     deadlines: list[DeadlineView]
-    rating: int | None
+    answer_round: int | None = Field(
+        description="Which answer is the latest: 1, then one more each time the request is "
+        "reopened and answered again; None before the first answer."
+    )
+    rating: int | None = Field(description="Your rating of the latest answer, once given.")
     next_step: Bilingual
     attachment_ids: list[uuid.UUID]
 
@@ -413,10 +417,17 @@ class RequestList(BaseModel):
 class RatingCreate(_In):
     score: int = Field(ge=1, le=5)
     comment: Comment | None = None
+    round: int | None = Field(
+        default=None, ge=1, le=1000,
+        description="The answer rated (the view's `answer_round` when it was read); the "
+        "latest when left out. A rating of an answer that a newer one replaced is refused.",
+    )
 
 
 class RatingRecorded(BaseModel):
     reference: str
+    # Answers stored for an Idempotency-Key replay before answers were numbered rated the first.
+    round: int = Field(default=1, description="The answer rated.")
     score: int
     comment: str | None
     rated_at: datetime

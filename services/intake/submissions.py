@@ -44,7 +44,7 @@ from services.intake.exceptions import (
     UnknownEntity,
 )
 from services.intake.models import CallerCheck as CallerCheckRow
-from services.intake.models import Citizen, Request
+from services.intake.models import Citizen, Rating, Request
 from services.intake.references import AMMAN, format_reference, parse_reference
 from services.intake.schemas import (
     Bilingual,
@@ -118,7 +118,12 @@ _UNKNOWN_FILES = Text(
     "Some attachments do not exist, are not yours, or are on another request.",
 )
 _ALREADY_RATED = Text(
-    "قيّمت هذا الطلب من قبل بتقييم آخر.", "You already rated this request differently."
+    "قيّمت هذا الرد من قبل بتقييم آخر.", "You already rated this answer differently."
+)
+_SUPERSEDED = Text(
+    "تلقّيت رداً أحدث على هذا الطلب بعد إعادة فتحه؛ قيّم الرد الأحدث.",
+    "This answer was followed by a newer one after the request was reopened; rate the newest "
+    "answer.",
 )
 _NOT_ANSWERED = Text(
     "يُقيَّم الطلب بعد الرد عليه وقبل إغلاقه.",
@@ -363,7 +368,8 @@ async def write_submissions(
         })
         events.append((RequestSubmitted(
             reference=reference, kind=body.kind, entity=body.entity, sector=checked.sector,
-            governorate=body.governorate, channel=checked.channel, subject=body.subject,
+            governorate=body.governorate, city=body.city, channel=checked.channel,
+            subject=body.subject,
             description=body.description, attachment_ids=body.attachment_ids,
             requester_id=requester_id, submitted_by=checked.submitted_by, submitted_at=now,
             notice_channel=body.notice_channel, language=body.language,
@@ -478,14 +484,26 @@ def _step(step: str, at: datetime, details: dict[str, str | int | None]) -> Time
                         details=details)
 
 
-def _next_step(request: Request, status: RequestStatus) -> Text:
-    if status is RequestStatus.responded and request.rating_score is not None:
-        return _RATED_ONE if request.rating_score == 1 else _RATED  # rated: nothing left to do
+def _after_rating(score: int) -> Text:
+    return _RATED_ONE if score == 1 else _RATED
+
+
+def _next_step(status: RequestStatus, rating: Rating | None) -> Text:
+    if status is RequestStatus.responded and rating is not None:
+        return _after_rating(rating.score)  # rated: nothing left to do
     return NEXT_STEP[status]
+
+
+async def _latest_rating(session: AsyncSession, request: Request) -> Rating | None:
+    if request.answer_round is None:
+        return None
+    return await repository.rating(session, reference=request.reference,
+                                   round=request.answer_round)
 
 
 async def _view(session: AsyncSession, intake: Intake, request: Request) -> RequestView:
     status = RequestStatus(request.status)
+    rating = await _latest_rating(session, request)
     entity = await repository.entity(session, code=request.entity) if request.entity else None
     timeline = [_step("request.submitted", request.submitted_at, {})]
     timeline += [
@@ -505,9 +523,11 @@ async def _view(session: AsyncSession, intake: Intake, request: Request) -> Requ
         deadlines=shown_deadlines(
             rules, kind=RequestKind(request.kind), status=status,
             received_at=request.submitted_at,
-            announced=await repository.deadlines(session, reference=request.reference),
+            announced=await repository.running_deadlines(session,
+                                                          reference=request.reference),
         ),
-        rating=request.rating_score, next_step=Bilingual.of(_next_step(request, status)),
+        answer_round=request.answer_round, rating=rating.score if rating else None,
+        next_step=Bilingual.of(_next_step(status, rating)),
         attachment_ids=await repository.attachment_ids(session, reference=request.reference),
     )
 
@@ -554,30 +574,57 @@ async def rate(
     session: AsyncSession, outbox: Outbox, intake: Intake, *, request: Request,
     body: RatingCreate,
 ) -> RatingRecorded:
-    """Record the requester's 1–5; the same rating again is answered as the first time."""
-    if request.rating_score is not None:
-        if (request.rating_score, request.rating_comment) != (body.score, body.comment):
-            raise RequestNotRateable(_ALREADY_RATED)
-    elif request.status != RequestStatus.responded.value:
-        raise RequestNotRateable(_NOT_ANSWERED)
-    else:
-        now = intake.clock.now()
-        request.rating_score, request.rating_comment, request.rated_at = (
-            body.score, body.comment, now
-        )
-        envelope = await outbox.add(session, RequestRated(
-            reference=request.reference, score=body.score, comment=body.comment,
-        ), correlation_id=request.reference)
-        await repository.add_timeline_entry(
-            session, reference=request.reference, event_id=envelope.id, step="request.rated",
-            at=now, details={"score": body.score},
-        )
-    assert request.rated_at is not None
+    """Record the requester's 1–5 for an answer: the one `body.round` names, else the latest.
+    Each answer is rated once; the same rating of it again is answered as the first time."""
+    answer = body.round or request.answer_round
+    if answer is None:
+        raise RequestNotRateable(_NOT_ANSWERED, reason="not_answered")
+    rating = await repository.rating(session, reference=request.reference, round=answer)
+    if rating is None:
+        rating = await _record_rating(session, outbox, intake, request=request, answer=answer,
+                                      body=body)
+    if (rating.score, rating.comment) != (body.score, body.comment):
+        _refuse_newer_answer(request, answer)
+        raise RequestNotRateable(_ALREADY_RATED, reason="already_rated")
     return RatingRecorded(
-        reference=request.reference, score=body.score, comment=body.comment,
-        rated_at=request.rated_at.astimezone(AMMAN),
-        next_step=Bilingual.of(_RATED_ONE if body.score == 1 else _RATED),
+        reference=request.reference, round=rating.round, score=rating.score,
+        comment=rating.comment, rated_at=rating.rated_at.astimezone(AMMAN),
+        next_step=Bilingual.of(_after_rating(rating.score)),
     )
+
+
+def _refuse_newer_answer(request: Request, answer: int) -> None:
+    """A newer answer replaced this one: the requester is pointed to it."""
+    if request.answer_round is not None and answer < request.answer_round:
+        raise RequestNotRateable(_SUPERSEDED, reason="answer_superseded",
+                                 answer_round=request.answer_round)
+
+
+async def _record_rating(
+    session: AsyncSession, outbox: Outbox, intake: Intake, *, request: Request, answer: int,
+    body: RatingCreate,
+) -> Rating:
+    """The first rating of `answer`, if it is the latest answer and still awaits one."""
+    _refuse_newer_answer(request, answer)
+    if answer != request.answer_round or request.status != RequestStatus.responded.value:
+        raise RequestNotRateable(_NOT_ANSWERED, reason="not_answered")
+    rating = Rating(reference=request.reference, round=answer, score=body.score,
+                    comment=body.comment, rated_at=intake.clock.now())
+    if not await repository.add_rating(session, values={
+        "reference": rating.reference, "round": rating.round, "score": rating.score,
+        "comment": rating.comment, "rated_at": rating.rated_at,
+    }):  # rated at this very moment by another call: that rating stands
+        stored = await repository.rating(session, reference=request.reference, round=answer)
+        assert stored is not None
+        return stored
+    envelope = await outbox.add(session, RequestRated(
+        reference=request.reference, score=body.score, comment=body.comment, round=answer,
+    ), correlation_id=request.reference)
+    await repository.add_timeline_entry(
+        session, reference=request.reference, event_id=envelope.id, step="request.rated",
+        at=rating.rated_at, details={"score": body.score, "round": answer},
+    )
+    return rating
 
 
 async def provide_information(

@@ -9,12 +9,15 @@
 encrypted under a passphrase (argon2id, then XSalsa20-Poly1305), and prints what to register
 through `POST /api/v1/integrity/keys`: the key id, the public key and its fingerprint.
 `open` opens envelopes downloaded from the inbox (`…/envelope`, and `…/identity-envelope` only
-when the commission decides to learn who reported) into DIR. `verify-receipt` tells whether a
-receipt someone shows was issued for a given report.
+when the commission decides to learn who reported) into DIR; of a report that its key does not
+open (damaged or badly sealed) it says how to declare it "cannot be opened" in the inbox, which
+asks the reporter for a new report. `verify-receipt` tells whether a receipt someone shows was
+issued for a given report.
 
 Run it on the commission's own offline machine. It belongs to no service: nothing on a server
-imports it, and the key file it writes must never be copied to a server (the integrity tests
-scan every service's settings and environment for it).
+imports it (outside production, the development launcher makes its key with it:
+`services.integrity.development_key`), and the key file it writes must never be copied to a
+server (the integrity tests scan every service's settings and environment for it).
 """
 
 from __future__ import annotations
@@ -59,8 +62,11 @@ STRENGTHS: Final = {
     "sensitive": (pwhash.argon2id.OPSLIMIT_SENSITIVE, pwhash.argon2id.MEMLIMIT_SENSITIVE),
 }
 _WHY: Final = {
-    "cannot-open": "it does not open with this key: another key, or the envelope was altered",
+    "cannot-open": "it does not open with the key it names: it was damaged or badly sealed",
     "unknown-key": "it is sealed to a key id none of the given key files holds",
+    "damaged": "it was damaged after it was sealed (its digest does not match it)",
+    "sealed-key": "its sealed data key is unusable: it was badly sealed",
+    "header": "its header is malformed",
     "truncated": "it is truncated",
     "too-large": "it is longer than any envelope can be",
     "not-an-envelope": "it is not a sealed envelope",
@@ -107,6 +113,12 @@ class KeyFile:
         if bytes(private_key.public_key) != self.public_key:
             raise ToolError(f"the key file of {self.key_id} is damaged")
         return private_key
+
+    def registration(self) -> dict[str, str]:
+        """The body of `POST /api/v1/integrity/keys` that registers the public half."""
+        return {"key_id": self.key_id,
+                "public_key": base64.b64encode(self.public_key).decode(),
+                "fingerprint": fingerprint(self.public_key)}
 
     def to_json(self) -> str:
         b64 = base64.b64encode
@@ -186,9 +198,7 @@ def _unlock_all(paths: Sequence[Path], passphrase_file: Path | None) -> dict[str
 
 
 def _registration(key_file: KeyFile) -> str:
-    body = {"key_id": key_file.key_id,
-            "public_key": base64.b64encode(key_file.public_key).decode(),
-            "fingerprint": fingerprint(key_file.public_key)}
+    body = key_file.registration()
     return (
         f"key id:      {key_file.key_id}\n"
         f"public key:  {body['public_key']}\n"
@@ -243,6 +253,23 @@ def _open_one(path: Path, keys: dict[str, PrivateKey], out: Path) -> str:
             f"{len(content.attachments)} attachment(s) → {folder}")
 
 
+def _cannot_be_opened(path: Path, reason: str) -> str | None:
+    """What to do about a report that the right key does not open: declare it, so that the
+    reporter is asked for a new report. Nothing when the fault may be ours (another key, a
+    file damaged since it was filed: integrity checked everything else before filing it)."""
+    if reason not in ("cannot-open", "content"):
+        return None
+    header = inspect(path.read_bytes()).header
+    if header.kind is not EnvelopeKind.report:
+        return None
+    return (
+        f"  Report {header.envelope_id} cannot be opened. If this file is the envelope as "
+        "downloaded (download it again to be sure), declare it in the inbox:\n"
+        f"  POST /api/v1/integrity/inbox/{header.envelope_id}/cannot-be-opened\n"
+        "  The reporter's receipt then asks them to send it again, as a new report."
+    )
+
+
 def open_envelopes(args: argparse.Namespace) -> None:
     keys = _unlock_all(args.key, args.passphrase_file)
     failures = 0
@@ -253,6 +280,8 @@ def open_envelopes(args: argparse.Namespace) -> None:
             failures += 1
             print(f"{path.name}: refused: {_WHY.get(refused.reason, refused.reason)}",
                   file=sys.stderr)
+            if advice := _cannot_be_opened(path, refused.reason):
+                print(advice, file=sys.stderr)
         except OSError as exc:
             failures += 1
             print(f"{path.name}: {exc.strerror}", file=sys.stderr)

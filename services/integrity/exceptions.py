@@ -45,6 +45,20 @@ class InvalidPublicKey(Problem):
     )
 
 
+class DevelopmentKeyRefused(Problem):
+    status = 422
+    code = "development-key-refused"
+    title = Text(
+        "مفاتيح التطوير مرفوضة في بيئة الإنتاج", "Development keys are refused in production"
+    )
+    detail_text = Text(
+        "المعرّفات التي تبدأ بـ dev- لمفاتيح التطوير. اصنع مفتاح الهيئة بأداتها على جهازها غير "
+        "المتصل بالشبكة وسجّله بمعرّف آخر.",
+        "Key ids starting with dev- name development keys. Make the commission's key with its "
+        "tool on its offline machine and register it under another id.",
+    )
+
+
 class FingerprintMismatch(Problem):
     status = 422
     code = "fingerprint-mismatch"
@@ -61,6 +75,14 @@ class FingerprintMismatch(Problem):
 class AlreadyAcknowledged(Conflict):
     code = "already-acknowledged"
     title = Text("أُكّد استلام هذا البلاغ من قبل", "This report was already acknowledged")
+
+
+class AlreadyDeclaredCannotBeOpened(Conflict):
+    code = "already-declared-cannot-be-opened"
+    title = Text(
+        "أُعلن من قبل أن هذا البلاغ لا يمكن فتحه",
+        "This report was already declared impossible to open",
+    )
 
 
 class NotAReceipt(Problem):

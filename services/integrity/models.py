@@ -1,9 +1,10 @@
 """Tables of the integrity service, in its own schema; nothing outside this service reads them.
 
 The commission's public keys, the sealed reports (write-once: the database itself refuses to
-change or remove a filed envelope), the commission's acknowledgements and the status notes it
-releases to reporters. Never stored: a private key, anything in the clear of a report, a
-receipt (only its digest), an instant a report was made (only its day).
+change or remove a filed envelope), the commission's acknowledgements, the reports it declared
+cannot be opened, and the status notes it releases to reporters. Never stored: a private key,
+anything in the clear of a report, a receipt (only its digest), an instant a report was made
+(only its day).
 """
 
 from __future__ import annotations
@@ -76,6 +77,19 @@ class Acknowledgement(Base):
     )
     acknowledged_on: Mapped[date] = mapped_column(Date)
     acknowledged_by: Mapped[str] = mapped_column(String(64))
+
+
+class CannotBeOpened(Base):
+    """The commission could not open a report (damaged or badly sealed); once per report. The
+    reporter's receipt then asks for a new report."""
+
+    __tablename__ = "cannot_be_opened"
+
+    envelope_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("sealed_reports.envelope_id"), primary_key=True
+    )
+    declared_on: Mapped[date] = mapped_column(Date)
+    declared_by: Mapped[str] = mapped_column(String(64))
 
 
 class StatusNote(Base):

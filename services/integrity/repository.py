@@ -15,7 +15,13 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.integrity.models import Acknowledgement, CommissionKey, SealedReport, StatusNote
+from services.integrity.models import (
+    Acknowledgement,
+    CannotBeOpened,
+    CommissionKey,
+    SealedReport,
+    StatusNote,
+)
 
 # A receipt that matches nothing still runs the notes query, against this id, so that a
 # receipt's answer takes the same path whether or not it exists.
@@ -97,6 +103,7 @@ class Filed:
     size_bucket: int
     has_identity: bool
     acknowledged_on: date | None
+    cannot_be_opened_on: date | None
     notes: int
 
 
@@ -114,9 +121,11 @@ def _inbox_query() -> Any:
             SealedReport.size_bucket,
             SealedReport.has_identity,
             Acknowledgement.acknowledged_on,
+            CannotBeOpened.declared_on.label("cannot_be_opened_on"),
             notes.label("notes"),
         )
         .outerjoin(Acknowledgement, Acknowledgement.envelope_id == SealedReport.envelope_id)
+        .outerjoin(CannotBeOpened, CannotBeOpened.envelope_id == SealedReport.envelope_id)
     )
 
 
@@ -167,15 +176,29 @@ async def envelope_bytes(
 
 async def acknowledge(session: AsyncSession, acknowledgement: Acknowledgement) -> bool:
     """Record the acknowledgement unless there already is one; True when recorded."""
+    return await _once_per_report(
+        session, Acknowledgement, envelope_id=acknowledgement.envelope_id,
+        acknowledged_on=acknowledgement.acknowledged_on,
+        acknowledged_by=acknowledgement.acknowledged_by,
+    )
+
+
+async def declare_cannot_be_opened(session: AsyncSession, declaration: CannotBeOpened) -> bool:
+    """Record that a report cannot be opened unless it was declared so; True when recorded."""
+    return await _once_per_report(
+        session, CannotBeOpened, envelope_id=declaration.envelope_id,
+        declared_on=declaration.declared_on, declared_by=declaration.declared_by,
+    )
+
+
+async def _once_per_report(
+    session: AsyncSession, model: type[Acknowledgement | CannotBeOpened], **values: Any
+) -> bool:
     inserted = await session.execute(
-        _insert(session)(Acknowledgement)
-        .values(
-            envelope_id=acknowledgement.envelope_id,
-            acknowledged_on=acknowledgement.acknowledged_on,
-            acknowledged_by=acknowledgement.acknowledged_by,
-        )
+        _insert(session)(model)
+        .values(**values)
         .on_conflict_do_nothing()
-        .returning(Acknowledgement.envelope_id)
+        .returning(model.envelope_id)
     )
     return inserted.scalar() is not None
 

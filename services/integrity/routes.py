@@ -16,6 +16,7 @@ from services.integrity import service
 from services.integrity.exceptions import ReportNotFound
 from services.integrity.schemas import (
     AcknowledgementPublic,
+    CannotBeOpenedPublic,
     CurrentKey,
     InboxPage,
     KeyPublic,
@@ -75,6 +76,7 @@ async def register_key(
     session: SessionDep,
     principal: CommissionDep,
     clock: ClockDep,
+    runtime: RuntimeDep,
     idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> KeyPublic:
@@ -82,7 +84,8 @@ async def register_key(
 
     async def create() -> KeyPublic:
         return await service.register_key(
-            session, registration=registration, principal=principal, clock=clock
+            session, registration=registration, principal=principal, clock=clock,
+            production=runtime.settings.production,
         )
 
     return await idempotency.once(
@@ -169,6 +172,31 @@ async def acknowledge_report(
     return await idempotency.once(
         session, owner=principal.subject, request=str(envelope_id), response=response,
         result_type=AcknowledgementPublic, create=create,
+    )
+
+
+@commission_router.post("/inbox/{envelope_id}/cannot-be-opened", status_code=201)
+async def declare_cannot_be_opened(
+    envelope_id: UUID,
+    session: SessionDep,
+    principal: CommissionDep,
+    clock: ClockDep,
+    runtime: RuntimeDep,
+    idempotency: IdempotencyKeyDep,
+    response: Response,
+) -> CannotBeOpenedPublic:
+    """Declare (once) that the report does not open with the commission's tool: damaged, or
+    badly sealed. The reporter's receipt then asks them to send the report again."""
+
+    async def create() -> CannotBeOpenedPublic:
+        return await service.declare_cannot_be_opened(
+            session, envelope_id=envelope_id, principal=principal, clock=clock,
+            outbox=service.report_outbox(clock, runtime.relay.wake),
+        )
+
+    return await idempotency.once(
+        session, owner=principal.subject, request=str(envelope_id), response=response,
+        result_type=CannotBeOpenedPublic, create=create,
     )
 
 

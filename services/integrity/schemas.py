@@ -51,7 +51,11 @@ class CurrentKey(_Model):
     public_key: str = Field(description="X25519, standard base64.")
     fingerprint: str = Field(description="SHA-256 of the raw key, hex.")
     algorithm: str = ALGORITHM
-    envelope_version: int = VERSION
+    envelope_version: int = Field(
+        default=VERSION,
+        description="The envelope version to seal in (shared/sealing.py); envelopes of the "
+        "earlier versions are still accepted.",
+    )
 
 
 class InboxItem(_Model):
@@ -61,6 +65,10 @@ class InboxItem(_Model):
     size_bucket: int = Field(description="Padded size of the content in bytes.")
     has_identity: bool = Field(description="Whether the reporter attached a sealed identity.")
     acknowledged_on: date | None
+    cannot_be_opened_on: date | None = Field(
+        description="When the commission declared it cannot be opened (damaged or badly "
+        "sealed): the reporter is asked for a new report."
+    )
     notes: int = Field(description="How many status notes were released to the reporter.")
 
 
@@ -86,6 +94,11 @@ class ReportDetails(InboxItem):
 class AcknowledgementPublic(_Model):
     envelope_id: UUID
     acknowledged_on: date
+
+
+class CannotBeOpenedPublic(_Model):
+    envelope_id: UUID
+    declared_on: date
 
 
 class Words(_Model):

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.integrity import repository
 from services.integrity.exceptions import (
     AlreadyAcknowledged,
+    AlreadyDeclaredCannotBeOpened,
     BadCursor,
+    DevelopmentKeyRefused,
     FingerprintMismatch,
     InvalidPublicKey,
     KeyAlreadyRegistered,
@@ -30,10 +32,11 @@ from services.integrity.exceptions import (
     NotAReceipt,
     ReportNotFound,
 )
-from services.integrity.models import Acknowledgement, CommissionKey, StatusNote
+from services.integrity.models import Acknowledgement, CannotBeOpened, CommissionKey, StatusNote
 from services.integrity.models import outbox as outbox_table
 from services.integrity.schemas import (
     AcknowledgementPublic,
+    CannotBeOpenedPublic,
     CurrentKey,
     InboxItem,
     InboxPage,
@@ -46,10 +49,15 @@ from services.integrity.schemas import (
     ReportDetails,
     Words,
 )
-from shared.auth import Principal
+from shared.auth import DEV_KID_PREFIX, Principal
 from shared.bus import Outbox
 from shared.clock import Clock
-from shared.events.catalog import ReportAcknowledged, ReportForwarded, ReportSealed
+from shared.events.catalog import (
+    ReportAcknowledged,
+    ReportCannotBeOpened,
+    ReportForwarded,
+    ReportSealed,
+)
 from shared.events.vocabulary import ReportStatus
 from shared.sealing import (
     CommissionPublicKey,
@@ -77,6 +85,13 @@ STATUS_WORDS: dict[ReportStatus, Words] = {
     ReportStatus.acknowledged: Words(
         ar="أكدت هيئة النزاهة ومكافحة الفساد استلام البلاغ.",
         en="The Integrity and Anti-Corruption Commission has confirmed receiving the report.",
+    ),
+    ReportStatus.cannot_be_opened: Words(
+        ar="تعذّر على هيئة النزاهة ومكافحة الفساد فتح بلاغك: وصل تالفاً ولا يستطيع أحد قراءته. "
+           "نرجو أن ترسل بلاغك مرة أخرى بلاغاً جديداً، وستحصل على إيصال جديد.",
+        en="The Integrity and Anti-Corruption Commission could not open your report: it "
+           "arrived damaged, and nobody can read it. Please send your report again as a new "
+           "report; you will get a new receipt.",
     ),
 }
 
@@ -110,8 +125,12 @@ def _key_public(key: CommissionKey, *, current: bool) -> KeyPublic:
 
 
 async def register_key(
-    session: AsyncSession, *, registration: KeyRegistration, principal: Principal, clock: Clock
+    session: AsyncSession, *, registration: KeyRegistration, principal: Principal, clock: Clock,
+    production: bool,
 ) -> KeyPublic:
+    if production and registration.key_id.startswith(DEV_KID_PREFIX):
+        # A development key's private half lies unguarded in a developer's var/ folder.
+        raise DevelopmentKeyRefused(DevelopmentKeyRefused.detail_text)
     try:
         public = CommissionPublicKey.from_base64(registration.key_id, registration.public_key)
     except ValueError:
@@ -298,6 +317,26 @@ async def acknowledge(
     )
 
 
+async def declare_cannot_be_opened(
+    session: AsyncSession,
+    *,
+    envelope_id: uuid.UUID,
+    principal: Principal,
+    clock: Clock,
+    outbox: Outbox,
+) -> CannotBeOpenedPublic:
+    """The commission's tool could not open the report (damaged, or badly sealed): say so to
+    the reporter, whose receipt then asks for a new report. Once per report."""
+    await _existing(session, envelope_id)
+    declaration = CannotBeOpened(
+        envelope_id=envelope_id, declared_on=report_day(clock), declared_by=principal.subject
+    )
+    if not await repository.declare_cannot_be_opened(session, declaration):
+        raise AlreadyDeclaredCannotBeOpened()
+    await outbox.add(session, ReportCannotBeOpened(envelope_id=envelope_id))
+    return CannotBeOpenedPublic(envelope_id=envelope_id, declared_on=declaration.declared_on)
+
+
 async def post_note(
     session: AsyncSession,
     *,
@@ -332,6 +371,8 @@ async def receipt_status(session: AsyncSession, *, receipt: str) -> ReceiptStatu
     found, notes = await repository.by_receipt(session, digest)
     if found is None:
         status = ReportStatus.sealed
+    elif found.cannot_be_opened_on is not None:  # whatever came before, it will not be read
+        status = ReportStatus.cannot_be_opened
     elif found.acknowledged_on is None:
         status = ReportStatus.forwarded
     else:

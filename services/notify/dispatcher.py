@@ -89,16 +89,21 @@ class Renderer:
         self.base_url = settings.public_base_url.rstrip("/")
         self.link_lifetime = timedelta(days=settings.rating_link_lifetime_days)
 
-    def rating_link(self, reference: str, requester_id: uuid.UUID) -> str:
-        token = self.signer.sign("rate", {"ref": reference, "sub": str(requester_id)},
-                                 lifetime=self.link_lifetime)
+    def rating_link(self, reference: str, requester_id: uuid.UUID,
+                    answer_round: int | None = None) -> str:
+        """The one-tap link that rates this answer of the request (intake honours it)."""
+        claims: dict[str, Any] = {"ref": reference, "sub": str(requester_id)}
+        if answer_round is not None:
+            claims["round"] = answer_round
+        token = self.signer.sign("rate", claims, lifetime=self.link_lifetime)
         path = RATING_LINK_PATH.format(reference=quote(reference, safe=""))
         return f"{self.base_url}{path}?token={token}"
 
     def render(self, row: AnyRow, code: str | None = None) -> OutgoingMessage:
         context: dict[str, Any] = dict(row.context)
         if context.pop("rating_link", False):
-            context["action_url"] = self.rating_link(row.reference, row.recipient_id)
+            context["action_url"] = self.rating_link(row.reference, row.recipient_id,
+                                                     context.pop("answer_round", None))
         if path := context.pop("action_path", None):
             context["action_url"] = f"{self.base_url}{path}"
         if code is not None:

@@ -232,7 +232,7 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
             changes = {"overdue_since": None}
             notices.append(_to_requester(
                 event, request, MessageKind.responded, actions_taken=payload.actions_taken,
-                solution=payload.solution, rating_link=True))
+                solution=payload.solution, rating_link=True, answer_round=payload.round))
             # Duplicates merged into this request: their requesters hear the same answer (the
             # rating is the answered request's requester's alone).
             duplicates = await repository.request_facts(session, payload.also_answers)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 class Routing:
     settings: RoutingSettings
     clock: Clock
+    wall_clock: Clock  # staff tokens and sessions live in real time (`shared.clock`)
     outbox: Outbox
     issuer: TokenIssuer | None  # None: no signing key here, staff cannot sign in
 
@@ -75,9 +76,10 @@ async def _open_routing(app: FastAPI) -> AsyncIterator[None]:
     issuer = None
     if signing_key is not None:
         issuer = TokenIssuer(signing_key, issuer=settings.jwt_issuer,
-                             audience=settings.jwt_audience, clock=runtime.clock,
+                             audience=settings.jwt_audience, clock=runtime.wall_clock,
                              lifetime=settings.staff_token_lifetime)
-    app.state.routing = Routing(settings=settings, clock=runtime.clock, outbox=runtime.outbox,
+    app.state.routing = Routing(settings=settings, clock=runtime.clock,
+                                wall_clock=runtime.wall_clock, outbox=runtime.outbox,
                                 issuer=issuer)
     seeding = None
     if not await seed_once(runtime):

@@ -285,7 +285,9 @@ class Case(Base):
     closing_code: Mapped[ClosingCode | None]
     legal_ground: Mapped[LegalGround | None]
     merged_into: Mapped[str | None] = mapped_column(String(40))
-    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    # How many answers it has had: the latest answer's round (`request.responded`'s round).
+    answer_round: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # the latest answer's
     # The entity's current deadline and how late it is, as the SLA service says.
     due_at: Mapped[datetime | None]
     due_stage: Mapped[str | None] = mapped_column(String(30))

@@ -19,7 +19,8 @@ The model
       `minister_after_working_days`; a missed processing deadline climbs the same ladder,
       counted from that deadline.
     - What answers a stage ends its timers at that instant: those due by then stay (they fire,
-      late if SLA was down); the others are dropped. Closing ends everything.
+      late if SLA was down); the others are dropped. Closing ends everything. Every end is
+      kept (`Deadlines.ends`), so that the service can announce that a deadline stopped running.
     - The policy that counts is the one in force when the stage began (`Rules.policy_at`),
       unless a later version was published for open deadlines too.
 
@@ -172,6 +173,9 @@ class Deadlines:
     entity: str | None
     sector: str | None
     closed_at: datetime | None
+    # When each deadline whose stage is over ended (answered, its holding ended, or closed),
+    # whether or not it still has a timer (one that fell due before its end still fires).
+    ends: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def derive_deadlines(facts: Iterable[Fact], rules: Rules) -> Deadlines:
@@ -450,6 +454,8 @@ class _Replay:
             entity=holder.entity if holder else None,
             sector=holder.sector if holder else None,
             closed_at=self.closed_at,
+            ends={key: deadline.ends_at for key, deadline in self.deadlines.items()
+                  if deadline.ends_at is not None},
         )
 
     def _timer(self, deadline: _Deadline) -> Timer:

@@ -137,6 +137,9 @@ timers = Table(
     Column("due_at", UtcDateTime, nullable=True),  # None while paused
     Column("state", String(12), nullable=False),
     Column("fired_at", UtcDateTime, nullable=True),
+    # When its stage ended (answered, holding ended, closed), as announced by
+    # sla.deadline_ended; a timer that fell due before then still fires.
+    Column("ended_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("reference", "key"),
     # The poll reads the head of this index only: its cost does not grow with open timers.

@@ -14,7 +14,8 @@ embedded mode, a handful of open requests) each timer is recomputed here, throug
 itself. `tests/sla/test_recompute.py` holds the two to the same answers.
 
 What it must never do: move a timer that is not pending (paused ones have no due instant; fired
-ones never fire again), or announce a deadline that did not move.
+ones never fire again), or announce a deadline that did not move or whose stage has ended (its
+timer only waits to fire).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ async def _one_by_one(
     rows = (await session.execute(
         select(timers.c.id, timers.c.reference, timers.c.clock, timers.c.entity,
                timers.c.stage, timers.c.action, timers.c.anchor_at, timers.c.budget_us,
-               timers.c.due_at).where(where)
+               timers.c.due_at, timers.c.ended_at).where(where)
     )).all()
     moved: list[dict[str, Any]] = []
     announcements: list[tuple[SlaDeadlineSet, str]] = []
@@ -70,7 +71,7 @@ async def _one_by_one(
         if due == row.due_at:
             continue
         moved.append({"timer_id": row.id, "new_due": due})
-        if row.action == TimerAction.deadline:
+        if row.action == TimerAction.deadline and row.ended_at is None:
             announcements.append((SlaDeadlineSet(
                 reference=row.reference, clock=ClockKind(row.clock), entity=row.entity,
                 stage=SlaStage(row.stage), due_at=due,
@@ -152,10 +153,10 @@ WITH k AS (
     UPDATE timers AS t SET due_at = c.due_at, updated_at = k.now
     FROM computed AS c CROSS JOIN k
     WHERE t.id = c.id AND c.due_at IS NOT NULL AND t.due_at IS DISTINCT FROM c.due_at
-    RETURNING t.reference, t.clock, t.entity, t.stage, t.action, t.due_at
+    RETURNING t.reference, t.clock, t.entity, t.stage, t.action, t.due_at, t.ended_at
 ), announced AS (
     SELECT gen_random_uuid() AS event_id, m.* FROM moved AS m
-    WHERE m.action = CAST(:action AS text)
+    WHERE m.action = CAST(:action AS text) AND m.ended_at IS NULL
 ), written AS (
     INSERT INTO outbox (event_id, event_type, correlation_id, body, created_at)
     SELECT a.event_id, CAST(:event_type AS text), a.reference,

@@ -280,10 +280,11 @@ def _timer_values(timer: Timer) -> dict[str, Any]:
 
 
 async def insert_timers(session: AsyncSession, reference: str, new: Sequence[Timer],
-                        *, at: datetime) -> None:
+                        *, ends: Mapping[str, datetime], at: datetime) -> None:
     if new:
         await session.execute(timers.insert(), [
-            {"reference": reference, "key": t.key, "updated_at": at, **_timer_values(t)}
+            {"reference": reference, "key": t.key, "updated_at": at,
+             "ended_at": ends.get(t.key), **_timer_values(t)}
             for t in new
         ])
 
@@ -294,6 +295,14 @@ async def update_timers(session: AsyncSession, changed: Mapping[int, Timer], *, 
         await session.execute(
             update(timers).where(timers.c.id == timer_id)
             .values(updated_at=at, **_timer_values(timer))
+        )
+
+
+async def mark_ended(session: AsyncSession, ended_at: Mapping[int, datetime], *,
+                     at: datetime) -> None:
+    for timer_id, end in ended_at.items():
+        await session.execute(
+            update(timers).where(timers.c.id == timer_id).values(ended_at=end, updated_at=at)
         )
 
 

@@ -2,7 +2,8 @@
 
 - `apply_lifecycle_events`: keep each event as a fact of its request, derive the request's
   deadlines again (`deadlines.derive_deadlines`), store the difference and announce the
-  deadlines that were set or moved.
+  deadlines that were set or moved (`sla.deadline_set`) and those whose stage ended
+  (`sla.deadline_ended`), so that nobody shows a superseded deadline as current.
 - `fire_due`: the scheduler's one transaction: claim what is due (oldest first, skipping what
   another replica holds), put its events in the outbox, mark it fired.
 - The rules: a change of the holidays, of Ramadan or of the policy takes the next revision and
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -26,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.sla import repository
 from services.sla.deadlines import (
     MICROSECOND,
+    Deadlines,
     PolicyVersion,
     Rules,
     Timer,
@@ -52,6 +55,7 @@ from shared.errors import Text
 from shared.events.catalog import (
     DirectoryRoleChanged,
     SlaBreached,
+    SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
     SlaPolicy,
@@ -408,23 +412,40 @@ async def _apply(session: AsyncSession, rules: Rules, event: ReceivedEvent) -> N
         session, reference, kind=derived.kind, entity=derived.entity, sector=derived.sector,
         closed_at=derived.closed_at, at=fact.at,
     )
-    announced = await _store(session, reference, derived.timers, at=fact.at)
+    changes = await _store(session, reference, derived, at=fact.at)
     await Outbox(outbox_table, producer="sla", clock=At(fact.at)).add_each(session, [
-        (SlaDeadlineSet(reference=reference, clock=t.clock, entity=t.entity, stage=t.stage,
-                        due_at=t.due_at), reference)
-        for t in announced if t.due_at is not None
+        *((SlaDeadlineEnded(reference=reference, clock=ClockKind(row.clock), entity=row.entity,
+                            stage=SlaStage(row.stage), due_at=row.due_at, ended_at=ended_at),
+           reference)
+          for row, ended_at in changes.ended),
+        *((SlaDeadlineSet(reference=reference, clock=t.clock, entity=t.entity, stage=t.stage,
+                          due_at=t.due_at), reference)
+          for t in changes.set if t.due_at is not None),
     ])
 
 
-async def _store(session: AsyncSession, reference: str, wanted: Mapping[str, Timer],
-                 *, at: datetime) -> list[Timer]:
-    """Make the stored timers what `wanted` says (fired ones stay fired); the deadlines set or
-    moved, to announce."""
+@dataclass(frozen=True, slots=True)
+class _Announcements:
+    set: list[Timer]  # deadlines set or moved
+    ended: list[tuple[Any, datetime]]  # (stored row, when its stage ended), each once
+
+
+async def _store(session: AsyncSession, reference: str, derived: Deadlines,
+                 *, at: datetime) -> _Announcements:
+    """Make the stored timers what `derived` says (fired ones stay fired; each remembers when
+    its stage ended); the deadlines set, moved or ended, to announce."""
+    wanted, ends = derived.timers, derived.ends
     stored = {row.key: row for row in await repository.timers_of(session, reference, lock=True)}
     changed: dict[int, Timer] = {}
     dropped: list[int] = []
-    announce: list[Timer] = []
+    ended_at: dict[int, datetime] = {}
+    announce = _Announcements(set=[], ended=[])
     for key, row in stored.items():
+        end = ends.get(key)
+        if end is not None and row.ended_at != end:
+            ended_at[row.id] = end
+            if row.ended_at is None and row.action == TimerAction.deadline:
+                announce.ended.append((row, end))
         if row.state == TimerState.fired:
             continue  # its event went out; nothing calls it back
         timer = wanted.get(key)
@@ -434,17 +455,24 @@ async def _store(session: AsyncSession, reference: str, wanted: Mapping[str, Tim
             continue
         if _differs(row, timer):
             changed[row.id] = timer
-            if timer.action is TimerAction.deadline and timer.state is TimerState.pending and (
+            if _running_deadline(timer, ends) and (
                 row.state != TimerState.pending or row.due_at != timer.due_at
             ):
-                announce.append(timer)
+                announce.set.append(timer)
     new = [timer for key, timer in wanted.items() if key not in stored]
-    announce += [t for t in new
-                 if t.action is TimerAction.deadline and t.state is TimerState.pending]
+    announce.set.extend(t for t in new if _running_deadline(t, ends))
     await repository.cancel_timers(session, dropped, at=at)
     await repository.update_timers(session, changed, at=at)
-    await repository.insert_timers(session, reference, new, at=at)
+    await repository.insert_timers(session, reference, new, ends=ends, at=at)
+    await repository.mark_ended(session, ended_at, at=at)
     return announce
+
+
+def _running_deadline(timer: Timer, ends: Mapping[str, datetime]) -> bool:
+    """A deadline the requester and officers should see: running, its stage not over (one
+    that fell due before its stage ended keeps a timer only to fire)."""
+    return (timer.action is TimerAction.deadline and timer.state is TimerState.pending
+            and timer.key not in ends)
 
 
 def _differs(row: Any, timer: Timer) -> bool:

@@ -72,6 +72,7 @@ class EventType(StrEnum):
     request_rejected = "request.rejected"
 
     sla_deadline_set = "sla.deadline_set"
+    sla_deadline_ended = "sla.deadline_ended"
     sla_escalated = "sla.escalated"
     sla_breached = "sla.breached"
     sla_rating_window_expired = "sla.rating_window_expired"
@@ -83,6 +84,7 @@ class EventType(StrEnum):
     report_sealed = "report.sealed"
     report_forwarded = "report.forwarded"
     report_acknowledged = "report.acknowledged"
+    report_cannot_be_opened = "report.cannot_be_opened"
 
     analytics_report_published = "analytics.report_published"
 
@@ -113,6 +115,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.request_closed: "routing",
     EventType.request_rejected: "routing",
     EventType.sla_deadline_set: "sla",
+    EventType.sla_deadline_ended: "sla",
     EventType.sla_escalated: "sla",
     EventType.sla_breached: "sla",
     EventType.sla_rating_window_expired: "sla",
@@ -122,6 +125,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.report_sealed: "intake",
     EventType.report_forwarded: "integrity",
     EventType.report_acknowledged: "integrity",
+    EventType.report_cannot_be_opened: "integrity",
     EventType.analytics_report_published: "analytics",
     EventType.directory_sector_changed: "routing",
     EventType.directory_entity_changed: "routing",
@@ -305,6 +309,11 @@ class RequestExtended(EventPayload, type=EventType.request_extended, version=1):
     actor_id: UUID
 
 
+AnswerRound = Annotated[int, Field(ge=1, le=1000)]
+"""Which answer of a request: 1 for the first, one more each time the CMU reopens it and the
+entity answers again. Each answer is rated on its own."""
+
+
 class RequestResponded(EventPayload, type=EventType.request_responded, version=1):
     """Emitted when an officer answers the request; the rating window opens."""
 
@@ -317,14 +326,25 @@ class RequestResponded(EventPayload, type=EventType.request_responded, version=1
         max_length=100,
         description="Duplicates merged into this request: their requesters get this answer too.",
     )
+    round: AnswerRound | None = Field(
+        default=None, description="Which answer this is; None only from older producers."
+    )
 
 
 class RequestRated(EventPayload, type=EventType.request_rated, version=1):
-    """Emitted when the requester rates the response (1 sends it to CMU review)."""
+    """Emitted when the requester rates an answer (1 sends it to CMU review).
+
+    Once per answer round: after a reopening the new answer is rated again, so a consumer
+    that wants one rating per request takes the latest round's."""
 
     reference: ReferenceNumber
     score: int = Field(ge=1, le=5)
     comment: Reason | None = None
+    round: AnswerRound | None = Field(
+        default=None,
+        description="The answer rated (`request.responded`'s round); None only from older "
+        "producers, meaning the latest answer.",
+    )
 
 
 class RequestReviewOpened(EventPayload, type=EventType.request_review_opened, version=1):
@@ -381,6 +401,25 @@ class SlaDeadlineSet(EventPayload, type=EventType.sla_deadline_set, version=1):
     )
     stage: SlaStage
     due_at: AwareDatetime
+
+
+class SlaDeadlineEnded(EventPayload, type=EventType.sla_deadline_ended, version=1):
+    """Emitted when a deadline announced by `sla.deadline_set` stops running: its stage was
+    answered (in time or late), its entity stopped holding the request, or the request closed.
+
+    The same clock and stage may start again later (a new entity, a reopening, a new answer's
+    rating window): that comes as a new `sla.deadline_set`, later than this end."""
+
+    reference: ReferenceNumber
+    clock: ClockKind
+    entity: EntityCode | None = Field(
+        description="The entity whose clock it is; None for requester."
+    )
+    stage: SlaStage
+    due_at: AwareDatetime | None = Field(
+        description="When it was due; None when it ended while paused (the requester asked)."
+    )
+    ended_at: AwareDatetime
 
 
 class SlaEscalated(EventPayload, type=EventType.sla_escalated, version=1):
@@ -543,6 +582,13 @@ class ReportAcknowledged(EventPayload, type=EventType.report_acknowledged, versi
     envelope_id: UUID
 
 
+class ReportCannotBeOpened(EventPayload, type=EventType.report_cannot_be_opened, version=1):
+    """Emitted when the commission declares that a filed report cannot be opened (damaged or
+    badly sealed); the reporter's receipt then asks for a new report."""
+
+    envelope_id: UUID
+
+
 # --- periodic reports (analytics) -------------------------------------------------------------
 
 
@@ -556,9 +602,11 @@ class AnalyticsReportPublished(
 ):
     """Emitted when a scheduled periodic report is ready: notify tells its audience where it is.
 
-    No figures and no personal data travel: only where to fetch it (staff sign in to read it,
-    and see it only within their scope). `sector` None means the government-wide report for the
-    prime minister's office (decision makers); a sector's report goes to its minister.
+    No figures and no personal data travel: only where to read it, the report's page through a
+    signed link that expires (a minister opens it on a phone without signing in; signed in,
+    staff read it by the API within their scope). `sector` None means the government-wide
+    report for the prime minister's office (decision makers); a sector's report goes to its
+    minister.
     """
 
     report_id: UUID
@@ -568,7 +616,8 @@ class AnalyticsReportPublished(
     sector: SectorCode | None = None
     link: str = Field(
         min_length=1, max_length=300, pattern=r"^/api/v1/analytics/[A-Za-z0-9/._?=&-]+$",
-        description="Path under the public API (through the gateway) to fetch the report.",
+        description=("Path under the public API (through the gateway) of the report's page, "
+                     "with its signed, expiring token: it opens without signing in."),
     )
 
 

@@ -50,6 +50,7 @@ class ReportStatus(StrEnum):
     sealed = "sealed"              # intake sealed it; on its way to the commission
     forwarded = "forwarded"        # filed in the commission's inbox
     acknowledged = "acknowledged"  # the commission confirmed receipt
+    cannot_be_opened = "cannot_be_opened"  # it does not open: the reporter is asked to resend
 
 
 class Channel(StrEnum):
@@ -157,7 +158,9 @@ class Role(StrEnum):
 
 STAFF_ROLES: Final = frozenset(Role) - {Role.citizen, Role.operator, Role.service}
 """The roles people sign in with at routing (the directory's staff). Their standing is checked
-on every request (gateway and routing), so a deactivation or a role change takes effect at once."""
+on every request (gateway and routing), so a deactivation or a role change takes effect at once.
+The demo operator (outside production only) signs in there too, but is no staff member: no role
+of it can be granted through the API, and it may do nothing but move the simulated clock."""
 
 
 EscalationLevel = Literal[1, 2]

@@ -22,7 +22,7 @@ from services.analytics.main import DEFINITION
 from services.analytics.repository import freshness
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import Bus, OutgoingMessage
-from shared.clock import SimulatedClock
+from shared.clock import WALL_CLOCK, Clock, SimulatedClock
 from shared.events import catalog as c
 from shared.events.envelope import EventPayload, new_envelope
 from shared.events.vocabulary import Channel, DirectoryChange, RequestKind, Role
@@ -49,6 +49,8 @@ PRODUCERS = c.PRODUCERS
 class World:
     client: httpx.AsyncClient
     clock: SimulatedClock
+    # Real time until a test moves it: what tokens live by (`shared.clock`).
+    wall_clock: SimulatedClock
     bus: Bus
     app: FastAPI
     issuer: TokenIssuer
@@ -125,12 +127,13 @@ class World:
         ))
 
 
-def issuer_for(clock: SimulatedClock) -> TokenIssuer:
+def token_issuer(wall_clock: Clock = WALL_CLOCK) -> TokenIssuer:
+    """Tokens as the platform's issuers mint them: the development keys, in real time."""
     settings = BaseServiceSettings(service_name="tests")
     _keys, signing_key = load_keys(settings)
     assert signing_key is not None
     return TokenIssuer(signing_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                       clock=clock)
+                       clock=wall_clock)
 
 
 @pytest.fixture
@@ -148,9 +151,11 @@ async def world(postgres_url: str, pg_schema: str,
         answer_reuse_s=0,
     )
     await migrate_to_head(DEFINITION, settings)
-    app = create_service_app(DEFINITION, settings, bus=bus, clock=clock)
+    wall_clock = SimulatedClock()
+    app = create_service_app(DEFINITION, settings, bus=bus, clock=clock, wall_clock=wall_clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://analytics",
                                      timeout=30) as client:
-            yield World(client=client, clock=clock, bus=bus, app=app, issuer=issuer_for(clock))
+            yield World(client=client, clock=clock, wall_clock=wall_clock, bus=bus, app=app,
+                        issuer=token_issuer(wall_clock))

@@ -74,3 +74,15 @@ async def test_the_board_answers_in_one_call_within_scope(world: World) -> None:
     assert everything["headline"]["notifications"] == {"sent": 0, "failed": 0}
     # Received on Sunday, three days before: whole days from the day of receipt.
     assert everything["headline"]["backlog_by_age"][1] == {"max_days": 3, "count": 1}
+    backlog = everything["labels"]["backlog"]  # its buckets in words, plurals by CLDR
+    assert [b["ar"] for b in backlog] == ["≤ يوم واحد", "≤ 3 أيام", "≤ 7 أيام", "≤ 14 يوماً",
+                                          "≤ 30 يوماً", "أكثر من 30 يوماً"]
+    assert backlog[0]["en"] == "≤ 1 day"
+
+
+async def test_the_longest_period_is_said_with_its_plural(world: World) -> None:
+    too_long = await world.get(f"{API}/trend", granularity="hour", from_="2027-08-01")
+    assert too_long.json()["detail"] == "أطول فترة مسموح بها 7 أيام."
+    english = await world.get(f"{API}/trend", {**world.cmu, "Accept-Language": "en"},
+                              granularity="hour", from_="2027-08-01")
+    assert english.json()["detail"] == "The longest period allowed is 7 days."

@@ -22,7 +22,7 @@ from shared.clock import SimulatedClock
 from shared.events import catalog as c
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import Channel, ClosedBy, ClosingCode, DirectoryChange, Role
-from tests.analytics.conftest import SUNDAY_9AM, issuer_for
+from tests.analytics.conftest import SUNDAY_9AM, token_issuer
 from tests.platform import eventually
 
 
@@ -42,7 +42,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, InM
         transports = {"analytics": StreamingASGITransport(apps["analytics"])}
         # Routing (which vouches for staff standing at the edge) is not part of this test.
         gateway = create_gateway(GatewaySettings(environment="test", staff_standing_check=False),
-                                 clock=clock, transports=transports)
+                                 transports=transports)
         async with (
             gateway.router.lifespan_context(gateway),
             httpx.AsyncClient(transport=StreamingASGITransport(gateway),
@@ -61,7 +61,7 @@ async def test_the_embedded_platform_counts_serves_and_streams(
     embedded: tuple[httpx.AsyncClient, InMemoryBus, SimulatedClock],
 ) -> None:
     client, bus, clock = embedded
-    cmu = {"Authorization": f"Bearer {issuer_for(clock).issue('cmu-1', Role.cmu_staff)}"}
+    cmu = {"Authorization": f"Bearer {token_issuer().issue('cmu-1', Role.cmu_staff)}"}
     await _publish(
         bus, clock,
         c.DirectorySectorChanged(sector="MOH", name_ar="وزارة الصحة", name_en="Ministry of Health",

@@ -74,8 +74,8 @@ async def test_each_viewer_hears_only_their_own_scope(world: World) -> None:
     async with live(world, head) as stream:
         _, figures = await stream.next_event()
         assert figures["headline"]["received"] == 0
-        assert figures["scope"] == {"everything": False, "entities": ["MOH-HOSP"],
-                                    "sectors": []}
+        assert figures["scope"] == {"everything": False, "sectors": [], "entities": [
+            {"code": "MOH-HOSP", "name_ar": "مستشفى البشير", "name_en": "Al-Bashir Hospital"}]}
         assert "MOE-SCH" not in json.dumps(figures)
 
 
@@ -85,7 +85,7 @@ async def test_a_stream_ends_when_its_token_expires(world: World) -> None:
     short = world.auth(Role.decision_maker, lifetime=timedelta(minutes=1))
     async with live(world, short) as stream:
         assert (await stream.next_event())[0] == "dashboard"
-        world.clock.advance(timedelta(minutes=2))
+        world.wall_clock.advance(timedelta(minutes=2))
         assert (await stream.next_event())[0] == "expired"
 
 

@@ -64,16 +64,16 @@ def test_the_index_weights_sum_to_one() -> None:
 
 
 def test_a_perfect_entity_scores_100_and_a_failing_one_0() -> None:
-    perfect = Tally(received=10, responded=10, responded_on_time=10, closed=10,
+    perfect = Tally(received=10, answered=10, deadline_met=10, closed=10,
                     closed_resolved=10, rating_5=10)
     assert performance_index(perfect) == 100.0
-    failing = Tally(received=10, responded=0, closed=10, closed_withdrawn=10, rating_1=10,
-                    escalated_1=10)
+    failing = Tally(received=10, answered=0, deadline_missed=10, closed=10,
+                    closed_withdrawn=10, rating_1=10, escalated_1=10)
     assert performance_index(failing) == 0.0
 
 
 def test_a_missing_component_gives_its_weight_to_the_others() -> None:
-    no_ratings = Tally(received=10, responded=10, responded_on_time=10, closed=10,
+    no_ratings = Tally(received=10, answered=10, deadline_met=10, closed=10,
                        closed_resolved=10)
     assert index_components(no_ratings)["satisfaction"] is None
     assert performance_index(no_ratings) == 100.0

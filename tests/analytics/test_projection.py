@@ -4,13 +4,15 @@ real bus into the real database and read back through the API."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from services.analytics import models
 from services.analytics.rebuild import rebuild
+from shared.bus import OutgoingMessage
 from shared.events import catalog as c
+from shared.events.envelope import new_envelope
 from shared.events.vocabulary import (
     ClockKind,
     ClosedBy,
@@ -53,7 +55,7 @@ async def test_received_open_and_closed_follow_the_lifecycle(world: World) -> No
     kpis = await world.kpis()
     assert (kpis["received"], kpis["open"], kpis["closed"]) == (3, 2, 1)
     assert kpis["by_status"]["received"] == 2
-    assert kpis["responded"] == 1
+    assert kpis["answered"] == 1
 
 
 async def test_only_the_resolved_closing_code_counts_as_resolved(world: World) -> None:
@@ -267,3 +269,132 @@ async def test_replaying_the_log_rebuilds_the_same_figures(world: World) -> None
     assert after == before
     report_after = (await world.get("/api/v1/analytics/reports", group_by="entity,kind")).json()
     assert report_after == report_before
+
+
+def breached(reference: str, at: datetime, stage: SlaStage = SlaStage.first_response
+             ) -> c.SlaBreached:
+    return c.SlaBreached(reference=reference, clock=ClockKind.entity, entity="MOH-HOSP",
+                         stage=stage, due_at=at)
+
+
+def escalated(reference: str, level: int, at: datetime) -> c.SlaEscalated:
+    return c.SlaEscalated(reference=reference, level=level, entity="MOH-HOSP", sector="MOH",
+                          stage=SlaStage.first_response, overdue_since=at)
+
+
+async def test_an_unanswered_request_escalated_to_the_minister_counts_against_the_entity(
+    world: World,
+) -> None:
+    """The minister's case of issue 17: three requests, one answered twice (reopened after a
+    rating of 1), one answered once, one never answered and escalated up to the minister."""
+    await world.seed_directory()
+    for reference in ("JO-1", "JO-2", "JO-3"):
+        await world.submit(reference)
+        await world.publish(assigned(reference))
+    await world.publish(accepted("JO-1"), responded("JO-1"), accepted("JO-2"), responded("JO-2"),
+                        c.RequestRated(reference="JO-1", score=1),
+                        c.RequestReviewOpened(reference="JO-1", entity="MOH-HOSP", sector="MOH"),
+                        c.RequestReopened(reference="JO-1", entity="MOH-HOSP", sector="MOH",
+                                          decision="يعاد للجهة", actor_id=OFFICER))
+    world.clock.advance(timedelta(days=1))
+    now = world.clock.now()
+    await world.publish(responded("JO-1"), breached("JO-3", now), escalated("JO-3", 1, now))
+    world.clock.advance(timedelta(days=1))
+    await world.publish(escalated("JO-3", 2, world.clock.now()))
+    await world.settled()
+
+    minister = world.auth(c.Role.minister, sectors=["MOH"])
+    kpis = await world.kpis(minister)
+    assert kpis["received"] == 3
+    assert kpis["answered"] == 2  # JO-1 once, however many rounds
+    assert kpis["response_rate_pct"] == 66.7
+    assert kpis["within_deadline_pct"] == 66.7  # JO-3's missed deadline counts against
+    assert kpis["breaches"] == 1
+    assert (kpis["escalated_level_1"], kpis["escalated_level_2"]) == (1, 1)
+
+
+async def test_satisfaction_counts_each_request_once_by_its_latest_rating(world: World) -> None:
+    """Each answer round is rated on its own (`request.rated` again for the same reference): the
+    new answer's rating replaces the earlier one, which stays in the reopen figures."""
+    await world.seed_directory()
+    await world.submit("JO-1")
+    sunday = world.clock.now().date()
+    await world.publish(assigned("JO-1"), accepted("JO-1"), responded("JO-1"),
+                        c.RequestRated(reference="JO-1", score=1),
+                        c.RequestReviewOpened(reference="JO-1", entity="MOH-HOSP", sector="MOH"),
+                        c.RequestReopened(reference="JO-1", entity="MOH-HOSP", sector="MOH",
+                                          decision="يعاد للجهة", actor_id=OFFICER))
+    world.clock.advance(timedelta(days=2))
+    await world.publish(responded("JO-1"), c.RequestRated(reference="JO-1", score=4),
+                        closed("JO-1"))
+    await world.settled()
+
+    kpis = await world.kpis()
+    assert kpis["ratings"] == 1
+    assert kpis["satisfaction_mean"] == 4.0
+    assert kpis["satisfaction_distribution"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+    assert kpis["rating_1_pct"] == 0.0
+    assert (kpis["reopened"], kpis["reopen_rate_pct"]) == (1, 100.0)
+    # The day of the first rating no longer holds it: the request counts where it was rated last.
+    first_day = await world.kpis(from_=sunday.isoformat(), to=sunday.isoformat())
+    assert (first_day["ratings"], first_day["satisfaction_mean"]) == (0, None)
+    assert first_day["reopened"] == 1
+    report = (await world.get("/api/v1/analytics/reports", group_by="entity")).json()
+    assert [(r["satisfaction_mean"], r["reopened"]) for r in report["rows"]] == [(4.0, 1)]
+
+
+async def test_a_rating_delivered_after_a_newer_one_does_not_replace_it(world: World) -> None:
+    await world.seed_directory()
+    await world.submit("JO-1")
+    earlier = world.clock.now()
+    await world.publish(assigned("JO-1"), responded("JO-1"))
+    world.clock.advance(timedelta(hours=3))
+    await world.publish(c.RequestRated(reference="JO-1", score=5))
+    await world.settled()
+    late = c.RequestRated(reference="JO-1", score=1)
+    envelope_clock = type(world.clock)()
+    envelope_clock.set(earlier)
+    await world.bus.publish([OutgoingMessage.from_envelope(new_envelope(
+        late, producer=c.PRODUCERS[c.EventType.request_rated], clock=envelope_clock,
+        correlation_id="JO-1"))])
+    world.published += 1
+    await world.settled()
+
+    kpis = await world.kpis()
+    assert (kpis["ratings"], kpis["satisfaction_mean"]) == (1, 5.0)
+
+
+async def test_only_the_entitys_own_clock_can_breach_against_it(world: World) -> None:
+    """The requester's clock (the whole processing time) is not the entity's deadline."""
+    await world.seed_directory()
+    await world.submit("JO-1")
+    await world.publish(assigned("JO-1"), accepted("JO-1"), c.SlaBreached(
+        reference="JO-1", clock=ClockKind.requester, entity=None, stage=SlaStage.processing,
+        due_at=world.clock.now()), responded("JO-1"))
+    await world.settled()
+
+    kpis = await world.kpis()
+    assert (kpis["breaches"], kpis["within_deadline_pct"]) == (0, 100.0)
+
+
+async def test_a_transfer_keeps_the_verdict_and_the_new_entity_answers_for_its_own_clock(
+    world: World,
+) -> None:
+    await world.seed_directory()
+    for reference in ("JO-1", "JO-2"):
+        await world.submit(reference)
+        await world.publish(assigned(reference))
+    await world.publish(breached("JO-1", world.clock.now()))
+    for reference in ("JO-1", "JO-2"):
+        await world.publish(c.RequestTransferred(
+            reference=reference, from_entity="MOH-HOSP", to_entity="MOH-LAB", to_sector="MOH",
+            reason="ليس من اختصاصنا", transfer_count=1, actor_id=OFFICER))
+    await world.publish(responded("JO-1"), responded("JO-2"))
+    await world.settled()
+
+    hospital = await world.kpis(world.auth(c.Role.entity_head, entities=["MOH-HOSP"]))
+    lab = await world.kpis(world.auth(c.Role.entity_head, entities=["MOH-LAB"]))
+    # JO-1 was judged once, against the hospital that let it go overdue; JO-2 for the lab.
+    assert (hospital["deadline_missed"], hospital["deadline_met"]) == (1, 0)
+    assert (lab["deadline_missed"], lab["deadline_met"]) == (0, 1)
+    assert (await world.kpis())["within_deadline_pct"] == 50.0

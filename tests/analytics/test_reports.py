@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from services.analytics import models
+from services.analytics.config import AnalyticsSettings
+from services.analytics.published import ReportLinks
 from services.analytics.schedule import publish_due_reports, run_schedule
 from shared.bus import Delivery
 from shared.events import catalog as c
@@ -200,16 +202,56 @@ async def test_open_data_suppresses_small_counts(world: World) -> None:
     assert current.status_code == 422
 
 
+def report_links(world: World) -> ReportLinks:
+    settings = world.runtime.settings
+    assert isinstance(settings, AnalyticsSettings)
+    return ReportLinks.of(settings, world.clock)
+
+
+async def publish(world: World) -> int:
+    async with world.runtime.sessionmaker.begin() as session:
+        return await publish_due_reports(session, outbox=world.runtime.outbox,
+                                         links=report_links(world), now=world.clock.now())
+
+
+async def listen_for_reports(world: World) -> list[c.AnalyticsReportPublished]:
+    """Notify's part: what `analytics.report_published` announces, as it arrives."""
+    heard: list[c.AnalyticsReportPublished] = []
+
+    async def listen(delivery: Delivery) -> None:
+        envelope = Envelope.model_validate_json(delivery.body)
+        assert set(envelope.payload) == {"report_id", "cadence", "period_start", "period_end",
+                                         "sector", "link"}  # a link, no figures
+        heard.append(c.AnalyticsReportPublished.model_validate(envelope.payload))
+        await delivery.ack()
+
+    await world.bus.subscribe(world.bus.queue_name("notify-stand-in", "reports"),
+                              [c.EventType.analytics_report_published.value], listen,
+                              prefetch=10)
+    return heard
+
+
+async def link_to_the_weeks_report(world: World, heard: list[c.AnalyticsReportPublished],
+                                   sector: str = "MOH") -> str:
+    """Let the week end, publish, and give the link the sector's minister receives."""
+    world.clock.advance(timedelta(days=7))
+    await publish(world)
+
+    async def announced() -> None:
+        assert any(a.sector == sector for a in heard)
+
+    await eventually(announced)
+    return next(a.link for a in heard if a.sector == sector)
+
+
 async def test_periodic_reports_are_published_once_and_read_within_scope(world: World) -> None:
     await _mixed_requests(world)
     world.clock.advance(timedelta(days=7))
-    outbox = world.runtime.outbox
-    async with world.runtime.sessionmaker.begin() as session:
-        first = await publish_due_reports(session, outbox=outbox, now=world.clock.now())
-    async with world.runtime.sessionmaker.begin() as session:
-        again = await publish_due_reports(session, outbox=outbox, now=world.clock.now())
-    # Weekly and monthly, for each of the two sectors and for the whole government.
-    assert (first, again) == (6, 0)
+    first = await publish(world)
+    again = await publish(world)
+    # The week that ended, for each of the two sectors and for the whole government (August
+    # ended before the platform's first day: no monthly report for it).
+    assert (first, again) == (3, 0)
     async with world.runtime.sessionmaker() as session:
         reports = (await session.execute(select(models.published_reports))).mappings().all()
     weekly_moh = next(r for r in reports if r["sector"] == "MOH" and r["cadence"] == "weekly")
@@ -232,36 +274,76 @@ async def test_periodic_reports_are_published_once_and_read_within_scope(world: 
 
 
 async def test_a_published_report_is_announced_with_a_link_and_no_figures(world: World) -> None:
-    heard: list[bytes] = []
-
-    async def listen(delivery: Delivery) -> None:
-        heard.append(delivery.body)
-        await delivery.ack()
-
-    await world.bus.subscribe(world.bus.queue_name("notify-stand-in", "reports"),
-                              [c.EventType.analytics_report_published.value], listen,
-                              prefetch=10)
+    heard = await listen_for_reports(world)
     await _mixed_requests(world)
     world.clock.advance(timedelta(days=7))
-    async with world.runtime.sessionmaker.begin() as session:
-        await publish_due_reports(session, outbox=world.runtime.outbox, now=world.clock.now())
+    await publish(world)
 
-    async def six_announcements() -> None:
-        assert len(heard) == 6
+    async def three_announcements() -> None:
+        assert len(heard) == 3
 
-    await eventually(six_announcements)
-    for body in heard:
-        envelope = Envelope.model_validate_json(body)
-        announcement = c.AnalyticsReportPublished.model_validate(envelope.payload)
-        assert announcement.link.startswith("/api/v1/analytics/published-reports/")
-        assert set(envelope.payload) == {"report_id", "cadence", "period_start", "period_end",
-                                         "sector", "link"}
+    await eventually(three_announcements)
+    for announcement in heard:
+        assert announcement.link.startswith(
+            f"/api/v1/analytics/published-reports/{announcement.report_id}/page?token=")
+
+
+async def test_the_first_start_publishes_nothing_for_periods_before_the_platform_began(
+    world: World,
+) -> None:
+    """The last week and month before the first start had no requests: no report, no SMS."""
+    await _mixed_requests(world)
+    assert await publish(world) == 0
+    world.clock.advance(timedelta(days=7))  # then on schedule, once the first week has ended
+    assert await publish(world) == 3
+
+
+async def test_the_reports_link_opens_a_readable_page_without_signing_in(world: World) -> None:
+    heard = await listen_for_reports(world)
+    await _mixed_requests(world)
+    await world.publish(c.DirectoryEntityChanged(
+        entity="MOH-HOSP", sector="MOH", name_ar="مستشفى <b>البشير</b>",
+        name_en="Al-Bashir <script>alert(1)</script>", change=c.DirectoryChange.updated))
+    await world.settled()
+    link = await link_to_the_weeks_report(world, heard)
+    page = await world.client.get(link)  # no Authorization: the link's token is the key
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    html = page.text
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "التقرير الأسبوعي" in html
+    assert "وزارة الصحة" in html
+    assert "مستشفى &lt;b&gt;البشير&lt;/b&gt;" in html
+    assert "<b>" not in html
+    assert "5–11 أيلول 2027" in html
+    token = link.split("token=")[1]
+    assert f'href="?token={token}&amp;lang=en"' in html  # the other language, same link
+    english = await world.client.get(f"{link}&lang=en")
+    assert '<html lang="en" dir="ltr">' in english.text
+    assert "Ministry of Health" in english.text
+    assert "Weekly report" in english.text
+    assert "Al-Bashir &lt;script&gt;" in english.text
+    assert "<script>" not in english.text
+    assert "Answered within deadline" in english.text
+
+    report_id = link.split("/")[-2]
+    other = next(a for a in heard if a.sector != "MOH")
+    for refused in (f"{link[:-3]}AAA", link.replace(report_id, str(other.report_id)),
+                    f"/api/v1/analytics/published-reports/{report_id}/page?token={token[::-1]}"):
+        answer = await world.client.get(refused)
+        assert answer.status_code == 404
+        assert "الرابط غير صالح" in answer.text
+    world.clock.advance(timedelta(days=31))  # the link's life is 30 days
+    assert (await world.client.get(link)).status_code == 404
 
 
 async def test_the_schedule_publishes_by_itself_once_a_period_has_ended(world: World) -> None:
     await _mixed_requests(world)
-    world.clock.advance(timedelta(days=7))
-    loop = asyncio.create_task(run_schedule(world.runtime, interval_s=0.05))
+    world.clock.advance(timedelta(days=30))  # September has ended, and a week of it
+    loop = asyncio.create_task(run_schedule(world.runtime, interval_s=0.05,
+                                            links=report_links(world)))
     try:
         async def published() -> None:
             async with world.runtime.sessionmaker() as session:

@@ -5,11 +5,18 @@ asking the civil-registry simulator over HTTP, all on one simulated clock."""
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
 
 from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from services.notify.sms_gateway_simulator import SimulatedSmsGateway
+from services.routing.directory.demo import DEMO_PASSWORD
+from shared.calendar import AMMAN
 from shared.clock import SimulatedClock
 from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
     RECEIPT_SECRET,
@@ -46,3 +53,25 @@ async def whole_platform(
         async with running_platform(postgres_url, amqp_url, overrides=overrides,
                                     clock=clock) as platform:
             yield World(platform, sms, smtp)
+
+
+@pytest.fixture
+async def world(postgres_url: str, amqp_url: str,
+                smtp_server: SmtpServer,  # noqa: F811 - the fixture imported above
+                ) -> AsyncIterator[World]:
+    clock = SimulatedClock()
+    clock.set(datetime(2027, 9, 5, 9, 0, tzinfo=AMMAN))  # a Sunday morning
+    async with whole_platform(postgres_url, amqp_url, smtp_server, clock) as world:
+        yield world
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+async def staff(client: Any, username: str) -> dict[str, str]:
+    """A demo official of routing's directory, signed in as the portal does."""
+    signed_in = await client.post("/api/v1/staff/auth/token", json={
+        "username": username, "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}

@@ -12,43 +12,14 @@ tables: every step is a public API call or a message a person would receive.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
-import pytest
-
-from services.routing.directory.demo import DEMO_PASSWORD
-from shared.calendar import AMMAN
-from shared.clock import SimulatedClock
-from tests.e2e.conftest import SmtpServer, World, whole_platform
+from tests.e2e.conftest import World, key, staff
 from tests.intake.factories import AHMAD, PASSWORD, registration
 from tests.platform import eventually
 
 PHONE = "+962791234567"  # the registration's 0791234567, in E.164
 _INVISIBLE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": str(uuid.uuid4())}
-
-
-@pytest.fixture
-async def world(postgres_url: str, amqp_url: str, smtp_server: SmtpServer
-                ) -> AsyncIterator[World]:
-    clock = SimulatedClock()
-    clock.set(datetime(2027, 9, 5, 9, 0, tzinfo=AMMAN))  # a Sunday morning
-    async with whole_platform(postgres_url, amqp_url, smtp_server, clock) as world:
-        yield world
-
-
-async def staff(client: Any, username: str) -> dict[str, str]:
-    """A demo official of routing's directory, signed in as the portal does."""
-    signed_in = await client.post("/api/v1/staff/auth/token", json={
-        "username": username, "password": DEMO_PASSWORD})
-    assert signed_in.status_code == 200, signed_in.text
-    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
 
 async def texts_to_ahmad(world: World, containing: str) -> list[str]:
@@ -61,10 +32,9 @@ async def texts_to_ahmad(world: World, containing: str) -> list[str]:
     return await eventually(arrived, timeout_s=30)
 
 
-async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world: World) -> None:
+async def registered(world: World) -> dict[str, str]:
+    """Ahmad registers (the registry knows him; the code comes by SMS) and signs in."""
     client = world.platform.client
-
-    # Registration: the registry knows Ahmad; the code comes by SMS.
     started = await client.post("/api/v1/citizens/registrations", json=registration(),
                                 headers=key())
     assert started.status_code == 202, started.text
@@ -78,23 +48,38 @@ async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world:
     signed_in = await client.post("/api/v1/auth/token", json={
         "id_number": AHMAD["id_number"], "password": PASSWORD})
     assert signed_in.status_code == 200, signed_in.text
-    ahmad = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
-    # The complaint: a reference at once, and the acknowledgement by SMS.
+
+async def complained(world: World, ahmad: dict[str, str]) -> str:
+    """A complaint: a reference at once, and the acknowledgement by SMS."""
     complaint = {"kind": "complaint", "entity": "PM-GAM", "subject": "حفرة في الشارع",
                  "description": "حفرة عميقة أمام مدرسة الحي منذ أسبوعين تعرّض الأطفال للخطر.",
                  "governorate": "JO-AM", "channel": "mobile_app", "not_before_court": True}
 
     async def submitted() -> str:
         # Intake learns the entity from routing's directory announcements, moments after start.
-        response = await client.post("/api/v1/requests", json=complaint,
-                                     headers={**ahmad, **key()})
+        response = await world.platform.client.post("/api/v1/requests", json=complaint,
+                                                    headers={**ahmad, **key()})
         assert response.status_code == 201, response.text
         reference: str = response.json()["reference"]
         return reference
 
     reference = await eventually(submitted, timeout_s=60)
     await texts_to_ahmad(world, reference)
+    return reference
+
+
+def rating_token(answer_sms: str) -> str:
+    token = re.search(r"token=([A-Za-z0-9_.-]+)", answer_sms)
+    assert token is not None, answer_sms
+    return token.group(1)
+
+
+async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world: World) -> None:
+    client = world.platform.client
+    ahmad = await registered(world)
+    reference = await complained(world, ahmad)
 
     # The sector's main liaison officer finds it in the inbox, accepts it and answers.
     officer = await staff(client, "mlo.pm")
@@ -125,10 +110,8 @@ async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world:
 
     # ... and rates it from the link in the answer's SMS, without signing in.
     answer_sms = (await texts_to_ahmad(world, "rating/link"))[-1]
-    token = re.search(r"token=([A-Za-z0-9_.-]+)", answer_sms)
-    assert token is not None, answer_sms
     rated = await client.post(f"/api/v1/requests/{reference}/rating/link",
-                              params={"token": token.group(1)}, json={"score": 5})
+                              params={"token": rating_token(answer_sms)}, json={"score": 5})
     assert rated.status_code == 201, rated.text
 
     # A rating of 5 closes it: routing and the requester's view agree.
@@ -152,3 +135,85 @@ async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world:
         assert figures["resolved"] >= 1, figures
 
     await eventually(counted)
+
+
+async def test_a_reopened_request_is_answered_again_and_closed_by_its_requesters_rating(
+    world: World,
+) -> None:
+    client = world.platform.client
+    ahmad = await registered(world)
+    reference = await complained(world, ahmad)
+    officer, cmu = await staff(client, "mlo.pm"), await staff(client, "cmu.staff")
+    link = f"/api/v1/requests/{reference}/rating/link"
+
+    async def act(who: dict[str, str], action: str, body: dict[str, Any]) -> None:
+        async def done() -> None:  # routing may not hold the request (or its rating) yet
+            response = await client.post(f"/api/v1/requests/{reference}/{action}",
+                                         headers=who, json=body)
+            assert response.status_code == 200, response.text
+
+        await eventually(done)
+
+    async def ahmad_sees(status: str) -> dict[str, Any]:
+        async def shown() -> dict[str, Any]:
+            view = await client.get(f"/api/v1/requests/{reference}", headers=ahmad)
+            assert view.json()["status"]["code"] == status, view.json()["status"]
+            return dict(view.json())
+
+        return await eventually(shown)
+
+    async def answer_texts(count: int) -> list[str]:
+        async def arrived() -> list[str]:
+            texts = await texts_to_ahmad(world, "rating/link")
+            assert len(texts) == count, texts
+            return texts
+
+        return await eventually(arrived, timeout_s=30)
+
+    # The first answer does not solve it: Ahmad rates it 1 from its SMS; the CMU reopens.
+    await act(officer, "accept", {"classification": "complaint.infrastructure",
+                                  "processing_working_days": 5})
+    await act(officer, "respond", {"actions_taken": "عاين الفريق الموقع",
+                                   "solution": "ستُردم الحفرة الأسبوع القادم"})
+    (first_sms,) = await answer_texts(1)
+    await ahmad_sees("responded")
+    rated = await client.post(link, params={"token": rating_token(first_sms)},
+                              json={"score": 1})
+    assert rated.status_code == 201, rated.text
+    await act(cmu, "review-decision", {"decision": "reopen", "reason": "لم تُردم الحفرة بعد"})
+
+    # The second answer comes with a new SMS asking for a rating, which Ahmad can give.
+    await act(officer, "respond", {"actions_taken": "زار فريق الصيانة الموقع",
+                                   "solution": "رُدمت الحفرة وأعيد تعبيد الشارع"})
+    _, second_sms = await answer_texts(2)
+    view = await ahmad_sees("responded")
+    assert (view["answer_round"], view["rating"]) == (2, None)
+
+    async def only_the_new_rating_window() -> None:  # the first round's deadlines are over
+        deadlines = (await ahmad_sees("responded"))["deadlines"]
+        assert [(d["clock"], d["stage"]) for d in deadlines] == [
+            ("requester", "rating_window")], deadlines
+
+    await eventually(only_the_new_rating_window)
+    late = await client.post(link, params={"token": rating_token(first_sms)},
+                             json={"score": 5})
+    assert (late.status_code, late.json()["reason"]) == (409, "answer_superseded")
+    rated = await client.post(link, params={"token": rating_token(second_sms)},
+                              json={"score": 5})
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["round"] == 2
+
+    # Closed by Ahmad's rating, not by the platform when the rating window runs out.
+    view = await ahmad_sees("closed")
+
+    async def none_left() -> None:
+        assert (await ahmad_sees("closed"))["deadlines"] == []
+
+    await eventually(none_left)
+    assert [(step["step"], step["details"].get("round")) for step in view["timeline"]
+            if step["step"] in ("request.responded", "request.rated")] == [
+        ("request.responded", 1), ("request.rated", 1),
+        ("request.responded", 2), ("request.rated", 2)]
+    timeline = await client.get(f"/api/v1/cases/{reference}/timeline", headers=officer)
+    closing = timeline.json()["entries"][-1]
+    assert (closing["action"], closing["details"]["closed_by"]) == ("closed", "requester")

@@ -6,6 +6,10 @@ through `POST /api/v1/reports`; afterwards neither is found in a `pg_dump` of ev
 any message published on the bus, in any log record (captured at DEBUG), or in any file written
 meanwhile. Positive control: the commission's offline tool, with its key, recovers both from
 the envelopes downloaded from the inbox.
+
+And a reporter's receipt never lies: an envelope damaged after sealing or under a taken id is
+refused at the door with no receipt, and one that passed but does not open is declared so by
+the commission, whose tool says how; its receipt then asks for a new report.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ from services.__main__ import definition_of
 from services.integrity.commission_cli import KEY_FILE_FORMAT, KeyFile
 from services.routing.directory.demo import demo_person_id
 from shared.events.vocabulary import Role
+from shared.sealing import (
+    CommissionPublicKey,
+    EnvelopeKind,
+    ReportContent,
+    report_day,
+    seal,
+    seal_report,
+)
 from shared.settings import VAR_DIR
 from tests.platform import Platform, eventually, running_platform
 
@@ -308,3 +320,97 @@ async def test_no_service_holds_a_commission_private_key_in_settings_environment
     assert sorted(private_key_findings(planted, forms)) == [
         "a setting", "environment BKH_SOMETHING_FILE"
     ]
+
+
+# --- a receipt never lies -------------------------------------------------------------------------
+
+
+def flipped(data: bytes, position: int = -100) -> bytes:
+    damaged = bytearray(data)
+    damaged[position] ^= 0x01
+    return bytes(damaged)
+
+
+async def test_a_receipt_never_lies_about_a_report_the_commission_cannot_read(
+    postgres_url: str, amqp_url: str, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "commission.key"
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text(PASSPHRASE)
+    made = cli("generate", "--key-id", "commission-2026-01", "--out", key_file,
+               "--strength", "interactive", "--passphrase-file", passphrase)
+    assert made.returncode == 0, made.stderr
+    registration = json.loads(made.stdout.strip().splitlines()[-1])
+    public = CommissionPublicKey.from_base64(registration["key_id"], registration["public_key"])
+
+    async with running_platform(postgres_url, amqp_url) as platform:
+        commission = platform.auth(Role.integrity_commission,
+                                   str(demo_person_id("commission")))
+        registration_key = str(uuid.uuid4())
+
+        async def registered() -> None:
+            response = await platform.client.post(
+                "/api/v1/integrity/keys", json=registration,
+                headers={**commission, "Idempotency-Key": registration_key},
+            )
+            assert response.status_code == 201, response.json()
+
+        await eventually(registered)
+        today = report_day(platform.clock)
+
+        async def send(envelope: bytes) -> Any:
+            return await platform.client.post(
+                "/api/v1/reports", json={"envelope": base64.b64encode(envelope).decode()},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+
+        # Damaged after sealing: refused at the door, without the key, and no receipt.
+        report = seal_report(ReportContent(text="a bribe at the permit office"), None,
+                             to=public, day=today)
+        damaged = await send(flipped(report.envelope))
+        assert damaged.status_code == 422
+        assert damaged.json()["reason"] == "damaged"
+        sent = await send(report.envelope)
+        assert sent.status_code == 201
+        # Another envelope under a taken id: refused at the door, and no receipt.
+        reused = seal_report(ReportContent(text="another"), None, to=public, day=today,
+                             envelope_id=report.envelope_id)
+        taken = await send(reused.envelope)
+        assert taken.status_code == 409
+        assert "receipt" not in taken.json()
+
+        # An older client's envelope (version 1, no digest) damaged on its way passes the
+        # door; the commission's tool cannot open it, and says what to do.
+        old_id = uuid.uuid4()
+        old = flipped(seal(ReportContent(text="t").to_plaintext(), to=public,
+                           kind=EnvelopeKind.report, envelope_id=old_id, day=today, version=1))
+        accepted = await send(old)
+        assert accepted.status_code == 201
+        inbox = f"/api/v1/integrity/inbox/{old_id}"
+
+        async def filed() -> bytes:
+            response = await platform.client.get(f"{inbox}/envelope", headers=commission)
+            assert response.status_code == 200
+            return response.content
+
+        downloaded = tmp_path / f"{old_id}.report.bkhe"
+        downloaded.write_bytes(await eventually(filed))
+        opened = cli("open", "--key", key_file, "--passphrase-file", passphrase,
+                     "--out", tmp_path / "opened", downloaded)
+        assert opened.returncode == 1
+        assert f"POST {inbox}/cannot-be-opened" in opened.stderr
+        declared = await platform.client.post(
+            f"{inbox}/cannot-be-opened",
+            headers={**commission, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert declared.status_code == 201, declared.json()
+
+        receipt = await platform.client.get(f"/api/v1/reports/{accepted.json()['receipt']}")
+        assert receipt.json()["status"] == "cannot_be_opened"
+        assert "new report" in receipt.json()["label"]["en"]
+
+        async def the_good_one_arrived() -> None:
+            response = await platform.client.get(f"/api/v1/reports/{sent.json()['receipt']}")
+            assert response.json()["status"] == "forwarded"
+
+        await eventually(the_good_one_arrived)

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from gateway.config import SERVICE_NAMES, GatewaySettings
 from gateway.main import create_gateway
 from shared.auth import KeySet, SigningKey, TokenIssuer, TokenVerifier, generate_signing_key
-from shared.clock import Clock, SystemClock
+from shared.clock import SystemClock
 from shared.events.vocabulary import Role
 
 ISSUER = "https://bekhedmetkom.test"
@@ -305,7 +305,6 @@ def make_gateway(verifier: TokenVerifier) -> GatewayFactory:
     @asynccontextmanager
     async def factory(
         *, urls: Mapping[str, str] | None = None, client_host: str = "203.0.113.7",
-        clock: Clock | None = None, token_verifier: TokenVerifier | None = None,
         **overrides: Any,
     ) -> AsyncIterator[Harness]:
         urls = dict(urls or {})
@@ -323,8 +322,7 @@ def make_gateway(verifier: TokenVerifier) -> GatewayFactory:
         app = create_gateway(
             settings,
             transports={n: httpx.ASGITransport(app=s.app) for n, s in services.items()},
-            verifier=token_verifier or verifier,
-            clock=clock,
+            verifier=verifier,
         )
         transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
         async with (

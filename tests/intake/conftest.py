@@ -44,12 +44,12 @@ async def registry_url() -> AsyncIterator[str]:
         yield url
 
 
-def _issuer(clock: SimulatedClock) -> TokenIssuer:
+def _issuer(wall_clock: SimulatedClock) -> TokenIssuer:
     settings = BaseServiceSettings(service_name="tests")
     _keys, signing = load_keys(settings)
     assert signing is not None
     return TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                       clock=clock)
+                       clock=wall_clock)
 
 
 @dataclass
@@ -57,6 +57,8 @@ class IntakeUnderTest:
     app: FastAPI
     client: httpx.AsyncClient
     clock: SimulatedClock
+    # Real time until a test moves it: what tokens and sessions live by (`shared.clock`).
+    wall_clock: SimulatedClock
     issuer: TokenIssuer
 
     @property
@@ -97,13 +99,15 @@ async def intake_app(
         **overrides,
     })
     await migrate_to_head(DEFINITION, settings)
-    app = create_service_app(DEFINITION, settings, clock=clock, bus=bus)
+    wall_clock = SimulatedClock()
+    app = create_service_app(DEFINITION, settings, clock=clock, bus=bus, wall_clock=wall_clock)
     async with app.router.lifespan_context(app):
         if bus is not None:  # consumers only: the outbox stays readable by the test
             await app.state.runtime.start_consumers()
         transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield IntakeUnderTest(app=app, client=client, clock=clock, issuer=_issuer(clock))
+            yield IntakeUnderTest(app=app, client=client, clock=clock, wall_clock=wall_clock,
+                                  issuer=_issuer(wall_clock))
 
 
 def sunday_clock() -> SimulatedClock:

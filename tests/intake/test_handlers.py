@@ -92,10 +92,17 @@ async def test_expired_sign_ups_codes_and_sessions_are_forgotten(intake: IntakeU
                                        json=registration(phone="0797777777"))
     assert pending.status_code == 202
     async with intake.runtime.sessionmaker.begin() as session:
-        await forget_expired(session, now=intake.clock.now())
+        await forget_expired(session, now=intake.clock.now(), wall_now=intake.wall_clock.now())
     assert await intake.count("registrations") == 2  # nothing expired yet
-    async with intake.runtime.sessionmaker.begin() as session:
-        await forget_expired(session, now=intake.clock.now() + timedelta(days=40))
-    for table in ("registrations", "phone_codes", "refresh_tokens"):
+    later = timedelta(days=40)
+    async with intake.runtime.sessionmaker.begin() as session:  # the simulated clock jumped
+        await forget_expired(session, now=intake.clock.now() + later,
+                             wall_now=intake.wall_clock.now())
+    for table in ("registrations", "phone_codes"):
         assert await intake.count(table) == 0, table
+    assert await intake.count("refresh_tokens") == 1  # sessions live in real time
+    async with intake.runtime.sessionmaker.begin() as session:
+        await forget_expired(session, now=intake.clock.now() + later,
+                             wall_now=intake.wall_clock.now() + later)
+    assert await intake.count("refresh_tokens") == 0
     assert await intake.count("citizens") == 1  # the account itself stays

@@ -17,7 +17,10 @@ from shared.events.catalog import (
     RequestAssigned,
     RequestClosed,
     RequestInfoRequested,
+    RequestReopened,
     RequestResponded,
+    RequestReviewOpened,
+    SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
     SlaRulesChanged,
@@ -197,7 +200,7 @@ async def test_rating_once_answered_with_a_score_from_one_to_five(
     assert rated.status_code == 201, rated.json()
     assert "complaints unit" in rated.json()["next_step"]["en"]
     assert await intake.events("request.rated") == [
-        {"reference": ref, "score": 1, "comment": "لم تحل المشكلة"}]
+        {"reference": ref, "score": 1, "comment": "لم تحل المشكلة", "round": 1}]
     same = await intake.client.post(rating, json={"score": 1, "comment": "لم تحل المشكلة"},
                                     headers={**me, **key()})
     assert same.status_code == 201
@@ -207,6 +210,157 @@ async def test_rating_once_answered_with_a_score_from_one_to_five(
     assert shown["rating"] == 1
     assert "complaints unit" in shown["next_step"]["en"]  # no longer asked to rate
     assert len(await intake.events("request.rated")) == 1
+
+
+async def reopened_and_answered_again(intake: IntakeUnderTest, broker: Broker,
+                                      me: dict[str, str], ref: str) -> dict[str, Any]:
+    """The CMU reopens a request rated 1 and the entity answers it a second time."""
+    await broker.publish(RequestReviewOpened(reference=ref, entity="MOH-HOSP", sector="MOH"))
+    await until_status(intake, me, ref, "under_review")
+    await broker.publish(RequestReopened(reference=ref, entity="MOH-HOSP", sector="MOH",
+                                         decision="الرد لم يعالج التأخير", actor_id=OFFICER))
+    await until_status(intake, me, ref, "in_progress")
+    await broker.publish(RequestResponded(reference=ref, actions_taken="أضيفت عيادة",
+                                          solution="مواعيد مسائية", actor_id=OFFICER, round=2))
+    return await until_status(intake, me, ref, "responded")
+
+
+async def test_a_reopened_request_can_be_rated_again_for_its_new_answer(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    me, ref = await answered(intake, broker)
+    rating = f"{REQUESTS}/{ref}/rating"
+    first = await intake.client.post(rating, json={"score": 1}, headers={**me, **key()})
+    assert first.status_code == 201, first.json()
+    assert first.json()["round"] == 1
+
+    shown = await reopened_and_answered_again(intake, broker, me, ref)
+    assert (shown["answer_round"], shown["rating"]) == (2, None)
+    assert shown["next_step"]["en"].startswith("Rate the answer")  # asked again, as the SMS does
+
+    second = await intake.client.post(rating, json={"score": 5, "comment": "شكراً"},
+                                      headers={**me, **key()})
+    assert second.status_code == 201, second.json()
+    assert (second.json()["round"], second.json()["score"]) == (2, 5)
+    again = await intake.client.post(rating, json={"score": 5, "comment": "شكراً"},
+                                     headers={**me, **key()})
+    assert again.status_code == 201  # the same rating of the same answer: answered as before
+    assert again.json()["rated_at"] == second.json()["rated_at"]
+    changed = await intake.client.post(rating, json={"score": 4}, headers={**me, **key()})
+    assert changed.status_code == 409
+    assert changed.json()["reason"] == "already_rated"
+    assert await intake.events("request.rated") == [
+        {"reference": ref, "score": 1, "comment": None, "round": 1},
+        {"reference": ref, "score": 5, "comment": "شكراً", "round": 2},
+    ]
+
+    shown = await view(intake, me, ref)
+    assert shown["rating"] == 5
+    rounds = [(s["step"], s["details"].get("round"), s["details"].get("score"),
+               s["details"].get("solution")) for s in shown["timeline"]
+              if s["step"] in ("request.responded", "request.rated")]
+    assert rounds == [
+        ("request.responded", 1, None, "تم الحل"), ("request.rated", 1, 1, None),
+        ("request.responded", 2, None, "مواعيد مسائية"), ("request.rated", 2, 5, None),
+    ]
+
+
+async def test_a_rating_of_an_answer_a_newer_one_replaced_is_refused_clearly(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    intake, broker = intake_with_bus
+    citizen_id = str(uuid.uuid4())
+    me, ref = await answered(intake, broker, citizen_id)
+    signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
+    link = f"{REQUESTS}/{ref}/rating/link"
+
+    def token_of(answer_round: int) -> str:  # as notify signs the link of each answer's SMS
+        return signer.sign("rate", {"ref": ref, "sub": citizen_id, "round": answer_round},
+                           lifetime=timedelta(days=3))
+
+    first = await intake.client.post(link, params={"token": token_of(1)}, json={"score": 1})
+    assert first.status_code == 201, first.json()
+    await reopened_and_answered_again(intake, broker, me, ref)
+
+    page = await intake.client.get(link, params={"token": token_of(1)})
+    assert page.status_code == 200
+    assert "This link is for an earlier answer" in page.text
+    assert "<button" not in page.text
+    for late in (
+        intake.client.post(link, params={"token": token_of(1)}, json={"score": 5}),
+        intake.client.post(f"{REQUESTS}/{ref}/rating", json={"score": 5, "round": 1},
+                           headers={**me, **key()}),
+    ):
+        refused = await late
+        assert refused.status_code == 409, refused.json()
+        assert (refused.json()["reason"], refused.json()["answer_round"]) == (
+            "answer_superseded", 2)
+        assert "newer" in refused.json()["detail"] or "أحدث" in refused.json()["detail"]
+    replayed = await intake.client.post(link, params={"token": token_of(1)}, json={"score": 1})
+    assert (replayed.status_code, replayed.json()["round"]) == (201, 1)
+    not_yet = await intake.client.post(f"{REQUESTS}/{ref}/rating", json={"score": 5, "round": 3},
+                                       headers={**me, **key()})
+    assert (not_yet.status_code, not_yet.json()["reason"]) == (409, "not_answered")
+    assert len(await intake.events("request.rated")) == 1
+
+    page = await intake.client.get(link, params={"token": token_of(2)})
+    assert "<button" in page.text
+    tapped = await intake.client.post(link, params={"token": token_of(2)}, json={"score": 5})
+    assert (tapped.status_code, tapped.json()["round"]) == (201, 2)
+    assert [e["round"] for e in await intake.events("request.rated")] == [1, 2]
+
+
+async def test_the_requester_sees_only_the_deadlines_still_running(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    """Through a reopening: the first answer's deadlines end, the second answer's run."""
+    intake, broker = intake_with_bus
+    me, ref = await answered(intake, broker)
+    start = intake.clock.now()
+
+    def at(hours: int) -> Any:
+        return start + timedelta(hours=hours)
+
+    async def sla_says(payload: Any, hours: int) -> None:
+        await broker.publish(payload, producer="sla", at=at(hours))
+
+    async def shown(*expected: tuple[str, str]) -> None:
+        async def running() -> None:
+            deadlines = (await view(intake, me, ref))["deadlines"]
+            assert sorted((d["clock"], d["stage"]) for d in deadlines) == sorted(expected)
+
+        await eventually(running)
+
+    def set_(clock: str, stage: str, due_in: int, entity: str | None = None) -> SlaDeadlineSet:
+        return SlaDeadlineSet(reference=ref, clock=clock, entity=entity, stage=stage,
+                              due_at=at(due_in))
+
+    def ended(clock: str, stage: str, due_in: int, hours: int,
+              entity: str | None = None) -> SlaDeadlineEnded:
+        return SlaDeadlineEnded(reference=ref, clock=clock, entity=entity, stage=stage,
+                                due_at=at(due_in), ended_at=at(hours))
+
+    await sla_says(set_("requester", "processing", 40), 0)
+    await sla_says(set_("entity", "processing", 40, "MOH-HOSP"), 0)
+    await sla_says(set_("requester", "rating_window", 10), 1)
+    # The first answer ended both processing deadlines.
+    await sla_says(ended("requester", "processing", 40, 1), 1)
+    await sla_says(ended("entity", "processing", 40, 1, "MOH-HOSP"), 1)
+    await shown(("requester", "rating_window"))
+    # Rated 1, reviewed, reopened: the entity processes again; the rating window is over.
+    await sla_says(ended("requester", "rating_window", 10, 2), 2)
+    await sla_says(set_("entity", "processing", 60, "MOH-HOSP"), 3)
+    await shown(("entity", "processing"))
+    # The second answer: its own rating window, heard before the end of the processing it ends.
+    await sla_says(set_("requester", "rating_window", 30), 20)
+    await sla_says(ended("entity", "processing", 60, 20, "MOH-HOSP"), 20)
+    await shown(("requester", "rating_window"))
+    # An end heard before the deadline it ends (out of order) still ends it.
+    await sla_says(ended("requester", "review", 50, 25), 25)
+    await sla_says(set_("requester", "review", 50), 21)
+    await sla_says(ended("requester", "rating_window", 30, 21), 21)
+    await shown()
 
 
 async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
@@ -242,7 +396,7 @@ async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
     assert tapped.status_code == 201
     assert "شكراً" in tapped.text
     assert await intake.events("request.rated") == [
-        {"reference": ref, "score": 4, "comment": None}]
+        {"reference": ref, "score": 4, "comment": None, "round": 1}]
 
     intake.clock.advance(timedelta(days=4))
     expired = await intake.client.get(link, params={"token": token})

@@ -20,7 +20,7 @@ async def test_a_registered_citizen_signs_in_with_a_short_lived_citizen_token(
     settings = BaseServiceSettings(service_name="tests")
     keys, _ = load_keys(settings)
     principal = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                              clock=intake.clock).verify(tokens["access_token"])
+                              clock=intake.wall_clock).verify(tokens["access_token"])
     assert principal.subject == citizen_id
     assert principal.role is Role.citizen
     me = await intake.client.get("/api/v1/citizens/me", headers=bearer(tokens))
@@ -60,7 +60,7 @@ async def test_refresh_tokens_rotate_and_a_reused_one_ends_the_whole_session(
     assert third.status_code == 200
     assert third.headers["cache-control"] == "no-store"
     # The first token again, long after its rotation: stolen. The whole family stops working.
-    intake.clock.advance(timedelta(seconds=11))
+    intake.wall_clock.advance(timedelta(seconds=11))
     reused = await intake.client.post("/api/v1/auth/refresh",
                                       json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401
@@ -81,7 +81,7 @@ async def test_two_refreshes_with_one_token_at_once_rotate_it_once_and_keep_the_
     await register(intake)
     tokens = await sign_in(intake)
     await two_refreshes_at_once_keep_the_session(
-        intake.client, "/api/v1/auth/refresh", tokens["refresh_token"], intake.clock
+        intake.client, "/api/v1/auth/refresh", tokens["refresh_token"], intake.wall_clock
     )
 
 

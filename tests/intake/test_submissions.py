@@ -74,6 +74,17 @@ async def test_a_citizen_gets_a_reference_number_status_and_deadlines_at_once(
     assert submitted["channel"] == "mobile_app"
 
 
+async def test_the_submitted_event_carries_the_place_the_requester_gives(
+    directory: IntakeUnderTest,
+) -> None:
+    """Analytics reports by governorate and city learn both from `request.submitted` alone."""
+    response = await submit(directory, complaint(governorate="JO-IR", city="إربد"),
+                            directory.auth(Role.citizen))
+    assert response.status_code == 201, response.json()
+    (submitted,) = await directory.events("request.submitted")
+    assert (submitted["governorate"], submitted["city"]) == ("JO-IR", "إربد")
+
+
 async def test_an_inquiry_also_shows_its_two_working_day_answer_deadline(
     directory: IntakeUnderTest,
 ) -> None:

@@ -17,6 +17,7 @@ from services.intake.main import DEFINITION
 from shared.auth import Role
 from shared.bus import InMemoryBus, OutgoingMessage
 from shared.bus.rabbitmq import delete_declared
+from shared.clock import SimulatedClock
 from shared.events.catalog import DirectoryEntityChanged, RequestResponded
 from shared.events.envelope import new_envelope
 from shared.service import create_service_app, migrate_to_head
@@ -128,13 +129,15 @@ async def on_sqlite(tmp_path: Path, registry_url: str) -> AsyncIterator[IntakeUn
         civil_registry_url=registry_url, run_workers=False,
     )
     await migrate_to_head(DEFINITION, settings)
-    app = create_service_app(DEFINITION, settings, bus=bus, clock=clock)
+    wall_clock = SimulatedClock()
+    app = create_service_app(DEFINITION, settings, bus=bus, clock=clock, wall_clock=wall_clock)
     try:
         async with app.router.lifespan_context(app):
             await app.state.runtime.start_consumers()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-                yield IntakeUnderTest(app=app, client=client, clock=clock, issuer=_issuer(clock))
+                yield IntakeUnderTest(app=app, client=client, clock=clock,
+                                      wall_clock=wall_clock, issuer=_issuer(wall_clock))
     finally:
         await bus.close()
 

@@ -6,6 +6,7 @@ import json
 import stat
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,10 +18,12 @@ from shared.sealing import (
     Attachment,
     CommissionKeyPair,
     CommissionPublicKey,
+    EnvelopeKind,
     ReportContent,
     ReporterIdentity,
     new_receipt,
     receipt_digest,
+    seal,
     seal_report,
 )
 
@@ -165,6 +168,35 @@ def test_open_refuses_a_tampered_envelope_or_another_key_and_a_wrong_passphrase(
                   wrong, paths[0])
     assert denied.code == 1
     assert "wrong passphrase" in denied.err
+
+
+def test_open_tells_the_commission_how_to_declare_a_report_that_cannot_be_opened(
+    key_file: Path, tmp_path: Path, passphrase_file: Path
+) -> None:
+    envelope_id = uuid.uuid4()
+    # Sealed as an older client does (version 1: no digest), damaged on its way: the server
+    # could not tell, and filed it.
+    damaged = bytearray(seal(ReportContent(text="t").to_plaintext(), to=public_of(key_file),
+                             kind=EnvelopeKind.report, envelope_id=envelope_id,
+                             day=date(2026, 3, 5), version=1))
+    damaged[-100] ^= 0x01
+    envelope = tmp_path / f"{envelope_id}.report.bkhe"
+    envelope.write_bytes(bytes(damaged))
+    ran = tool("open", "--key", key_file, "--out", tmp_path / "out", "--passphrase-file",
+               passphrase_file, envelope)
+    assert ran.code == 1
+    assert "it does not open" in ran.err
+    assert f"POST /api/v1/integrity/inbox/{envelope_id}/cannot-be-opened" in ran.err
+    assert "new report" in ran.err
+
+    wrong_key = CommissionKeyPair.generate("another-key")
+    other = seal_report(ReportContent(text="t"), None, to=wrong_key.public, day=date(2026, 3, 5))
+    elsewhere = tmp_path / "other.bkhe"
+    elsewhere.write_bytes(other.envelope)
+    unknown = tool("open", "--key", key_file, "--out", tmp_path / "out", "--passphrase-file",
+                   passphrase_file, elsewhere)
+    assert unknown.code == 1
+    assert "cannot-be-opened" not in unknown.err  # another key is no reason to ask again
 
 
 def test_verify_receipt_tells_whether_a_receipt_was_issued_for_a_report(

@@ -75,8 +75,8 @@ async def test_the_identity_envelope_is_filed_beside_the_report(
 
 @pytest.mark.parametrize(
     "spoil",
-    ["unknown key", "truncated", "flipped header", "foreign identity", "mismatched id",
-     "mismatched day"],
+    ["unknown key", "truncated", "flipped byte", "other version", "foreign identity",
+     "mismatched id", "mismatched day"],
 )
 async def test_a_report_that_fails_the_checks_is_dead_lettered_not_filed(
     integrity: Integrity, commission_key: CommissionKeyPair, spoil: str
@@ -89,8 +89,12 @@ async def test_a_report_that_fails_the_checks_is_dead_lettered_not_filed(
         report = integrity.seal(CommissionKeyPair.generate("never-registered"))
     elif spoil == "truncated":
         changes["envelope"] = b64(report.envelope[:-16]).decode()
-    elif spoil == "flipped header":
-        changes["envelope"] = b64(report.envelope.replace(b'"v":1', b'"v":2')).decode()
+    elif spoil == "flipped byte":
+        damaged = bytearray(report.envelope)
+        damaged[-100] ^= 0x01
+        changes["envelope"] = b64(damaged).decode()
+    elif spoil == "other version":
+        changes["envelope"] = b64(report.envelope.replace(b'"v":2', b'"v":1')).decode()
     elif spoil == "foreign identity":
         other = integrity.seal(commission_key, identity=ReporterIdentity(name="Other"))
         assert other.identity_envelope is not None

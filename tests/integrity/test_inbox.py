@@ -46,7 +46,7 @@ async def test_the_inbox_lists_ids_days_keys_and_buckets_newest_day_first_in_pag
     days = [item["created_day"] for item in seen]
     assert days == sorted(days, reverse=True)
     assert set(seen[0]) == {"envelope_id", "created_day", "key_id", "size_bucket",
-                            "has_identity", "acknowledged_on", "notes"}
+                            "has_identity", "acknowledged_on", "cannot_be_opened_on", "notes"}
 
 
 async def test_the_commission_downloads_the_envelope_exactly_as_sealed_and_opens_it_offline(
@@ -151,6 +151,7 @@ async def test_a_report_that_does_not_exist_is_not_found_everywhere(
         ("GET", f"{INBOX}/{missing}/envelope"),
         ("GET", f"{INBOX}/{missing}/identity-envelope"),
         ("POST", f"{INBOX}/{missing}/acknowledgement"),
+        ("POST", f"{INBOX}/{missing}/cannot-be-opened"),
     ):
         response = await integrity.client.request(
             method, path, headers={**integrity.commission(), **once()}

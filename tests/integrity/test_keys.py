@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
+from pathlib import Path
 
+import httpx
 import pytest
 
+from services.__main__ import definition_of
+from shared.auth import KeySet, TokenIssuer, generate_signing_key
+from shared.bus.rabbitmq import delete_declared
+from shared.clock import SystemClock
+from shared.events.vocabulary import Role
 from shared.sealing import CommissionKeyPair, display_fingerprint
+from shared.service import create_service_app, migrate_to_head
 from tests.integrity.conftest import Integrity
 
 KEYS = "/api/v1/integrity/keys"
@@ -47,7 +56,7 @@ async def test_the_newest_registered_key_is_the_one_new_reports_are_sealed_to(
         "public_key": second.public.encoded,
         "fingerprint": second.public.fingerprint,
         "algorithm": "x25519-sealedbox+xchacha20poly1305-ietf",
-        "envelope_version": 1,
+        "envelope_version": 2,
     }
     listed = (await integrity.client.get(KEYS, headers=integrity.commission())).json()
     assert [(k["key_id"], k["current"]) for k in listed] == [
@@ -119,3 +128,40 @@ async def test_a_registration_retried_with_its_idempotency_key_registers_once(
     )
     assert missing.status_code == 400
     assert missing.json()["type"] == "/problems/idempotency-key-missing"
+
+
+async def test_production_refuses_a_development_key(
+    tmp_path: Path, postgres_url: str, pg_schema: str, amqp_url: str, bus_namespace: str
+) -> None:
+    signing = generate_signing_key("prod-key-1")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(KeySet.of(signing).to_jwks()))
+    definition = definition_of("integrity")
+    settings = definition.load_settings(
+        environment="production", jwt_public_keys_file=jwks, database_url=postgres_url,
+        database_schema=pg_schema, amqp_url=amqp_url, bus_namespace=bus_namespace,
+        run_workers=False,
+    )
+    await migrate_to_head(definition, settings)
+    issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                         clock=SystemClock())
+    commission = {"Authorization": f"Bearer {issuer.issue('c-1', Role.integrity_commission)}"}
+    app = create_service_app(definition, settings)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                              base_url="http://integrity") as client,
+        ):
+            development = CommissionKeyPair.generate("dev-commission-0a1b2c")
+            refused = await client.post(KEYS, json=registration(development),
+                                        headers={**commission, **fresh_key()})
+            assert refused.status_code == 422
+            assert refused.json()["type"] == "/problems/development-key-refused"
+            assert (await client.get(KEYS, headers=commission)).json() == []
+            real = CommissionKeyPair.generate("commission-2026-01")
+            accepted = await client.post(KEYS, json=registration(real),
+                                         headers={**commission, **fresh_key()})
+            assert accepted.status_code == 201, accepted.json()
+    finally:
+        await delete_declared(amqp_url, bus_namespace, [], retry_delays_ms=())

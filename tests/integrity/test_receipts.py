@@ -10,9 +10,21 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from shared.events import EventType
 from shared.logging import request_id
-from shared.sealing import CommissionKeyPair, new_receipt
+from shared.sealing import (
+    CommissionKeyPair,
+    EnvelopeKind,
+    EnvelopeRefused,
+    ReportContent,
+    SealedReport,
+    new_receipt,
+    open_report,
+    seal,
+    start_of,
+)
 from tests.integrity.conftest import Integrity
+from tests.platform import eventually
 
 
 def status_path(receipt: str) -> str:
@@ -51,6 +63,76 @@ async def test_a_receipt_follows_its_report_from_sealed_to_acknowledged_with_not
     assert acknowledged["status"] == "acknowledged"
     assert acknowledged["notes"] == [{"text": "قيد التحقيق",
                                       "day": integrity.today().isoformat()}]
+
+
+def damaged_before_version_2(key: CommissionKeyPair, integrity: Integrity) -> SealedReport:
+    """A report as an older client seals it (version 1: no digest), damaged on its way: it
+    passes every check a server can make, and does not open."""
+    envelope_id = uuid.uuid4()
+    envelope = bytearray(seal(ReportContent(text="t").to_plaintext(), to=key.public,
+                              kind=EnvelopeKind.report, envelope_id=envelope_id,
+                              day=integrity.today(), version=1))
+    envelope[-100] ^= 0x01
+    return SealedReport(envelope_id, key.key_id, integrity.today(), bytes(envelope))
+
+
+async def test_a_report_the_commission_cannot_open_asks_its_reporter_for_a_new_report(
+    integrity: Integrity, commission_key: CommissionKeyPair
+) -> None:
+    await integrity.register(commission_key)
+    report = damaged_before_version_2(commission_key, integrity)
+    receipt = await integrity.file(report)
+    inbox = f"/api/v1/integrity/inbox/{report.envelope_id}"
+    downloaded = await integrity.client.get(f"{inbox}/envelope", headers=integrity.commission())
+    with pytest.raises(EnvelopeRefused, match="cannot-open"):
+        open_report(downloaded.content, {commission_key.key_id: commission_key.private_key})
+
+    headers = {**integrity.commission(), "Idempotency-Key": str(uuid.uuid4())}
+    declared = await integrity.client.post(f"{inbox}/cannot-be-opened", headers=headers)
+    assert declared.status_code == 201, declared.json()
+    assert declared.json() == {"envelope_id": str(report.envelope_id),
+                               "declared_on": integrity.today().isoformat()}
+    retried = await integrity.client.post(f"{inbox}/cannot-be-opened", headers=headers)
+    assert retried.headers["idempotent-replayed"] == "true"
+    again = await integrity.client.post(
+        f"{inbox}/cannot-be-opened",
+        headers={**integrity.commission(), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/already-declared-cannot-be-opened"
+
+    status = (await integrity.gateway.get(status_path(receipt),
+                                          headers={"Accept-Language": "en"})).json()
+    assert status["status"] == "cannot_be_opened"
+    assert "send your report again" in status["label"]["en"]
+    assert "new report" in status["label"]["en"]
+    assert "بلاغاً جديداً" in status["label"]["ar"]
+    details = (await integrity.client.get(inbox, headers=integrity.commission())).json()
+    assert details["cannot_be_opened_on"] == integrity.today().isoformat()
+
+    async def announced_once() -> None:
+        events = integrity.heard.of_type(EventType.report_cannot_be_opened)
+        assert [e.payload["envelope_id"] for e in events] == [str(report.envelope_id)]
+        assert events[0].occurred_at == start_of(integrity.today())
+
+    await eventually(announced_once)
+
+
+async def test_a_report_that_cannot_be_opened_says_so_even_after_its_acknowledgement(
+    integrity: Integrity, commission_key: CommissionKeyPair
+) -> None:
+    await integrity.register(commission_key)
+    report = damaged_before_version_2(commission_key, integrity)
+    receipt = await integrity.file(report)
+    inbox = f"/api/v1/integrity/inbox/{report.envelope_id}"
+    for action in ("acknowledgement", "cannot-be-opened"):
+        response = await integrity.client.post(
+            f"{inbox}/{action}",
+            headers={**integrity.commission(), "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert response.status_code == 201, response.json()
+    status = (await integrity.client.get(status_path(receipt))).json()
+    assert status["status"] == "cannot_be_opened"
 
 
 async def test_a_receipt_that_does_not_exist_answers_like_one_on_its_way(

@@ -22,6 +22,7 @@ from shared.sealing import (
     CommissionKeyPair,
     ReportContent,
     ReporterIdentity,
+    SealedReport,
     open_identity,
     open_report,
     receipt_digest,
@@ -147,6 +148,14 @@ async def test_an_anonymous_report_has_no_identity_and_a_signed_in_one_attaches_
     assert refused.json()["errors"][0]["code"] == "not_signed_in"
 
 
+def sealed_body(report: SealedReport) -> dict[str, str]:
+    """A client-sealed report as the reporter's device posts it."""
+    body = {"envelope": base64.b64encode(report.envelope).decode()}
+    if report.identity_envelope is not None:
+        body["identity_envelope"] = base64.b64encode(report.identity_envelope).decode()
+    return body
+
+
 async def test_a_client_sealed_report_is_checked_and_forwarded_as_it_came(
     both: Integrity, commission_key: CommissionKeyPair
 ) -> None:
@@ -154,10 +163,7 @@ async def test_a_client_sealed_report_is_checked_and_forwarded_as_it_came(
     sealed = seal_report(ReportContent(text=CANARY), ReporterIdentity(name="Me"),
                          to=commission_key.public, day=both.today())
     assert sealed.identity_envelope is not None
-    response = await submit(both, {
-        "envelope": base64.b64encode(sealed.envelope).decode(),
-        "identity_envelope": base64.b64encode(sealed.identity_envelope).decode(),
-    })
+    response = await submit(both, sealed_body(sealed))
     assert response.status_code == 201, response.json()
     (envelope_id,) = await the_only_filed(both)
     assert envelope_id == str(sealed.envelope_id)
@@ -166,8 +172,36 @@ async def test_a_client_sealed_report_is_checked_and_forwarded_as_it_came(
     assert status["status"] == "forwarded"
 
 
-@pytest.mark.parametrize("spoil", ["truncated", "unknown key", "foreign identity",
-                                   "far day", "not base64", "identity as report"])
+async def test_an_envelope_id_already_taken_is_refused_at_the_door_and_nothing_is_kept(
+    both: Integrity, commission_key: CommissionKeyPair
+) -> None:
+    await both.register(commission_key)
+    first = seal_report(ReportContent(text="the first"), None, to=commission_key.public,
+                        day=both.today())
+    assert (await submit(both, sealed_body(first))).status_code == 201
+    another = seal_report(ReportContent(text="another"), ReporterIdentity(name="Me"),
+                          to=commission_key.public, day=both.today(),
+                          envelope_id=first.envelope_id)
+    for reused in (another, first):  # another envelope under its id, or itself under a new key
+        refused = await submit(both, sealed_body(reused))
+        assert refused.status_code == 409, refused.json()
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "/problems/envelope-id-taken"
+        assert "receipt" not in refused.json()
+    assert (await submit(both, {"text": "good"})).status_code == 201
+    ids = await the_only_filed(both, 2)
+    assert str(first.envelope_id) in ids
+    assert await download(both, str(first.envelope_id)) == first.envelope
+    assert await both.dead_letters() == []  # integrity was never handed the second one
+    runtime = both.platform.runtime("intake")
+    async with runtime.sessionmaker() as session:
+        answered = await session.scalar(text("SELECT count(*) FROM idempotency_keys"))
+    assert answered == 2  # the refused submissions left no record behind
+
+
+@pytest.mark.parametrize("spoil", ["truncated", "flipped byte", "unknown key",
+                                   "foreign identity", "far day", "not base64",
+                                   "identity as report"])
 async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
     both: Integrity, commission_key: CommissionKeyPair, spoil: str
 ) -> None:
@@ -179,6 +213,10 @@ async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
     envelope, identity = sealed.envelope, sealed.identity_envelope
     if spoil == "truncated":
         envelope = envelope[:-1]
+    elif spoil == "flipped byte":
+        damaged = bytearray(envelope)
+        damaged[len(damaged) // 2] ^= 0x01
+        envelope = bytes(damaged)
     elif spoil == "unknown key":
         envelope = seal_report(ReportContent(text="t"), None, day=both.today(),
                                to=CommissionKeyPair.generate("unknown").public).envelope
@@ -199,6 +237,10 @@ async def test_a_bad_client_sealed_envelope_is_refused_and_nothing_is_sent(
         body["envelope"] = "not base64!"
     response = await submit(both, body)
     assert response.status_code == 422, response.json()
+    if spoil == "flipped byte":  # the digest, checked without the key
+        assert response.json()["reason"] == "damaged"
+        english = await submit(both, body, headers={"Accept-Language": "en"})
+        assert english.json()["detail"].startswith("The envelope was damaged after it was sealed")
     # A good report sent after it is the only one that arrives (the outbox keeps order).
     assert (await submit(both, {"text": "good"})).status_code == 201
     await the_only_filed(both)

@@ -242,7 +242,7 @@ async def running_notify(
                 _keys, signing = load_keys(keys_settings)
                 assert signing is not None
                 issuer = TokenIssuer(signing, issuer=keys_settings.jwt_issuer,
-                                     audience=keys_settings.jwt_audience, clock=clock)
+                                     audience=keys_settings.jwt_audience)
                 service = Notify(app, client, clock, gateway, smtp, issuer)
 
                 async def record(delivery: Delivery) -> None:

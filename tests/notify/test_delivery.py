@@ -307,7 +307,7 @@ async def test_the_response_carries_a_rating_link_intake_can_verify(notify: Noti
     await notify.publish(request)
     await notify.publish(c.RequestResponded(
         reference=request.reference, actions_taken="The line was inspected.",
-        solution="The pipe was repaired.", actor_id=uuid.uuid4()))
+        solution="The pipe was repaired.", actor_id=uuid.uuid4(), round=2))
     await statuses_become(notify, [DeliveryStatus.submitted] * 2, reference=request.reference)
     answer = next(m for m in notify.smtp.to("rate@example.jo")
                   if "answered" in str(m["Subject"]))
@@ -325,6 +325,7 @@ async def test_the_response_carries_a_rating_link_intake_can_verify(notify: Noti
     claims = LinkSigner(DEVELOPMENT_SECRET, clock=notify.clock).verify("rate", token)
     assert claims["ref"] == request.reference
     assert claims["sub"] == str(person.citizen_id)
+    assert claims["round"] == 2  # it rates this answer, not one that may follow a reopening
 
 
 async def test_an_escalation_reaches_the_entity_head_on_every_channel(notify: Notify) -> None:

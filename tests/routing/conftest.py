@@ -61,6 +61,8 @@ class RoutingService:
     app: FastAPI
     client: httpx.AsyncClient
     clock: SimulatedClock
+    # Real time until a test moves it: what tokens and sessions live by (`shared.clock`).
+    wall_clock: SimulatedClock
     bus: RabbitMQBus
     issuer: TokenIssuer
     observed: Observed
@@ -186,11 +188,13 @@ async def running_routing(postgres_url: str, amqp_url: str, *, clock: SimulatedC
     """Migrate a fresh schema, start the service on it (seeding the directory), observe the bus."""
     namespace = f"bkhtest-{uuid.uuid4().hex[:10]}"
     clock = clock or SimulatedClock()
+    wall_clock = SimulatedClock()
     async with fresh_schema(postgres_url) as schema, rabbit_buses(amqp_url, namespace) as buses:
         settings = routing_settings(postgres_url, schema, namespace, **overrides)
         await migrate(settings)
         bus = await buses(RetryPolicy((200, 1_000)), name="routing")
-        app = create_service_app(DEFINITION, settings, bus=bus, clock=clock)
+        app = create_service_app(DEFINITION, settings, bus=bus, clock=clock,
+                                 wall_clock=wall_clock)
         observed = Observed()
 
         async def observe(delivery: Delivery) -> None:
@@ -203,13 +207,14 @@ async def running_routing(postgres_url: str, amqp_url: str, *, clock: SimulatedC
         _keys, signing_key = load_keys(settings)
         assert signing_key is not None
         issuer = TokenIssuer(signing_key, issuer=settings.jwt_issuer,
-                             audience=settings.jwt_audience, clock=clock)
+                             audience=settings.jwt_audience, clock=wall_clock)
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                               base_url="http://routing.test", timeout=30) as client,
         ):
-            yield RoutingService(app=app, client=client, clock=clock, bus=tests_bus,
+            yield RoutingService(app=app, client=client, clock=clock, wall_clock=wall_clock,
+                                 bus=tests_bus,
                                  issuer=issuer, observed=observed, references=_Counter())
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from services.routing.context import seed_once
 from services.routing.directory.demo import demo_person_id
 from services.routing.main import DEFINITION
-from services.routing.models import Person, Sector, SeedRun, outbox
+from services.routing.models import Person, RoleAssignment, Sector, SeedRun, outbox
 from shared.bus import InMemoryBus
 from shared.clock import SimulatedClock
 from shared.service import Runtime
@@ -29,7 +29,7 @@ from tests.routing.conftest import RoutingService, migrate, problem, routing_set
 SEED = Path(__file__).parents[2] / "services" / "routing" / "seed_data"
 SEEDED = json.loads((SEED / "entities.json").read_text(encoding="utf-8"))
 SECTORS, ENTITIES = len(SEEDED["sectors"]), len(SEEDED["entities"])
-DEMO_PEOPLE = 6 + 2 * SECTORS + 2 * ENTITIES
+DEMO_PEOPLE = 7 + 2 * SECTORS + 2 * ENTITIES  # with the CMU's, the commission's, the operator
 
 
 async def admin(routing: RoutingService, method: str, path: str,
@@ -97,10 +97,37 @@ async def test_replicas_starting_together_seed_exactly_once(
         finally:
             for replica in replicas:
                 await replica.close()
-    assert (sectors, people, sorted(claims)) == (SECTORS, DEMO_PEOPLE, ["demo_staff", "directory"])
+    assert (sectors, people, sorted(claims)) == (
+        SECTORS, DEMO_PEOPLE, ["demo_operator", "demo_staff", "directory"])
     assert events == {"directory.sector_changed": SECTORS, "directory.entity_changed": ENTITIES,
                       "directory.person_changed": DEMO_PEOPLE,
                       "directory.role_changed": DEMO_PEOPLE}
+
+
+async def test_a_directory_seeded_before_the_demo_operator_existed_gets_it_at_the_next_start(
+    postgres_url: str,
+) -> None:
+    operator = demo_person_id("operator")
+    async with fresh_schema(postgres_url) as schema:
+        settings = routing_settings(postgres_url, schema, "bkhtest-unused", run_workers=False)
+        await migrate(settings)
+        runtime = await Runtime.open(DEFINITION, settings, bus=InMemoryBus(),
+                                     clock=SimulatedClock())
+        try:
+            assert await seed_once(runtime)
+            async with runtime.sessionmaker.begin() as session:  # as an older release left it
+                await session.execute(delete(RoleAssignment).where(
+                    RoleAssignment.person_id == operator))
+                await session.execute(delete(Person).where(Person.id == operator))
+                await session.execute(delete(SeedRun).where(SeedRun.name == "demo_operator"))
+            assert await seed_once(runtime)
+            async with runtime.sessionmaker() as session:
+                seeded = await session.scalar(select(Person.username).where(Person.id == operator))
+                others = await session.scalar(select(func.count()).select_from(Person))
+        finally:
+            await runtime.close()
+    assert seeded == "operator"
+    assert others == DEMO_PEOPLE  # the others were not seeded twice
 
 
 def test_production_has_no_demo_staff() -> None:

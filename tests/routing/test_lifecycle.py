@@ -374,6 +374,39 @@ async def test_rating_of_one_goes_to_review_where_the_cmu_reopens_it(
     assert reopened["decision"] == "الحل لم يعالج المشكلة"
 
 
+async def test_a_reopened_request_is_answered_and_rated_again_by_its_requester(
+    routing: RoutingService,
+) -> None:
+    reference = await responded(routing)
+    assert (await event(routing, "request.responded", reference))["round"] == 1
+    await routing.publish(RequestRated(reference=reference, score=1, round=1))
+    await status_becomes(routing, reference, RequestStatus.under_review)
+    await ok(await routing.act(CMU, reference, "review-decision", {
+        "decision": "reopen", "reason": "الحل لم يعالج المشكلة"}))
+    body = await ok(await routing.act(MLO, reference, "respond", {
+        "actions_taken": "استُبدل الخط كله", "solution": "عادت المياه بضغط كامل"}))
+    assert (body["answer_round"], body["rating"]) == (2, None)  # a new answer, not yet rated
+
+    async def answered_twice() -> None:
+        answers = routing.observed.of("request.responded", reference)
+        assert [answer.payload["round"] for answer in answers] == [1, 2]
+
+    await eventually(answered_twice)
+
+    # A rating of the first answer that got this far judges nothing of the second.
+    await routing.publish(RequestRated(reference=reference, score=5, round=1))
+    other = await responded(routing)
+    await routing.publish(RequestRated(reference=other, score=5, round=1))
+    await status_becomes(routing, other, RequestStatus.closed)
+    assert (await snapshot(routing, reference)).status is RequestStatus.responded
+
+    await routing.publish(RequestRated(reference=reference, score=4, round=2))
+    case = await status_becomes(routing, reference, RequestStatus.closed)
+    assert (case.rating, case.answer_round) == (4, 2)
+    closed = await event(routing, "request.closed", reference)
+    assert closed["closed_by"] == ClosedBy.requester.value
+
+
 async def test_rating_of_one_confirmed_by_the_cmu_closes_it(routing: RoutingService) -> None:
     reference = await responded(routing)
     await routing.publish(RequestRated(reference=reference, score=1))

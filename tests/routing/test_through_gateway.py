@@ -33,8 +33,7 @@ async def door(routing: RoutingService) -> AsyncIterator[Door]:
         "routing": httpx.ASGITransport(app=routing.app),
         **{name: httpx.ASGITransport(app=fake.app) for name, fake in others.items()},
     }
-    gateway = create_gateway(GatewaySettings(environment="test"), transports=transports,
-                             clock=routing.clock)
+    gateway = create_gateway(GatewaySettings(environment="test"), transports=transports)
     async with (
         gateway.router.lifespan_context(gateway),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from services import SERVICES
 from services.__main__ import definition_of
 from shared.auth import KeySet, TokenIssuer, generate_signing_key, load_keys
 from shared.bus.rabbitmq import delete_declared
-from shared.clock import SimulatedClock, SystemClock
+from shared.clock import Clock, SimulatedClock, SystemClock
 from shared.db import create_engine
 from shared.events.vocabulary import Role
 from shared.migrations import current_revision, downgrade, head_revision, upgrade
@@ -90,12 +90,20 @@ async def test_each_service_migrates_on_sqlite_and_back(name: str, tmp_path: Pat
         await engine.dispose()
 
 
-def operator_token(role: Role = Role.operator) -> str:
+class ShiftedClock:
+    def __init__(self, by: timedelta) -> None:
+        self.by = by
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.by
+
+
+def operator_token(role: Role = Role.operator, *, clock: Clock | None = None) -> str:
     settings = BaseServiceSettings(service_name="test")
     _keys, signing = load_keys(settings)
     assert signing is not None
     issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                         clock=SystemClock())
+                         clock=clock or SystemClock())
     return issuer.issue("ops-1", role)
 
 
@@ -116,6 +124,29 @@ async def test_an_operator_moves_the_simulated_clock_and_nobody_else_can(tmp_pat
         assert moved.status_code == 200
         assert clock.now() - start >= timedelta(days=3)
         assert (await client.get("/ops/clock")).json()["offset_seconds"] >= 3 * 86400 - 1
+
+
+async def test_tokens_are_judged_on_real_time_whatever_the_simulated_clock_says(
+    tmp_path: Path,
+) -> None:
+    """The operator's jump moves the business clock, never a token's life: the token that made
+    the jump works after it, and one minted on the simulated day (as an issuer reading the
+    business clock would) looks issued in the future and is refused."""
+    definition = definition_of("sla")
+    settings = definition.load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/sla.db")
+    clock = SimulatedClock()
+    async with serving(create_service_app(definition, settings, clock=clock)) as client:
+        operator = {"Authorization": f"Bearer {operator_token()}"}
+        day = clock.now() + timedelta(days=2)
+        for target in (day, day + timedelta(hours=1)):
+            moved = await client.put("/ops/clock", json={"now": target.isoformat()},
+                                     headers=operator)
+            assert moved.status_code == 200, moved.json()
+        on_the_simulated_day = operator_token(clock=ShiftedClock(clock.offset))
+        refused = await client.put(
+            "/ops/clock", json={"now": (day + timedelta(hours=2)).isoformat()},
+            headers={"Authorization": f"Bearer {on_the_simulated_day}"})
+        assert refused.status_code == 401
 
 
 async def test_production_has_no_operator_clock_at_all(

@@ -133,9 +133,10 @@ def _samples() -> list[EventPayload]:
             actor_id=PERSON,
         ),
         c.RequestResponded(
-            reference=REF, actions_taken="زيارة ميدانية", solution="تم الإصلاح", actor_id=PERSON
+            reference=REF, actions_taken="زيارة ميدانية", solution="تم الإصلاح", actor_id=PERSON,
+            round=2,
         ),
-        c.RequestRated(reference=REF, score=4, comment="شكراً"),
+        c.RequestRated(reference=REF, score=4, comment="شكراً", round=2),
         c.RequestReviewOpened(reference=REF, entity="PM-GAM", sector="PM"),
         c.RequestReopened(
             reference=REF, entity="PM-GAM", sector="PM", decision="الحل غير كاف", actor_id=PERSON
@@ -155,6 +156,14 @@ def _samples() -> list[EventPayload]:
             entity="PM-GAM",
             stage=SlaStage.first_response,
             due_at=AT,
+        ),
+        c.SlaDeadlineEnded(
+            reference=REF,
+            clock=ClockKind.requester,
+            entity=None,
+            stage=SlaStage.rating_window,
+            due_at=AT,
+            ended_at=AT,
         ),
         c.SlaEscalated(
             reference=REF,
@@ -213,6 +222,7 @@ def _samples() -> list[EventPayload]:
         ),
         c.ReportForwarded(envelope_id=uuid4()),
         c.ReportAcknowledged(envelope_id=uuid4()),
+        c.ReportCannotBeOpened(envelope_id=uuid4()),
         c.AnalyticsReportPublished(
             report_id=uuid4(), cadence=c.ReportCadence.monthly, period_start=date(2025, 3, 1),
             period_end=date(2025, 3, 31), sector="MOH",

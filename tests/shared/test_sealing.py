@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from shared.sealing import (
     BUCKETS,
+    DIGEST_BYTES,
     MAGIC,
     MAX_PLAINTEXT_BYTES,
     Attachment,
@@ -118,13 +121,66 @@ def test_a_flipped_byte_anywhere_is_refused(position: int, flip: int) -> None:
         open_envelope(bytes(tampered), KEYS)
 
 
-def test_a_flipped_byte_in_the_last_byte_and_in_the_sealed_key_is_refused() -> None:
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(position=st.integers(min_value=0, max_value=len(ENVELOPE) - 1),
+       flip=st.integers(min_value=1, max_value=255))
+def test_a_flipped_byte_anywhere_is_refused_at_the_door_without_the_key(
+    position: int, flip: int
+) -> None:
+    tampered = bytearray(ENVELOPE)
+    tampered[position] ^= flip
+    with refused():
+        check_sealed_report(bytes(tampered), None, known_key_ids=frozenset(KEYS))
+
+
+def test_damage_to_the_ciphertext_or_the_sealed_key_is_caught_by_the_digest() -> None:
     header_end = 6 + struct.unpack_from(">H", ENVELOPE, 4)[0]
-    for position in (header_end, header_end + 40, header_end + 80, len(ENVELOPE) - 1):
+    for position in (header_end + 40, header_end + 80, header_end + 200, len(ENVELOPE) - 40,
+                     len(ENVELOPE) - 1):
         tampered = bytearray(ENVELOPE)
         tampered[position] ^= 0x01
-        with refused("cannot-open"):
+        with refused("damaged"):
+            inspect(bytes(tampered))
+
+
+def v1_envelope(plaintext: bytes = b"sealed before version 2") -> bytes:
+    return seal(plaintext, to=COMMISSION.public, kind=EnvelopeKind.report, envelope_id=uuid4(),
+                day=DAY, version=1)
+
+
+def test_envelopes_sealed_as_version_1_stay_valid() -> None:
+    old = v1_envelope()
+    info = inspect(old)
+    assert info.header.version == 1
+    assert info.size == len(old) == len(ENVELOPE) - DIGEST_BYTES
+    assert check_sealed_report(old, None, known_key_ids=frozenset(KEYS))[0] == info
+    assert open_envelope(old, KEYS).plaintext == b"sealed before version 2"
+
+
+def test_in_a_version_1_envelope_only_the_key_tells_damage() -> None:
+    old = v1_envelope()
+    header_end = 6 + struct.unpack_from(">H", old, 4)[0]
+    for position in (header_end, header_end + 40, header_end + 80, len(old) - 1):
+        tampered = bytearray(old)
+        tampered[position] ^= 0x01
+        inspect(bytes(tampered))  # well formed: nothing a server can see
+        with refused():
             open_envelope(bytes(tampered), KEYS)
+
+
+def test_a_version_2_envelope_passed_off_as_version_1_does_not_open() -> None:
+    downgraded = ENVELOPE[:-DIGEST_BYTES].replace(b'"v":2', b'"v":1')
+    assert inspect(downgraded).header.version == 1  # looks like an old envelope, but
+    with refused("cannot-open"):  # its header is associated data
+        open_envelope(downgraded, KEYS)
+
+
+def test_a_sealed_box_whose_ephemeral_key_opens_for_nobody_is_refused_at_the_door() -> None:
+    header_end = 6 + struct.unpack_from(">H", ENVELOPE, 4)[0]
+    small_order = b"\x01" + bytes(31)
+    body = ENVELOPE[:header_end] + small_order + ENVELOPE[header_end + 32 : -DIGEST_BYTES]
+    with refused("sealed-key"):
+        inspect(body + hashlib.sha256(body).digest())
 
 
 @pytest.mark.parametrize("keep", [0, 3, 5, 40, 200, 300, len(ENVELOPE) - 16, len(ENVELOPE) - 1])
@@ -146,23 +202,28 @@ def _swap_header(envelope: bytes, header: EnvelopeHeader) -> bytes:
     return MAGIC + struct.pack(">H", len(new)) + new + envelope[6 + old_length :]
 
 
-def test_a_swapped_header_does_not_open() -> None:
-    original = inspect(ENVELOPE).header
-    for changed in (
-        EnvelopeHeader(uuid4(), original.key_id, original.kind, original.day),
-        EnvelopeHeader(original.envelope_id, original.key_id, original.kind, DAY - timedelta(1)),
-        EnvelopeHeader(original.envelope_id, original.key_id, EnvelopeKind.identity, DAY),
-    ):
-        swapped = _swap_header(ENVELOPE, changed)
-        assert inspect(swapped).header == changed  # well formed: only the key can tell
-        with refused("cannot-open"):
-            open_envelope(swapped, KEYS)
+def test_a_swapped_header_is_refused_at_the_door_and_in_version_1_does_not_open() -> None:
+    for envelope in (ENVELOPE, v1_envelope()):
+        original = inspect(envelope).header
+        for changed in (
+            replace(original, envelope_id=uuid4()),
+            replace(original, day=DAY - timedelta(1)),
+            replace(original, kind=EnvelopeKind.identity),
+        ):
+            swapped = _swap_header(envelope, changed)
+            if original.version == 1:
+                assert inspect(swapped).header == changed  # well formed: only the key can tell
+            else:
+                with refused("damaged"):  # the digest binds the header to the body
+                    inspect(swapped)
+            with refused("damaged" if original.version == 2 else "cannot-open"):
+                open_envelope(swapped, KEYS)
 
 
 def test_the_header_of_another_envelope_does_not_open() -> None:
-    other, _ = sealed(None)
+    old = v1_envelope()
     with refused("cannot-open"):
-        open_envelope(_swap_header(ENVELOPE, inspect(other).header), KEYS)
+        open_envelope(_swap_header(old, inspect(v1_envelope()).header), KEYS)
 
 
 @pytest.mark.parametrize(
@@ -172,7 +233,8 @@ def test_the_header_of_another_envelope_does_not_open() -> None:
         b'{"day": "2026-03-05","id":"%s","key":"k","kind":"report","v":1}',
         b'{"id":"%s","day":"2026-03-05","key":"k","kind":"report","v":1}',
         b'{"day":"2026-03-05","id":"%s","key":"k","kind":"report","v":1,"v":1}',
-        b'{"day":"2026-03-05","id":"%s","key":"k","kind":"report","v":2}',
+        b'{"day":"2026-03-05","id":"%s","key":"k","kind":"report","v":3}',
+        b'{"day":"2026-03-05","id":"%s","key":"k","kind":"report","v":0}',
         b'{"day":"2026-03-05","id":"%s","key":"k","kind":"report","v":true}',
         b'{"day":"2026-03-05","id":"%s","key":"k","kind":"secret","v":1}',
         b'{"day":"2026-3-5","id":"%s","key":"k","kind":"report","v":1}',
@@ -291,5 +353,5 @@ def test_the_header_is_plain_canonical_json() -> None:
     header = inspect(ENVELOPE).header
     assert json.loads(header.to_bytes()) == {
         "day": "2026-03-05", "id": str(header.envelope_id), "key": COMMISSION.key_id,
-        "kind": "report", "v": 1,
+        "kind": "report", "v": 2,
     }

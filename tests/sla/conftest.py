@@ -115,7 +115,7 @@ async def running_sla(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
-            yield World(client=client, clock=clock, bus=bus, app=app, issuer=issuer_for(clock),
+            yield World(client=client, clock=clock, bus=bus, app=app, issuer=token_issuer(),
                         said=world_said)
 
 
@@ -130,10 +130,9 @@ async def migrated(url: str, schema: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-def issuer_for(clock: SimulatedClock) -> TokenIssuer:
-    """Tokens as the platform's issuers mint them (the development keys), on this clock."""
+def token_issuer() -> TokenIssuer:
+    """Tokens as the platform's issuers mint them: the development keys, in real time."""
     settings = BaseServiceSettings(service_name="tests")
     _keys, signing_key = load_keys(settings)
     assert signing_key is not None
-    return TokenIssuer(signing_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-                       clock=clock)
+    return TokenIssuer(signing_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

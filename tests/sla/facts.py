@@ -110,13 +110,13 @@ class Story:
                                             added_working_days=days, reason="needs a visit",
                                             actor_id=ACTOR), at)
 
-    def responded(self, at: datetime) -> Event:
+    def responded(self, at: datetime, round: int = 1) -> Event:
         return self.event(c.RequestResponded(reference=self.reference, actions_taken="visited",
-                                             solution="fixed", actor_id=ACTOR), at)
+                                             solution="fixed", actor_id=ACTOR, round=round), at)
 
-    def rated(self, at: datetime, score: int = 4) -> Event:
-        return self.event(c.RequestRated(reference=self.reference, score=score), at,
-                          producer="intake")
+    def rated(self, at: datetime, score: int = 4, round: int = 1) -> Event:
+        return self.event(c.RequestRated(reference=self.reference, score=score, round=round),
+                          at, producer="intake")
 
     def review_opened(self, at: datetime) -> Event:
         return self.event(c.RequestReviewOpened(reference=self.reference, entity=ENTITY,

@@ -206,6 +206,20 @@ def test_a_rating_of_one_opens_the_cmu_review_and_a_reopening_a_new_round() -> N
     assert "requester:1:review:deadline" not in reopened.timers
 
 
+def test_the_answer_after_a_reopening_has_its_own_rating_window_which_its_rating_ends() -> None:
+    story = Story()
+    events = [story.submitted(amman(2026, 11, 29, 9)), story.assigned(amman(2026, 11, 29, 9)),
+              story.accepted(amman(2026, 11, 29, 10), days=3),
+              story.responded(amman(2026, 11, 30, 9)), story.rated(amman(2026, 11, 30, 10), 1),
+              story.review_opened(amman(2026, 11, 30, 10)), story.reopened(amman(2026, 12, 1, 9)),
+              story.responded(amman(2026, 12, 2, 9), round=2)]
+    answered_again = derive(*events)
+    assert list(answered_again.timers) == ["requester:2:rating_window:deadline"]
+    assert due(answered_again, "requester:2:rating_window:deadline") == amman(2026, 12, 3, 9)
+    # The requester rates it in time: nothing is left to expire and close it by itself.
+    assert derive(*events, story.rated(amman(2026, 12, 2, 11), 5, round=2)).timers == {}
+
+
 def test_a_policy_version_published_later_keeps_open_deadlines_unless_applied_to_them() -> None:
     story = Story()
     later = amman(2026, 11, 29, 12)

@@ -17,7 +17,7 @@ from shared.events.envelope import Envelope, decode_envelope, parse_payload
 from shared.events.vocabulary import Role
 from shared.service import create_service_app, migrate_to_head
 from tests.platform import eventually
-from tests.sla.conftest import START, World, issuer_for
+from tests.sla.conftest import START, World, token_issuer
 from tests.sla.facts import ENTITY, Event, Story, amman, role_changed
 
 
@@ -43,7 +43,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[World]:
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://sla") as client:
-                yield World(client=client, clock=clock, bus=bus, app=app, issuer=issuer_for(clock),
+                yield World(client=client, clock=clock, bus=bus, app=app, issuer=token_issuer(),
                             said=said)
     finally:
         await bus.close()

@@ -147,6 +147,49 @@ async def test_a_response_stops_the_escalation_and_no_rating_closes_a_day_later(
     assert world.heard(EventType.sla_breached, story.reference) == []
 
 
+async def test_each_deadline_whose_stage_is_over_is_announced_ended_once(world: World) -> None:
+    """So that the requester's list shows only live deadlines, through a reopening too."""
+    story = Story()
+    await world.publish(
+        story.submitted(amman(2027, 9, 5, 9)), story.assigned(amman(2027, 9, 5, 9)),
+        story.accepted(amman(2027, 9, 5, 10), days=3),
+        story.responded(amman(2027, 9, 6, 9)), story.rated(amman(2027, 9, 6, 10), 1),
+        story.review_opened(amman(2027, 9, 6, 10)), story.reopened(amman(2027, 9, 7, 9)),
+        story.responded(amman(2027, 9, 8, 9), round=2),
+    )
+    await world.until_timers(story.reference, "requester:2:rating_window:deadline")
+    entity, requester = ClockKind.entity, ClockKind.requester
+    ended = [
+        (entity, SlaStage.first_response, amman(2027, 9, 5, 10)),  # accepted
+        (entity, SlaStage.processing, amman(2027, 9, 6, 9)),  # the first answer
+        (requester, SlaStage.processing, amman(2027, 9, 6, 9)),
+        (requester, SlaStage.rating_window, amman(2027, 9, 6, 10)),  # rated 1
+        (requester, SlaStage.review, amman(2027, 9, 7, 9)),  # reopened
+        (entity, SlaStage.processing, amman(2027, 9, 8, 9)),  # the second answer
+    ]
+
+    def heard_ended() -> list[tuple[ClockKind, SlaStage, Any]]:
+        return sorted((e.clock, e.stage, e.ended_at)
+                      for e in world.heard(EventType.sla_deadline_ended, story.reference))
+
+    async def announced() -> None:
+        assert heard_ended() == sorted(ended)
+
+    await eventually(announced)
+    # Live now, and so shown: the second answer's rating window alone.
+    live = await world.timers(story.reference)
+    assert [key for key, row in live.items()
+            if row.action == "deadline" and row.state == "pending" and row.ended_at is None
+            ] == ["requester:2:rating_window:deadline"]
+
+    await world.publish(story.rated(amman(2027, 9, 8, 10), 5, round=2),
+                        story.closed(amman(2027, 9, 8, 10)))
+    ended.append((requester, SlaStage.rating_window, amman(2027, 9, 8, 10)))
+    await eventually(announced)
+    assert all(e.entity == (ENTITY if e.clock is entity else None)
+               for e in world.heard(EventType.sla_deadline_ended, story.reference))
+
+
 async def test_events_out_of_order_and_twice_give_the_same_deadlines(world: World) -> None:
     await directory(world)
     story = Story()

@@ -178,3 +178,18 @@ async def test_only_timers_running_over_the_changed_days_move(either: AsyncEngin
     assert moved == len(covering) > 0
     for row in rows:
         assert stored[row["reference"]].due_at == expected_due(row)
+
+
+async def test_a_deadline_whose_stage_ended_moves_but_is_not_announced_again(
+    either: AsyncEngine,
+) -> None:
+    """It waits only to fire its breach: announcing it would show it as current again."""
+    (deadline,) = timer_rows(1)  # stored before the holiday: due too early now
+    running = {**deadline, "reference": "BKH-RUNNING", "state": "pending", "due_at": NOW,
+               "ended_at": None}
+    ended = {**running, "reference": "BKH-ENDED", "ended_at": NOW}
+    moved, stored, bodies = await recompute(either, [running, ended])
+    assert moved == 2
+    assert stored["BKH-ENDED"].due_at == expected_due(ended)
+    (body,) = bodies
+    assert parse_payload(decode_envelope(body)).reference == "BKH-RUNNING"

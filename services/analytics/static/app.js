@@ -6,6 +6,8 @@
 // access token runs out, the refresh token (used once, rotated) gets a new pair, so a board on a
 // wall stays live. The live feed is read with fetch() rather than EventSource, because
 // EventSource cannot send that header. Text goes in with textContent only (no HTML from data).
+// Words that come with a number (the period, the backlog's ages) and each tile's definition come
+// from the server, which writes them with CLDR's plural rules and the docs' own words.
 "use strict";
 
 (function () {
@@ -17,12 +19,12 @@
 
   const WORDS = {
     ar: {
-      title: "بخدمتكم — لوحة المؤشرات", period: "آخر 30 يوماً", connecting: "جارٍ الاتصال…",
+      title: "بخدمتكم — لوحة المؤشرات", connecting: "جارٍ الاتصال…",
       live: "مباشر", lost: "انقطع الاتصال، إعادة المحاولة…", expired: "انتهت الجلسة",
       signin: "سجّل الدخول بحساب الموظف، أو افتح اللوحة من بوابة الموظفين.", updated: "آخر تحديث",
       username: "اسم المستخدم", password: "كلمة المرور", sign_in: "دخول",
       received: "الطلبات المستلمة", open: "الطلبات المفتوحة", closed: "الطلبات المغلقة",
-      resolved_pct: "نسبة الحل", within_deadline_pct: "الإجابة ضمن المدة",
+      resolved_pct: "نسبة الحل", within_deadline_pct: "الإجابة ضمن المدة", breaches: "تجاوز المدة",
       first_response_median_wd: "وسيط أول استجابة (يوم عمل)",
       resolution_median_wd: "وسيط مدة الحل (يوم عمل)", resolution_p90_wd: "المئين 90 للحل (يوم عمل)",
       satisfaction_mean: "متوسط الرضا من 5", rating_1_pct: "نسبة تقييم 1",
@@ -31,18 +33,18 @@
       trend: "الطلبات يومياً", backlog: "الطلبات المفتوحة حسب العمر",
       governorates: "المحافظات", sla_by_entity: "الإجابة ضمن المدة حسب الجهة",
       ranking: "ترتيب الجهات (مؤشر الأداء)", oldest_open: "أقدم الطلبات المفتوحة",
-      entity: "الجهة", index: "المؤشر", reference: "الرقم المرجعي", status: "الحالة", age_days: "العمر (يوم)",
-      responded: "أجيب عنها", days: "أيام", more: "أكثر من", all: "كل الجهات الحكومية",
+      entity: "الجهة", index: "المؤشر", reference: "الرقم المرجعي", status: "الحالة", age_days: "العمر",
+      answered: "أجيب عنها", all: "كل الجهات الحكومية",
       sectors: "القطاعات", entities: "الجهات", language: "English",
       unranked: "لا توجد بعد جهة تلقت طلبات كافية لترتيبها.",
     },
     en: {
-      title: "Bekhedmetkom — indicators", period: "Last 30 days", connecting: "Connecting…",
+      title: "Bekhedmetkom — indicators", connecting: "Connecting…",
       live: "Live", lost: "Connection lost, retrying…", expired: "Session ended",
       signin: "Sign in with your staff account, or open the dashboard from the staff portal.",
       updated: "Updated", username: "Username", password: "Password", sign_in: "Sign in",
       received: "Requests received", open: "Open requests", closed: "Requests closed",
-      resolved_pct: "Resolved", within_deadline_pct: "Answered within deadline",
+      resolved_pct: "Resolved", within_deadline_pct: "Answered within deadline", breaches: "Deadlines missed",
       first_response_median_wd: "Median first response (working days)",
       resolution_median_wd: "Median resolution (working days)", resolution_p90_wd: "Resolution p90 (working days)",
       satisfaction_mean: "Mean satisfaction (of 5)", rating_1_pct: "Ratings of 1",
@@ -51,8 +53,8 @@
       trend: "Requests per day", backlog: "Open requests by age",
       governorates: "Governorates", sla_by_entity: "Answered within deadline, by entity",
       ranking: "Entity ranking (performance index)", oldest_open: "Oldest open requests",
-      entity: "Entity", index: "Index", reference: "Reference", status: "Status", age_days: "Age (days)",
-      responded: "Responded", days: "days", more: "More than", all: "All government entities",
+      entity: "Entity", index: "Index", reference: "Reference", status: "Status", age_days: "Age",
+      answered: "Answered", all: "All government entities",
       sectors: "Sectors", entities: "Entities", language: "العربية",
       unranked: "No entity has received enough requests to be ranked yet.",
     },
@@ -146,8 +148,29 @@
     if (snapshot) render(snapshot, false);
   }
 
-  function renderTiles(headline, highlight) {
+  // Each tile takes focus (keyboard, or a tap on a phone) and shows its definition then, as on
+  // hover; Escape hides it until the pointer or the focus leaves (WCAG 1.4.13).
+  function prepareTiles() {
     for (const tile of document.querySelectorAll(".tile[data-kpi]")) {
+      const note = document.createElement("span");
+      note.className = "definition";
+      note.id = `definition-${tile.dataset.kpi}`;
+      note.setAttribute("role", "tooltip");
+      tile.appendChild(note);
+      tile.tabIndex = 0;
+      tile.setAttribute("aria-describedby", note.id);
+      tile.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") tile.classList.add("quiet");
+      });
+      tile.addEventListener("blur", () => tile.classList.remove("quiet"));
+      tile.addEventListener("mouseleave", () => tile.classList.remove("quiet"));
+    }
+  }
+
+  function renderTiles(headline, definitions, highlight) {
+    for (const tile of document.querySelectorAll(".tile[data-kpi]")) {
+      const definition = definitions[tile.dataset.kpi];
+      tile.querySelector(".definition").textContent = definition ? definition[language] : "";
       const raw = headline[tile.dataset.kpi];
       const value = tile.querySelector(".value");
       const previous = tile.dataset.raw;
@@ -173,24 +196,22 @@
     if (!target) return;
     target.setOption({
       animation: false, textStyle: textStyle(), tooltip: { trigger: "axis" },
-      legend: { top: 0, data: [words().received, words().responded, words().closed] },
+      legend: { top: 0, data: [words().received, words().answered, words().closed] },
       grid: { left: 40, right: 40, top: 40, bottom: 30 },
       xAxis: { type: "category", data: trend.map((d) => d.day), inverse: language === "ar" },
       yAxis: { type: "value", position: language === "ar" ? "right" : "left" },
       series: [
         { name: words().received, type: "line", smooth: true, data: trend.map((d) => d.received), color: "#007a3d" },
-        { name: words().responded, type: "line", smooth: true, data: trend.map((d) => d.responded), color: "#2f6fb3" },
+        { name: words().answered, type: "line", smooth: true, data: trend.map((d) => d.answered), color: "#2f6fb3" },
         { name: words().closed, type: "line", smooth: true, data: trend.map((d) => d.closed), color: "#ce1126" },
       ],
     }, true);
   }
 
-  function renderBacklog(buckets) {
+  function renderBacklog(buckets, names) {
     const target = chart("backlog");
     if (!target) return;
-    const labels = buckets.map((b, i) => b.max_days === null
-      ? `${words().more} ${buckets[i - 1].max_days}`
-      : `≤ ${b.max_days} ${words().days}`);
+    const labels = names.map((n) => n[language]);
     target.setOption({
       animation: false, textStyle: textStyle(), tooltip: {},
       grid: { left: 40, right: 20, top: 20, bottom: 30 },
@@ -274,25 +295,27 @@
       cell(row, r[`entity_name_${language}`] || r.entity || "—");
       const status = labels.status[r.status];
       cell(row, status ? status[language === "ar" ? 0 : 1] : r.status);
-      cell(row, format(r.age_days), true);
+      cell(row, r.age[language]);
       body.appendChild(row);
     }
   }
 
-  function renderScope(scope) {
+  function renderScope(scope, period) {
+    document.getElementById("period").textContent = period[language];
     const element = document.getElementById("scope");
     if (scope.everything) element.textContent = words().all;
-    else element.textContent = [...scope.sectors, ...scope.entities].join("، ");
+    else element.textContent = [...scope.sectors, ...scope.entities].map((s) => name(s))
+      .join(language === "ar" ? "، " : ", ");
   }
 
   function render(data, highlight) {
     snapshot = data;
     document.getElementById("signin").hidden = true;
     document.getElementById("board").hidden = false;
-    renderScope(data.scope);
-    renderTiles(data.headline, highlight);
+    renderScope(data.scope, data.labels.period);
+    renderTiles(data.headline, data.labels.definitions, highlight);
     renderTrend(data.trend);
-    renderBacklog(data.headline.backlog_by_age);
+    renderBacklog(data.headline.backlog_by_age, data.labels.backlog);
     renderSla(data.sla_by_entity);
     renderGovernorates(data.governorates);
     renderRanking(data.ranking.entities);
@@ -354,6 +377,7 @@
   }
 
   function start() {
+    prepareTiles();
     document.getElementById("language").addEventListener("click", () => {
       language = language === "ar" ? "en" : "ar";
       sessionStorage.setItem(LANG_KEY, language);

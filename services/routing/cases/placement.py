@@ -91,7 +91,7 @@ async def place_submitted(
             "attachment_ids": [str(a) for a in submitted.attachment_ids],
             "requester_id": submitted.requester_id, "submitted_by": submitted.submitted_by,
             "submitted_at": submitted.submitted_at, "placed_at": placed_at, "extensions": 0,
-            "transfer_count": 0, "escalation_level": 0, "updated_at": placed_at,
+            "transfer_count": 0, "answer_round": 0, "escalation_level": 0, "updated_at": placed_at,
             "audit_seq": placed["seq"], "audit_head": placed["hash"],
         })
 

@@ -171,7 +171,8 @@ class CaseDetail(CaseSummary):
     closing_code: ClosingCode | None
     legal_ground: LegalGround | None
     merged_into: str | None
-    rating: int | None
+    answer_round: int = Field(description="How many answers it has had (0: none yet).")
+    rating: int | None = Field(description="The rating of the latest answer, once rated.")
     closed_at: datetime | None
 
     @classmethod
@@ -185,7 +186,8 @@ class CaseDetail(CaseSummary):
             processing_working_days=case.processing_working_days, extensions=case.extensions,
             transfer_count=case.transfer_count, outcome=case.outcome,
             closing_code=case.closing_code, legal_ground=case.legal_ground,
-            merged_into=case.merged_into, rating=case.rating, closed_at=case.closed_at,
+            merged_into=case.merged_into, answer_round=case.answer_round, rating=case.rating,
+            closed_at=case.closed_at,
         )
 
 

@@ -378,15 +378,17 @@ async def respond(session: AsyncSession, *, outbox: Outbox, at: datetime, staff:
     _allow(case, Action.respond, staff)
     duplicates = await repository.merged_into(session, case.reference)
     case.outcome = ClosingCode(body.outcome.value)
+    case.answer_round, case.rating = case.answer_round + 1, None  # a new answer, not yet rated
     _clear_deadline(case)
     await record(session, outbox, case, at=at, actor=staff_actor(staff), action="responded",
                  to_status=S.responded,
                  details={"actions_taken": body.actions_taken, "solution": body.solution,
-                          "outcome": body.outcome.value, "also_answers": duplicates},
+                          "outcome": body.outcome.value, "also_answers": duplicates,
+                          "round": case.answer_round},
                  events=[RequestResponded(reference=case.reference,
                                           actions_taken=body.actions_taken,
                                           solution=body.solution, actor_id=staff.person_id,
-                                          also_answers=duplicates)])
+                                          also_answers=duplicates, round=case.answer_round)])
     return case
 
 
@@ -514,8 +516,14 @@ async def rated(session: AsyncSession, *, outbox: Outbox, at: datetime,
         log.warning("rating of a request that awaits none ignored",
                     extra={"reference": case.reference, "status": case.status.value})
         return
+    if rating.round is not None and rating.round != case.answer_round:
+        # Intake refuses these; one that got through must not judge the newer answer.
+        log.warning("rating of an earlier answer ignored",
+                    extra={"reference": case.reference, "round": rating.round,
+                           "answer_round": case.answer_round})
+        return
     case.rating = rating.score
-    details = {"score": rating.score, "comment": rating.comment}
+    details = {"score": rating.score, "comment": rating.comment, "round": case.answer_round}
     if rating.score >= 2:
         await _close(session, outbox, case, at=at, actor=requester(case),
                      code=case.outcome or ClosingCode.resolved, closed_by=ClosedBy.requester,

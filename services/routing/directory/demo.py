@@ -11,12 +11,15 @@ on by default outside production and refused in production. Usernames follow the
 | `commission` | the integrity commission's account | its inbox (integrity) |
 | `call.center` | call-center agent | submissions on behalf of callers (intake) |
 | `complaint.box` | complaint-box clerk | paper requests (intake) |
+| `operator` | operator | the simulated clock (`POST /api/v1/ops/clock/advance`), nothing else |
 | `mlo.<sector>` e.g. `mlo.moh` | main liaison officer | the sector |
 | `minister.<sector>` e.g. `minister.moh` | minister | the sector |
 | `slo.<entity>` e.g. `slo.moh-hq` | sub-liaison officer | the entity |
 | `head.<entity>` e.g. `head.moh-hq` | entity head | the entity |
 
 Every demo account's password is `DEMO_PASSWORD`; ids are stable (`demo_person_id(username)`).
+The operator is no staff member (`STAFF_ROLES`): no role can be granted to it through the API,
+so it exists only where demo staff do, never in production.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ _EVERYWHERE: Final = (
     DemoPerson("call.center", "موظف مركز الاتصال (تجريبي)", Role.call_center_agent),
     DemoPerson("complaint.box", "موظف صناديق الشكاوى (تجريبي)", Role.complaint_box_clerk),
 )
+# Added after the others: a development database seeded before it has its own claim for it.
+DEMO_OPERATOR: Final = DemoPerson("operator", "مشغّل المنصة (تجريبي)", Role.operator)
 
 
 def demo_people(sector_codes: Iterable[str], entity_codes: Iterable[str]) -> Iterator[DemoPerson]:

@@ -13,6 +13,7 @@ outbox, so every other service learns the directory from its own queue.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -20,7 +21,13 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.directory import repository
-from services.routing.directory.demo import DEMO_PASSWORD, demo_people, demo_phone
+from services.routing.directory.demo import (
+    DEMO_OPERATOR,
+    DEMO_PASSWORD,
+    DemoPerson,
+    demo_people,
+    demo_phone,
+)
 from services.routing.directory.service import (
     classification_snapshot,
     entity_changed,
@@ -51,6 +58,7 @@ from shared.passwords import hash_password
 SEED_DATA: Final = Path(__file__).resolve().parent.parent / "seed_data"
 MASTER_DATA: Final = "directory"
 DEMO_STAFF: Final = "demo_staff"
+DEMO_OPERATOR_SEED: Final = "demo_operator"
 
 
 def _read(name: str) -> Any:
@@ -64,7 +72,14 @@ async def seed_directory(
     if await repository.claim_seed(session, MASTER_DATA, now=now):
         await outbox.add_many(session, await _seed_master_data(session, now))
     if demo_staff and await repository.claim_seed(session, DEMO_STAFF, now=now):
-        await outbox.add_many(session, await _seed_demo_staff(session, now))
+        sectors = [s.code for s in await repository.sectors(session, include_retired=False)]
+        entities = [e.code for e in await repository.entities(session)]
+        await outbox.add_many(session, await _seed_demo_people(
+            session, now, demo_people(sectors, entities), first_phone=1))
+    # A claim of its own: a development database seeded before the operator existed gets it too.
+    if demo_staff and await repository.claim_seed(session, DEMO_OPERATOR_SEED, now=now):
+        await outbox.add_many(session, await _seed_demo_people(
+            session, now, [DEMO_OPERATOR], first_phone=0))
 
 
 async def _seed_master_data(session: AsyncSession, now: datetime) -> list[EventPayload]:
@@ -109,15 +124,16 @@ async def _seed_master_data(session: AsyncSession, now: datetime) -> list[EventP
     return events
 
 
-async def _seed_demo_staff(session: AsyncSession, now: datetime) -> list[EventPayload]:
-    sectors = [s.code for s in await repository.sectors(session, include_retired=False)]
-    entities = [e.code for e in await repository.entities(session)]
+async def _seed_demo_people(
+    session: AsyncSession, now: datetime, roster: Iterable[DemoPerson], *, first_phone: int
+) -> list[EventPayload]:
+    """Demo people with their roles, phones numbered from `first_phone` (`demo_phone`)."""
     # One hash for all: the same published password, and seeding stays fast.
     password_hash = await hash_password(DEMO_PASSWORD)
     people: list[EventPayload] = []
     roles: list[EventPayload] = []
     assignments: list[RoleAssignment] = []
-    for index, demo in enumerate(demo_people(sectors, entities), start=1):
+    for index, demo in enumerate(roster, start=first_phone):
         person = Person(
             id=demo.id, username=demo.username, full_name=demo.full_name,
             phone=demo_phone(index), email=demo.email, language=Language.ar,

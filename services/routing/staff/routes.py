@@ -38,7 +38,7 @@ async def sign_in(body: SignIn, session: SessionDep, routing: RoutingDep,
     response.headers.update(_NO_STORE)
     return await service.sign_in(session, username=body.username, password=body.password,
                                  issuer=routing.issuer, settings=routing.settings,
-                                 clock=routing.clock)
+                                 clock=routing.wall_clock)
 
 
 @router.post("/auth/refresh")
@@ -50,13 +50,13 @@ async def refresh(body: Refresh, session: SessionDep, routing: RoutingDep,
     response.headers.update(_NO_STORE)
     return await service.refresh(session, refresh_token=body.refresh_token,
                                  issuer=routing.issuer, settings=routing.settings,
-                                 clock=routing.clock)
+                                 clock=routing.wall_clock)
 
 
 @router.post("/auth/sign-out", status_code=204)
 async def sign_out(body: Refresh, session: SessionDep, routing: RoutingDep) -> None:
     """End this session: its refresh tokens stop working."""
-    await service.sign_out(session, refresh_token=body.refresh_token, clock=routing.clock)
+    await service.sign_out(session, refresh_token=body.refresh_token, clock=routing.wall_clock)
 
 
 @router.get("/me")

@@ -4,7 +4,9 @@ A sign-in checks the argon2id hash (off the event loop, with the same work for a
 username), then issues a short access token carrying the person's current role and scope and a
 refresh token. Refreshing rotates: the presented token is spent and a new one of the same
 family is returned; presenting a spent one again means it was copied, so the whole family is
-revoked. A family lives at most `staff_session_max` after the sign-in that began it.
+revoked. A family lives at most `staff_session_max` after the sign-in that began it. Sessions
+and lockouts are timed in real time (the routes pass `Routing.wall_clock`), never by the
+simulated business clock, which an operator may move by days.
 
 What it must never do: say whether a username exists (every failure is the same 401), store or
 log a password or a refresh token (only its SHA-256), or issue a token for a person who has no
