@@ -115,6 +115,10 @@ def up(gateway_port: int, first_service_port: int) -> None:
         [sys.executable, "-m", "services", "serve", name, "--port", str(port)]
         for name, port in ports.items()
     ]
+    # The pages on the port after the services', calling the gateway like any client.
+    web_port = first_service_port + len(SERVICES)
+    web_env = {**os.environ, "BKH_PORT": str(web_port),
+               "BKH_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}"}
     commands.append([sys.executable, "-m", "gateway"])
     gateway_env = {
         **os.environ,
@@ -125,9 +129,11 @@ def up(gateway_port: int, first_service_port: int) -> None:
     # once (a second SIGINT would make uvicorn skip its graceful shutdown).
     processes = [subprocess.Popen(command, start_new_session=True) for command in commands[:-1]]
     processes.append(subprocess.Popen(commands[-1], env=gateway_env, start_new_session=True))
+    processes.append(subprocess.Popen([sys.executable, "-m", "services.web"], env=web_env,
+                                      start_new_session=True))
     print(
-        f"Bekhedmetkom is up: http://127.0.0.1:{gateway_port} (API docs at /docs). "
-        "Ctrl-C stops it.",
+        f"Bekhedmetkom is up: http://127.0.0.1:{gateway_port} (API docs at /docs); the back "
+        f"office at http://127.0.0.1:{web_port}/office/. Ctrl-C stops it.",
         flush=True,
     )
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C

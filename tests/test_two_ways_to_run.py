@@ -70,6 +70,21 @@ def check_the_door(base_url: str) -> None:
     assert missing.json()["title"] == "غير موجود"
 
 
+def check_the_pages(base_url: str, wait_s: float = 0) -> None:
+    """The back office answers: its sign-in page, in Arabic, with its own stylesheet."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            page = httpx.get(f"{base_url}/office/sign-in")
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the web app never answered"
+            time.sleep(0.3)
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert httpx.get(f"{base_url}/office/static/office.css").status_code == 200
+
+
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
@@ -90,6 +105,7 @@ def test_make_run_serves_everything_on_one_port_and_stops_on_ctrl_c(
     ready = wait_until_ready(base_url, process)
     assert set(ready["upstreams"]) == set(SERVICES)
     check_the_door(base_url)
+    check_the_pages(base_url)
     assert sorted(p.name for p in tmp_path.glob("*.db")) == sorted(f"{s}.db" for s in SERVICES)
     assert stop_with_ctrl_c(process) == 0
 
@@ -121,7 +137,7 @@ def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
     distributed_env: dict[str, str],
 ) -> None:
     port, first = free_port(), free_port()
-    while any(_busy(p) for p in range(first, first + len(SERVICES))):
+    while any(_busy(p) for p in range(first, first + len(SERVICES) + 1)):  # + the web app
         first = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "services", "up", "--port", str(port),
@@ -136,8 +152,9 @@ def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
             service = httpx.get(f"http://127.0.0.1:{first + index}/readyz").json()
             assert service["checks"] == {"database": "ok", "schema": "ok", "bus": "ok"}, name
         assert development_commission_key(base_url).startswith("dev-")  # reports are taken
+        check_the_pages(f"http://127.0.0.1:{first + len(SERVICES)}", wait_s=30)
         assert stop_with_ctrl_c(process) == 0
-        for index in range(len(SERVICES)):
+        for index in range(len(SERVICES) + 1):
             assert not _busy(first + index), "a service outlived Ctrl-C"
     finally:
         if process.poll() is None:
