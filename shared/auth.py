@@ -127,6 +127,26 @@ class Principal:
             return True
         return sector_id is not None and sector_id in self.sector_ids
 
+    def sees_request(self, *, entity_id: str | None, sector_id: str | None,
+                     distributed_to: str | None) -> bool:
+        """Whether a request held by `entity_id` (of `sector_id`), distributed to
+        `distributed_to` if it was, lies within this person's scope. The one rule of it:
+
+        - CMU staff and administrators, decision makers: every request;
+        - a sub-liaison officer: what was distributed to their entity or department;
+        - main liaison officers and ministers: their sector's requests;
+        - entity heads: their entity's requests; anyone else: none.
+
+        Scope is not permission: what someone may *do* with a request they see is each
+        service's own decision (decision makers, who see every request here, handle none).
+        """
+        if self.sees_all_entities:
+            return True
+        if self.role is Role.sub_liaison_officer:
+            return distributed_to is not None and self.may_act_for_entity(distributed_to)
+        return entity_id is not None and self.may_act_for_entity(entity_id,
+                                                                  sector_id=sector_id)
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 

@@ -4,11 +4,13 @@
   a submission and fill its sector; the SLA rules (`sla.rules_changed`), to show deadlines.
 - The request's life (every `request.*` routing announces, `sla.deadline_set`,
   `sla.deadline_ended`, `sla.escalated`), to keep the requester's view: status, timeline, each
-  answer, the running deadlines.
+  answer, the running deadlines; and who holds the request (entity, sector, the entity or
+  department it was distributed to), by which staff may read its requester's details.
 
 The kernel's inbox makes each event count once; events may still arrive late or out of order
 (retries, two producers), so a status only moves forward in event time (`status_at`) and the
-timeline is ordered by when things happened, not when we heard of them.
+timeline is ordered by when things happened, not when we heard of them. Who holds the request
+moves forward in its own events' time (`held_at`), apart from the status.
 
 What it must never do: put officer identities or internal notes on the requester's timeline
 (only what the regulation says the requester sees: questions, reasons, decisions).
@@ -34,12 +36,15 @@ from shared.events.catalog import (
     RequestAccepted,
     RequestAssigned,
     RequestClosed,
+    RequestDistributed,
     RequestExtended,
     RequestInfoRequested,
+    RequestJurisdictionRefused,
     RequestRejected,
     RequestReopened,
     RequestResponded,
     RequestTransferred,
+    RequestTriaged,
     SlaDeadlineEnded,
     SlaDeadlineSet,
     SlaEscalated,
@@ -102,9 +107,7 @@ def _nothing(_: EventPayload) -> dict[str, Any]:
 _LIFE: dict[EventType, tuple[RequestStatus | None, Details, Details]] = {
     EventType.request_triaged: (RequestStatus.triage, _nothing, _nothing),
     EventType.request_assigned: (
-        RequestStatus.assigned,
-        lambda e: {"entity": e.entity, "sector": e.sector},
-        lambda e: {"entity": e.entity},
+        RequestStatus.assigned, _nothing, lambda e: {"entity": e.entity},
     ),
     EventType.request_distributed: (RequestStatus.assigned, _nothing, _nothing),
     EventType.request_accepted: (
@@ -113,9 +116,7 @@ _LIFE: dict[EventType, tuple[RequestStatus | None, Details, Details]] = {
     ),
     EventType.request_jurisdiction_refused: (RequestStatus.triage, _nothing, _nothing),
     EventType.request_transferred: (
-        RequestStatus.assigned,
-        lambda e: {"entity": e.to_entity, "sector": e.to_sector},
-        lambda e: {"entity": e.to_entity},
+        RequestStatus.assigned, _nothing, lambda e: {"entity": e.to_entity},
     ),
     EventType.request_info_requested: (
         RequestStatus.awaiting_information,
@@ -141,8 +142,7 @@ _LIFE: dict[EventType, tuple[RequestStatus | None, Details, Details]] = {
     ),
     EventType.request_review_opened: (RequestStatus.under_review, _nothing, _nothing),
     EventType.request_reopened: (
-        RequestStatus.in_progress, lambda e: {"entity": e.entity, "sector": e.sector},
-        lambda e: {"decision": e.decision},
+        RequestStatus.in_progress, _nothing, lambda e: {"decision": e.decision},
     ),
     EventType.request_closed: (
         RequestStatus.closed,
@@ -155,9 +155,25 @@ _LIFE: dict[EventType, tuple[RequestStatus | None, Details, Details]] = {
         lambda e: {"legal_ground": e.legal_ground.value, "reason": e.reason},
     ),
 }
+# Who holds the request after each event that moves it (routing's `Case` the same way): the
+# entity and its sector, and the entity or department it was distributed to, which a move to
+# another entity or to the CMU's triage clears (a reopened request goes back to where it was).
+_HOLDER: dict[EventType, Details] = {
+    EventType.request_triaged: lambda e: {"distributed_to": None},
+    EventType.request_assigned: lambda e: {"entity": e.entity, "sector": e.sector,
+                                           "distributed_to": None},
+    EventType.request_distributed: lambda e: {"distributed_to": e.entity},
+    EventType.request_jurisdiction_refused: lambda e: {"distributed_to": None},
+    EventType.request_transferred: lambda e: {"entity": e.to_entity, "sector": e.to_sector,
+                                              "distributed_to": None},
+    EventType.request_reopened: lambda e: {"entity": e.entity, "sector": e.sector},
+}
 # The payload classes, so that a handler is sure of what it reads.
 _PAYLOADS: dict[EventType, type[EventPayload]] = {
+    EventType.request_triaged: RequestTriaged,
     EventType.request_assigned: RequestAssigned,
+    EventType.request_distributed: RequestDistributed,
+    EventType.request_jurisdiction_refused: RequestJurisdictionRefused,
     EventType.request_accepted: RequestAccepted,
     EventType.request_transferred: RequestTransferred,
     EventType.request_info_requested: RequestInfoRequested,
@@ -198,6 +214,9 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
     if status is not None or values:
         await repository.set_status(session, reference=reference, status=status, at=at,
                                     **values)
+    holder = _HOLDER.get(event_type)
+    if holder is not None:
+        await repository.set_holder(session, reference=reference, at=at, **holder(payload))
     await repository.add_timeline_entry(
         session, reference=reference, event_id=event.envelope.id, step=event_type.value, at=at,
         details=details(payload),

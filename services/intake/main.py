@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import reports, routes_accounts, routes_requests
+from services.intake import reports, routes_accounts, routes_requests, routes_staff
 from services.intake.config import IntakeSettings
 from services.intake.context import resources
 from services.intake.handlers import SUBSCRIPTIONS
@@ -17,7 +17,8 @@ DEFINITION = ServiceDefinition(
     metadata=metadata,
     migrations=Path(__file__).parent / "migrations",
     settings_class=IntakeSettings,
-    routers=(resources, routes_accounts.router, routes_requests.router, reports.router),
+    routers=(resources, routes_accounts.router, routes_requests.router, routes_staff.router,
+             reports.router),
     subscriptions=SUBSCRIPTIONS,
 )
 

@@ -187,8 +187,15 @@ class Request(Base):
 
     reference: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
+    # Who holds it, as routing announced: the entity (and its sector), and the entity or
+    # department it was distributed to (None until then, and again once it moves on). Staff
+    # see it by these, with the kernel's rule (`Principal.sees_request`).
     entity: Mapped[str | None] = mapped_column(String(40))
     sector: Mapped[str | None] = mapped_column(String(20))
+    distributed_to: Mapped[str | None] = mapped_column(String(40))
+    # When the event that last set the three happened: they follow their own events' order
+    # (a late `request.distributed` still counts after a later `request.accepted`).
+    held_at: Mapped[datetime | None]
     governorate: Mapped[str] = mapped_column(String(5))
     city: Mapped[str | None] = mapped_column(String(100))
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -268,6 +275,9 @@ class Attachment(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The name the uploader gave it, cleaned (`attachments.clean_file_name`): shown, never
+    # trusted (the type is the content's). None for files uploaded before names were kept.
+    file_name: Mapped[str | None] = mapped_column(String(200))
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -276,7 +286,12 @@ class Attachment(Base):
 
 
 class StaffAccess(Base):
-    """Who on the staff looked at or keyed in whose request, and when (never what they saw)."""
+    """Who on the staff looked at or keyed in whose request, and when (never what they saw).
+
+    Actions: `identity_checked` and `looked_up` (call-center agents), `submitted` (agents and
+    clerks), `contact_viewed` (the requester's contact details) and `attachment_read` (one
+    file, `attachment_id`) by the staff who hold the request.
+    """
 
     __tablename__ = "staff_access"
 
@@ -286,6 +301,7 @@ class StaffAccess(Base):
     action: Mapped[str] = mapped_column(String(40))
     reference: Mapped[str | None] = mapped_column(String(40), index=True)
     requester_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    attachment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     occurred_at: Mapped[datetime]
 
 

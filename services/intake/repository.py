@@ -18,6 +18,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     table,
     update,
@@ -264,6 +265,18 @@ async def set_status(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def set_holder(session: AsyncSession, *, reference: str, at: datetime,
+                     **holder: str | None) -> None:
+    """Set who holds a request (entity, sector, distributed_to), unless an event later than
+    `at` set it already."""
+    await session.execute(
+        update(Request)
+        .where(Request.reference == reference,
+               or_(Request.held_at.is_(None), Request.held_at <= at))
+        .values(**holder, held_at=at)
+    )
+
+
 async def add_timeline_entry(
     session: AsyncSession,
     *,
@@ -357,6 +370,17 @@ async def record_staff_access(session: AsyncSession, *, values: dict[str, Any]) 
     await session.execute(insert(StaffAccess).values(**values))
 
 
+async def staff_access_to(
+    session: AsyncSession, *, reference: str, before: int | None, limit: int
+) -> Sequence[StaffAccess]:
+    """What staff did with a request, newest first (`before`: an entry's id, for the next page)."""
+    statement = (select(StaffAccess).where(StaffAccess.reference == reference)
+                 .order_by(StaffAccess.id.desc()).limit(limit))
+    if before is not None:
+        statement = statement.where(StaffAccess.id < before)
+    return (await session.execute(statement)).scalars().all()
+
+
 # --- attachments ------------------------------------------------------------------------------
 
 
@@ -391,6 +415,16 @@ async def attachment_ids(session: AsyncSession, *, reference: str) -> list[uuid.
             )
         ).scalars()
     )
+
+
+async def attachments_of(session: AsyncSession, *, reference: str) -> Sequence[Attachment]:
+    """The request's files, oldest first; their bytes not loaded."""
+    return (
+        await session.execute(
+            select(Attachment).where(Attachment.reference == reference)
+            .order_by(Attachment.created_at, Attachment.id)
+        )
+    ).scalars().all()
 
 
 async def attachments_on(session: AsyncSession, *, reference: str) -> int:

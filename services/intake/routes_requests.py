@@ -37,7 +37,7 @@ from services.intake.schemas import (
     RequestView,
 )
 from shared.auth import Principal, Role, require_role
-from shared.dependencies import OutboxDep, PrincipalDep, SessionDep
+from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep
 from shared.errors import NotFound
 from shared.idempotency import IdempotencyKeyDep
 from shared.links import InvalidLink
@@ -230,19 +230,24 @@ async def upload_attachment(
 ) -> AttachmentStored:
     """Upload one file; name its id in the submission's `attachment_ids`."""
     content = await file.read(intake.settings.attachment_max_bytes + 1)
+    file_name = attachments.clean_file_name(file.filename)
     return await idempotency.once(
-        session, owner=principal.subject, request=content, response=response,
-        result_type=AttachmentStored,
+        # The name is part of what is stored: the same key with another name is another upload.
+        session, owner=principal.subject, request=f"{file_name or ''}\0".encode() + content,
+        response=response, result_type=AttachmentStored,
         create=lambda: attachments.store(session, intake, principal=principal,
-                                         content=content),
+                                         content=content, file_name=file_name),
     )
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response)
 async def download_attachment(
-    attachment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    attachment_id: uuid.UUID, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> Response:
-    found = await attachments.fetch(session, principal=principal, attachment_id=attachment_id)
+    """One file: for its uploader, the requester of its request, and the staff who hold that
+    request (each of their reads recorded)."""
+    found = await attachments.fetch(session, clock, principal=principal,
+                                    attachment_id=attachment_id)
     return Response(found.content, media_type=found.media_type, headers={
         "Content-Disposition": f'attachment; filename="{attachment_id}"',
         "X-Content-Type-Options": "nosniff",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -451,3 +452,69 @@ class AttachmentStored(BaseModel):
     media_type: str
     size: int
     sha256: str
+    file_name: str | None = Field(
+        default=None, description="The name the file was uploaded with, cleaned; shown only.")
+
+
+# --- what the staff who hold a request read of it ------------------------------------------------
+
+
+class RequesterContact(BaseModel):
+    """Who is asking, for the staff who hold the request (each read is recorded)."""
+
+    reference: str
+    full_name: str
+    phone: str = Field(description="E.164.")
+    email: str | None
+    governorate: str = Field(description="Of this request (ISO 3166-2:JO).")
+    city: str | None = Field(description="Of this request.")
+    language: Language = Field(description="The language they hear from the platform in, for "
+                                           "this request.")
+    has_account: bool = Field(
+        description="A registered account; false for a requester a call-center agent or a "
+        "complaint-box clerk keyed in.")
+
+
+class AttachmentInfo(BaseModel):
+    attachment_id: uuid.UUID
+    file_name: str | None = Field(description="As uploaded, cleaned; None for older files.")
+    media_type: str = Field(description="Judged by the content, not the name.")
+    size: int
+    uploaded_at: datetime
+
+
+class AttachmentList(BaseModel):
+    """A request's files: those sent with it and those added with the requested information,
+    oldest first. Read one with `GET /api/v1/attachments/{attachment_id}`."""
+
+    reference: str
+    items: list[AttachmentInfo]
+
+
+class StaffAction(StrEnum):
+    """What a staff member did with a request or a requester (`models.StaffAccess`)."""
+
+    contact_viewed = "contact_viewed"    # read the requester's contact details
+    attachment_read = "attachment_read"  # read one of the request's files
+    looked_up = "looked_up"              # a call-center agent read the request to its caller
+    submitted = "submitted"              # an agent or a clerk keyed the request in
+    identity_checked = "identity_checked"  # an agent checked a caller (no request yet)
+
+
+class StaffAccessEntry(BaseModel):
+    id: int
+    actor_id: str
+    actor_role: str
+    action: StaffAction = Field(
+        description="`contact_viewed`: the requester's contact details; `attachment_read`: "
+        "one file (`attachment_id`); `looked_up`: a call-center agent read the request to its "
+        "caller; `submitted`: an agent or a clerk keyed it in.")
+    attachment_id: uuid.UUID | None
+    at: datetime
+
+
+class StaffAccessList(BaseModel):
+    reference: str
+    items: list[StaffAccessEntry] = Field(description="Newest first.")
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; None on the last.")

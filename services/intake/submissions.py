@@ -61,6 +61,7 @@ from services.intake.schemas import (
     RequestSummary,
     RequestView,
     SimilarRequest,
+    StaffAction,
     StatusView,
     TimelineStep,
 )
@@ -385,17 +386,21 @@ async def write_submissions(
             if linked != len(set(checked.body.attachment_ids)):
                 raise AttachmentRefused(_UNKNOWN_FILES, reason="unknown_attachment")
         if checked.submitted_by is not None:
-            await _audit(session, checked.principal, "submitted", checked.received_at,
-                         reference=row["reference"], requester_id=row["requester_id"])
+            await audit(session, checked.principal, StaffAction.submitted, checked.received_at,
+                        reference=row["reference"], requester_id=row["requester_id"])
     await outbox.add_each(session, events)
     return outcomes
 
 
-async def _audit(session: AsyncSession, principal: Principal, action: str, now: datetime, *,
-                 reference: str | None = None, requester_id: uuid.UUID | None = None) -> None:
+async def audit(session: AsyncSession, principal: Principal, action: StaffAction,
+                now: datetime, *, reference: str | None = None,
+                requester_id: uuid.UUID | None = None,
+                attachment_id: uuid.UUID | None = None) -> None:
+    """Record that a staff member did `action` on a request or a requester (`StaffAccess`)."""
     await repository.record_staff_access(session, values={
-        "actor_id": principal.subject, "actor_role": principal.role.value, "action": action,
-        "reference": reference, "requester_id": requester_id, "occurred_at": now,
+        "actor_id": principal.subject, "actor_role": principal.role.value,
+        "action": action.value, "reference": reference, "requester_id": requester_id,
+        "attachment_id": attachment_id, "occurred_at": now,
     })
 
 
@@ -437,7 +442,7 @@ async def check_caller(
         expires_at=now + timedelta(seconds=intake.settings.caller_check_lifetime_s),
     )
     session.add(check)
-    await _audit(session, principal, "identity_checked", now, requester_id=citizen.id)
+    await audit(session, principal, StaffAction.identity_checked, now, requester_id=citizen.id)
     return CallerCheck(
         check_id=check.id, requester_id=citizen.id,
         has_account=citizen.account == "registered", expires_at=check.expires_at.astimezone(AMMAN),
@@ -449,11 +454,11 @@ async def look_up_for_caller(
     id_number: str,
 ) -> RequestView:
     """An agent sees a request when the caller gives its reference and their identity number."""
-    request = await _request(session, reference)
+    request = await find_request(session, reference)
     requester = await repository.citizen(session, citizen_id=request.requester_id)
     if requester is None or requester.id_number != id_number:
         raise NotFound()
-    await _audit(session, principal, "looked_up", intake.clock.now(),
+    await audit(session, principal, StaffAction.looked_up, intake.clock.now(),
                  reference=request.reference, requester_id=request.requester_id)
     return await _view(session, intake, request)
 
@@ -461,7 +466,9 @@ async def look_up_for_caller(
 # --- following ----------------------------------------------------------------------------------
 
 
-async def _request(session: AsyncSession, typed_reference: str) -> Request:
+async def find_request(session: AsyncSession, typed_reference: str) -> Request:
+    """The request a typed reference names (as `references.parse_reference` reads it), or
+    NotFound."""
     reference = parse_reference(typed_reference)
     request = await repository.request(session, reference=reference) if reference else None
     if request is None:
@@ -473,7 +480,7 @@ async def own_request(session: AsyncSession, *, principal: Principal, reference:
     """The caller's own request; anyone else's answers exactly like a missing one."""
     if principal.role is not Role.citizen:
         raise NotFound()
-    request = await _request(session, reference)
+    request = await find_request(session, reference)
     if str(request.requester_id) != principal.subject:
         raise NotFound()
     return request

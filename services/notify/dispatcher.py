@@ -63,6 +63,7 @@ HANDOFF = Histogram(
 OUTCOMES = Counter("bkh_notify_outcomes_total", "Attempts by result", ["channel", "result"])
 
 RATING_LINK_PATH = "/api/v1/requests/{reference}/rating/link"
+SAMPLE_TOKEN = "preview"  # in a previewed message's rating link: no token intake accepts
 DIGEST_NAMESPACE = uuid.UUID("0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73")
 
 
@@ -95,7 +96,15 @@ class Renderer:
         claims: dict[str, Any] = {"ref": reference, "sub": str(requester_id)}
         if answer_round is not None:
             claims["round"] = answer_round
-        token = self.signer.sign("rate", claims, lifetime=self.link_lifetime)
+        return self._rating_url(reference, self.signer.sign("rate", claims,
+                                                             lifetime=self.link_lifetime))
+
+    def sample_rating_link(self, reference: str) -> str:
+        """A rating link as the requester will see it, whose token rates nothing (previews:
+        staff must never hold a link that rates in the requester's name)."""
+        return self._rating_url(reference, SAMPLE_TOKEN)
+
+    def _rating_url(self, reference: str, token: str) -> str:
         path = RATING_LINK_PATH.format(reference=quote(reference, safe=""))
         return f"{self.base_url}{path}?token={token}"
 
@@ -108,13 +117,18 @@ class Renderer:
             context["action_url"] = f"{self.base_url}{path}"
         if code is not None:
             context["code"] = code
-        kind, language = MessageKind(row.kind), Language(row.language)
-        channel = NoticeChannel(row.channel)
+        return self.compose(row.id, NoticeChannel(row.channel), row.address,
+                            MessageKind(row.kind), Language(row.language), context)
+
+    def compose(self, message_id: uuid.UUID, channel: NoticeChannel, address: str,
+                kind: MessageKind, language: Language, context: dict[str, Any]
+                ) -> OutgoingMessage:
+        """The message of `kind` in `language` for `channel`, from a context ready to render."""
         if channel is NoticeChannel.sms:
-            return OutgoingMessage(row.id, channel, row.address, language,
+            return OutgoingMessage(message_id, channel, address, language,
                                    text=self.messages.sms(kind, language, context))
         email = self.messages.email(kind, language, context)
-        return OutgoingMessage(row.id, channel, row.address, language, text=email.text,
+        return OutgoingMessage(message_id, channel, address, language, text=email.text,
                                subject=email.subject, html=email.html)
 
 

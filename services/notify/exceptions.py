@@ -40,3 +40,10 @@ class UnknownMessages(NotFound):
 class InvalidCursor(Problem):
     code = "invalid-cursor"
     title = Text("مؤشر الصفحة غير صالح", "The page cursor is not valid")
+
+
+class RequesterUnreachable(Conflict):
+    code = "requester-unreachable"
+    title = Text("لا تُعرف وسيلة للتواصل مع مقدّم الطلب، فلن تحمل رسالةٌ هذا الرد إليه",
+                 "No way to reach the requester is known, so no message would carry this "
+                 "answer to them")

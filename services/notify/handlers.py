@@ -24,7 +24,7 @@ from services.notify.service import Notice, Reach
 from shared.bus import ReceivedEvent
 from shared.errors import Text
 from shared.events import catalog as c
-from shared.events.vocabulary import DirectoryChange, Language, NoticeChannel, Role
+from shared.events.vocabulary import DirectoryChange, Role
 
 
 class UnknownRequest(Exception):
@@ -124,6 +124,7 @@ async def on_request_submitted(session: AsyncSession, events: list[ReceivedEvent
         rows.append({
             "reference": payload.reference, "requester_id": payload.requester_id,
             "kind": payload.kind.value, "subject": payload.subject, "entity": payload.entity,
+            "sector": payload.sector, "distributed_to": None,
             "notice_channel": payload.notice_channel.value if payload.notice_channel else None,
             "language": payload.language.value if payload.language else None,
             "open": True, "overdue_since": None,
@@ -157,13 +158,8 @@ async def _entity_name(session: AsyncSession, entity: str | None) -> Text:
 def _to_requester(
     event: ReceivedEvent, request: AnyRow, kind: MessageKind, **facts: Any
 ) -> Notice:
-    return Notice(
-        kind=kind, source_event_id=event.envelope.id, occurred_at=event.envelope.occurred_at,
-        recipient_id=request.requester_id, reference=request.reference,
-        facts={"reference": request.reference, "subject": request.subject, **facts},
-        channel=NoticeChannel(request.notice_channel) if request.notice_channel else None,
-        language=Language(request.language) if request.language else None,
-    )
+    return service.to_requester(request, kind, source_event_id=event.envelope.id,
+                                occurred_at=event.envelope.occurred_at, **facts)
 
 
 def _to_each(
@@ -190,7 +186,8 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
     match payload:
         case c.RequestAssigned():
             entity = await _entity_name(session, payload.entity)
-            changes = {"entity": payload.entity, "overdue_since": None}
+            changes = {"entity": payload.entity, "sector": payload.sector,
+                       "distributed_to": None, "overdue_since": None}
             await repository.clear_officers(session, reference)
             await repository.add_officers(session, reference, payload.officer_ids)
             notices.append(_to_requester(event, request, MessageKind.assigned,
@@ -199,6 +196,7 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
                                 reference=reference, reach=Reach.every, entity_name=entity,
                                 kind=request.kind, subject=request.subject)
         case c.RequestDistributed():
+            changes = {"distributed_to": payload.entity}
             await repository.add_officers(session, reference, payload.officer_ids)
             notices += _to_each(event, payload.officer_ids, MessageKind.officer_distributed,
                                 reference=reference, reach=Reach.every,
@@ -211,11 +209,12 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
                 entity_name=await _entity_name(session, request.entity)))
         case c.RequestJurisdictionRefused() | c.RequestTransferred():
             # The request leaves these officers; `request.assigned` names the next ones.
-            changes = {"overdue_since": None}
+            changes = {"distributed_to": None, "overdue_since": None}
             if isinstance(payload, c.RequestTransferred):
-                changes["entity"] = payload.to_entity
+                changes.update(entity=payload.to_entity, sector=payload.to_sector)
             await repository.clear_officers(session, reference)
         case c.RequestTriaged():
+            changes = {"distributed_to": None}
             cmu = await repository.holders_of(session, Role.cmu_staff)
             notices += _to_each(event, cmu, MessageKind.triaged, reference=reference,
                                 reason=payload.reason.value)
@@ -247,7 +246,7 @@ async def on_request_event(session: AsyncSession, event: ReceivedEvent) -> None:
             notices += _to_each(event, cmu, MessageKind.review_opened, reference=reference,
                                 entity_name=await _entity_name(session, payload.entity))
         case c.RequestReopened():
-            changes = {"entity": payload.entity, "open": True}
+            changes = {"entity": payload.entity, "sector": payload.sector, "open": True}
             entity = await _entity_name(session, payload.entity)
             notices.append(_to_requester(event, request, MessageKind.reopened,
                                          decision=payload.decision, entity_name=entity))

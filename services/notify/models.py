@@ -3,7 +3,8 @@
     contacts          the contact book: how each person (citizen or official) is reached
     person_roles      who holds which role, for what scope (CMU staff, ministers, …)
     entities          entity names in both languages, for the words of messages
-    requests          what notify knows of each request: its requester, subject, entity, overdue
+    requests          what notify knows of each request: its requester, subject, who holds it,
+                      overdue
     request_officers  the liaison officers a request is currently with
     calendar_rules    the working-day rules SLA last announced
     notifications     every message: what, to whom, on which channel, and where its delivery is
@@ -97,7 +98,11 @@ requests = Table(
     Column("requester_id", Uuid, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("subject", String(200), nullable=False),
+    # Who holds it, as routing announced (the scope a staff member's preview is judged by):
+    # the entity and its sector, and the entity or department it was distributed to.
     Column("entity", String(40), nullable=True),
+    Column("sector", String(20), nullable=True),
+    Column("distributed_to", String(40), nullable=True),
     # The requester's choice for this request; None: their account's preference.
     Column("notice_channel", String(5), nullable=True),
     Column("language", String(2), nullable=True),

@@ -114,7 +114,8 @@ async def upsert_requests(session: AsyncSession, rows: Sequence[Mapping[str, Any
     statement = statement.on_conflict_do_update(
         index_elements=[requests.c.reference],
         set_={name: statement.excluded[name] for name in
-              ("requester_id", "kind", "subject", "entity", "notice_channel", "language")},
+              ("requester_id", "kind", "subject", "entity", "sector", "notice_channel",
+               "language")},
     )
     await session.execute(statement, list(rows))
 

@@ -5,6 +5,8 @@
     GET  /api/v1/notifications/{id}            one message, on the same terms (404 otherwise)
     POST /api/v1/notifications/{id}/retry      the CMU: queue a dead-lettered message again
     POST /api/v1/notifications/sms/receipts    the SMS gateway: delivery receipts, signed
+    POST /api/v1/notifications/previews/response  officers and the CMU: the message the
+                                               requester will get for an answer (`previews`)
 
 Addresses are masked and texts never shown. Identifiers in the query never widen what a caller
 sees: a citizen asking for someone else's messages gets their own, filtered.
@@ -19,12 +21,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from services.notify import delivery, repository
+from services.notify import delivery, previews, repository
 from services.notify.config import NotifySettings
+from services.notify.dispatcher import Renderer
 from services.notify.exceptions import (
     InvalidCursor,
     InvalidReceiptSignature,
@@ -46,6 +49,8 @@ from services.notify.schemas import (
     NotificationPage,
     NotificationPublic,
     ReceiptsApplied,
+    ResponsePreview,
+    ResponsePreviewCreate,
 )
 from shared.auth import Principal, Role, require_role
 from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, RuntimeDep, SessionDep
@@ -205,3 +210,26 @@ _NO_RETRIES = delivery.RetryPolicy(max_attempts=1, base_s=1, cap_s=1)  # receipt
 def _receipt_reason(status: str, error: str | None) -> str:
     detail = "".join(ch for ch in (error or "").lower() if ch.isalnum() or ch == "_")[:40]
     return f"sms_{status}" + (f"_{detail}" if detail else "")
+
+
+async def _renderer(request: Request, runtime: RuntimeDep) -> Renderer:
+    """The app's renderer for previews: its templates compiled once, on first use."""
+    renderer: Renderer | None = getattr(request.app.state, "preview_renderer", None)
+    if renderer is None:
+        settings = runtime.settings
+        assert isinstance(settings, NotifySettings)
+        renderer = request.app.state.preview_renderer = Renderer(settings, runtime.clock)
+    return renderer
+
+
+@router.post("/previews/response")
+async def preview_response(
+    body: ResponsePreviewCreate, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    renderer: Annotated[Renderer, Depends(_renderer)], response: Response,
+) -> ResponsePreview:
+    """The message the requester will get when this answer is sent: its channel, language and
+    words (the rating link's token aside). Main and sub-liaison officers and the CMU, for a
+    request their scope holds (404 otherwise); 409 when the requester cannot be reached.
+    Nothing is sent or stored."""
+    response.headers["Cache-Control"] = "no-store"
+    return await previews.response(session, renderer, clock, principal=principal, body=body)

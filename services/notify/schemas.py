@@ -1,4 +1,5 @@
-"""The notify API's models: the delivery log as people see it, and the gateway's receipts."""
+"""The notify API's models: the delivery log as people see it, the gateway's receipts, and the
+preview of a response."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.notify.models import DeliveryStatus
 from services.notify.providers import mask_address
 from services.notify.repository import AnyRow, is_forgotten
-from shared.events.vocabulary import NoticeChannel
+from shared.events.vocabulary import (
+    ClosingCode,
+    Language,
+    LongText,
+    NoticeChannel,
+    ReferenceNumber,
+)
 
 
 class NotificationPublic(BaseModel):
@@ -77,3 +84,28 @@ class ReceiptsApplied(BaseModel):
     applied: int = Field(description="Receipts that moved a message to delivered or failed.")
     already_final: int = Field(description="Receipts for messages already delivered or failed.")
     unknown: list[uuid.UUID] = Field(description="Client references we never sent.")
+
+
+class ResponsePreviewCreate(BaseModel):
+    """What an officer is about to answer: the body of routing's `respond`, as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: ReferenceNumber
+    actions_taken: LongText
+    solution: LongText
+    outcome: ClosingCode = Field(
+        default=ClosingCode.resolved,
+        description="As `respond` takes it; the requester's message does not show it.")
+
+
+class ResponsePreview(BaseModel):
+    """The message the requester will get once the answer is sent, word for word, except the
+    rating link's token (a preview's link rates nothing)."""
+
+    channel: NoticeChannel = Field(description="The request's choice, else the requester's "
+                                               "(SMS when email was chosen but no address is "
+                                               "known).")
+    language: Language
+    text: str = Field(description="The SMS, or the email's plain text.")
+    subject: str | None = Field(description="The email's subject; None for an SMS.")

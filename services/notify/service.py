@@ -67,6 +67,19 @@ class Notice:
     priority: int = Priority.notice
 
 
+def to_requester(request: AnyRow, kind: MessageKind, *, source_event_id: uuid.UUID,
+                 occurred_at: datetime, **facts: Any) -> Notice:
+    """A notice to a request's requester: on the channel and in the language the request
+    chose, else their own (`reach`), with its reference and subject among the facts."""
+    return Notice(
+        kind=kind, source_event_id=source_event_id, occurred_at=occurred_at,
+        recipient_id=request.requester_id, reference=request.reference,
+        facts={"reference": request.reference, "subject": request.subject, **facts},
+        channel=NoticeChannel(request.notice_channel) if request.notice_channel else None,
+        language=Language(request.language) if request.language else None,
+    )
+
+
 def _json_ready(value: Any, language: Language) -> Any:
     """Facts as the context column stores them; bilingual names in the recipient's language."""
     if isinstance(value, Text):
@@ -80,6 +93,12 @@ def _json_ready(value: Any, language: Language) -> Any:
     if isinstance(value, list | tuple):
         return [_json_ready(v, language) for v in value]
     return value
+
+
+def reach(notice: Notice, contact: AnyRow) -> tuple[Language, list[tuple[NoticeChannel, bool]]]:
+    """The language a notice speaks to its recipient, and the (channel, fell back) pairs it
+    goes out on (empty when none can carry it)."""
+    return notice.language or Language(contact.language), _channels(notice, contact)
 
 
 def _channels(notice: Notice, contact: AnyRow) -> list[tuple[NoticeChannel, bool]]:
@@ -137,11 +156,10 @@ async def queue(session: AsyncSession, notices: Sequence[Notice]) -> int:
             reason = "unknown_recipient" if contact is None else "recipient_deactivated"
             _unreachable(notice, reason)
             continue
-        channels = _channels(notice, contact)
+        language, channels = reach(notice, contact)
         if not channels:
             _unreachable(notice, "no_contact_point")
             continue
-        language = notice.language or Language(contact.language)
         for channel, fell_back in channels:
             address = contact.phone if channel is NoticeChannel.sms else contact.email
             rows.append(_row(notice, channel, language, address, fell_back))

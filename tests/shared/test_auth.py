@@ -690,6 +690,44 @@ def test_a_citizen_acts_for_no_entity_whatever_the_token_lists() -> None:
     assert not _principal(Role.citizen, entity_ids=frozenset({"E1"})).may_act_for_entity("E1")
 
 
+# A request held by E1 (sector S1), and what each scope makes of it.
+_HELD = {"entity_id": "E1", "sector_id": "S1", "distributed_to": None}
+_DISTRIBUTED = {**_HELD, "distributed_to": "E1-D"}
+_IN_TRIAGE = {"entity_id": None, "sector_id": None, "distributed_to": None}
+
+
+def test_the_cmu_and_decision_makers_see_every_request_even_in_triage() -> None:
+    for role in (Role.cmu_staff, Role.cmu_admin, Role.decision_maker):
+        assert all(_principal(role).sees_request(**request)
+                   for request in (_HELD, _DISTRIBUTED, _IN_TRIAGE))
+
+
+def test_a_sub_liaison_officer_sees_only_what_was_distributed_to_their_entity() -> None:
+    department = _principal(Role.sub_liaison_officer, entity_ids=frozenset({"E1-D"}))
+    assert department.sees_request(**_DISTRIBUTED)
+    assert not department.sees_request(**_HELD)  # not before it is distributed to them
+    entity = _principal(Role.sub_liaison_officer, entity_ids=frozenset({"E1"}),
+                        sector_ids=frozenset({"S1"}))
+    assert not entity.sees_request(**_DISTRIBUTED)  # the entity's is not the department's
+    assert not entity.sees_request(**_HELD)
+
+
+def test_sector_roles_see_their_sector_and_heads_their_entity() -> None:
+    for role in (Role.main_liaison_officer, Role.minister):
+        assert _principal(role, sector_ids=frozenset({"S1"})).sees_request(**_DISTRIBUTED)
+        assert not _principal(role, sector_ids=frozenset({"S2"})).sees_request(**_HELD)
+        assert not _principal(role, sector_ids=frozenset({"S1"})).sees_request(**_IN_TRIAGE)
+    assert _principal(Role.entity_head, entity_ids=frozenset({"E1"})).sees_request(**_HELD)
+    assert not _principal(Role.entity_head, entity_ids=frozenset({"E2"})).sees_request(**_HELD)
+
+
+def test_citizens_and_unscoped_staff_see_no_request_as_staff() -> None:
+    for role in (Role.citizen, Role.call_center_agent, Role.complaint_box_clerk,
+                 Role.integrity_commission):
+        assert not _principal(role, entity_ids=frozenset({"E1"}) if role is Role.citizen
+                              else frozenset()).sees_request(**_HELD)
+
+
 def test_require_role_forbids_other_roles() -> None:
     require_role(_principal(Role.cmu_admin), Role.cmu_admin, Role.cmu_staff)
     with pytest.raises(Forbidden):

@@ -5,8 +5,9 @@
 - main liaison officers and ministers: their sector's requests;
 - entity heads: their entity's requests.
 
-`sees` answers for one request (through `Principal.may_act_for_entity`); `visible` is the same
-rule as a SQL condition for inboxes. A request outside the scope is answered 404, as if absent.
+`sees` answers for one request with the kernel's rule (`Principal.sees_request`, which intake
+and notify judge by too); `visible` is the same rule as a SQL condition for inboxes. A request
+outside the scope is answered 404, as if absent.
 """
 
 from __future__ import annotations
@@ -19,14 +20,8 @@ from shared.events.vocabulary import Role
 
 
 def sees(principal: Principal, case: Case) -> bool:
-    if principal.sees_all_entities:
-        return True
-    if principal.role is Role.sub_liaison_officer:
-        return case.distributed_to is not None and principal.may_act_for_entity(
-            case.distributed_to)
-    if case.entity_code is None:
-        return False
-    return principal.may_act_for_entity(case.entity_code, sector_id=case.sector_code)
+    return principal.sees_request(entity_id=case.entity_code, sector_id=case.sector_code,
+                                  distributed_to=case.distributed_to)
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
