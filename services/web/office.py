@@ -169,6 +169,8 @@ class Office:
             name_of=lambda code, kind="entities": self.web.directory.name(
                 code, self.language, kind),
             working_left=lambda timer: working_left(timer, self.language),
+            size=lambda n: f"{number(max(1, round(int(n) / 1024)), self.language)} "
+                           f"{self.t('unit.kb')}",
             shown_details=DETAIL, static=static_url,
             new_key=lambda: secrets.token_urlsafe(16),
             **context,

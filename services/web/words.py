@@ -137,6 +137,8 @@ WORDS: Final[dict[str, Text]] = {
     "case.no_attachments": Text("لا توجد مرفقات.", "No attachments."),
     "case.open_attachment": Text("عرض", "View"),
     "case.download": Text("تنزيل", "Download"),
+    "case.attachment": Text("مرفق", "Attachment"),
+    "unit.kb": Text("ك.ب", "KB"),
     "case.deadlines": Text("المواعيد", "Deadlines"),
     "case.no_deadlines": Text("لا مواعيد جارية.", "No running deadlines."),
     "case.timeline": Text("السجل الزمني", "Timeline"),
