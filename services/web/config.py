@@ -33,6 +33,9 @@ class WebSettings(PlatformSettings):
     # A session unused this long ends; the refresh token's own limits end it sooner or later.
     idle_minutes: int = Field(default=30, ge=1, le=12 * 60)
 
+    # How often an open work queue asks for its counters (new assignments show without a reload).
+    queue_poll_s: int = Field(default=30, ge=1, le=600)
+
     # How many proxies in front of the web app (the ingress: 1) append to X-Forwarded-For; the
     # address they vouch for is passed on to the gateway, which counts sign-in attempts by it.
     trusted_proxies: int = Field(default=0, ge=0)

@@ -127,7 +127,8 @@ async def office(postgres_url: str, amqp_url: str) -> AsyncIterator[Office]:
     # (which the gateway tests prove) would otherwise stop the tenth.
     async with running_platform(postgres_url, amqp_url,
                                 gateway_overrides={"rate_limit_routes": ()}) as platform:
-        web = create_web_app(WebSettings(environment="test", gateway_url="http://gateway"),
+        web = create_web_app(WebSettings(environment="test", gateway_url="http://gateway",
+                                         queue_poll_s=1),
                              gateway_transport=StreamingASGITransport(platform.gateway))
         async with web.router.lifespan_context(web), \
                 serving(pages_beside_api(web, platform.gateway)) as url:
@@ -191,6 +192,30 @@ async def tab_to(page: Page, selector: str, *, limit: int = 200) -> None:
             return
         await page.keyboard.press("Tab")
     raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
+async def choose(page: Page, selector: str, value: str, *, limit: int = 100) -> None:
+    """Pick `value` in the <select> `selector` by keyboard: Tab to it, then the arrow keys."""
+    await tab_to(page, selector)
+    select = page.locator(selector)
+    for _ in range(limit):
+        if await select.input_value() == value:
+            return
+        await page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{value!r} is not among the choices of {selector}")
+
+
+async def open_action(page: Page, action: str) -> None:
+    """Unfold an action's form by keyboard (its <summary>: Tab, Enter)."""
+    await tab_to(page, f"#action-{action} > summary")
+    await page.keyboard.press("Enter")
+
+
+async def submit_by_keyboard(page: Page, selector: str) -> None:
+    """Tab to a submit button and press Enter; wait for the page that answers."""
+    await tab_to(page, selector)
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
 
 
 async def assert_accessible(page: Page) -> None:

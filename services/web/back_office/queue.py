@@ -23,7 +23,6 @@ from shared.events.vocabulary import Channel, RequestKind, RequestStatus
 router = APIRouter(prefix=OFFICE)
 
 PAGE_SIZE: Final = 25
-POLL_SECONDS: Final = 30
 FILTERS: Final = ("q", "status", "kind", "entity", "classification", "channel", "escalated",
                   "escalation_level", "due")
 OPEN_STATUSES: Final = (RequestStatus.triage, RequestStatus.assigned, RequestStatus.in_progress,
@@ -86,7 +85,7 @@ async def _queue_page(office: StaffDep, request: Request, queue: Queue, cursor: 
     return office.render(
         "office/queue.html", status=422 if problem else 200, queue=queue, page=page,
         counters=counters, chosen=chosen, errors=errors, problem=problem, cursor=cursor,
-        poll_seconds=POLL_SECONDS, options=await _options(office) if queue.filters else {},
+        poll_seconds=office.web.settings.queue_poll_s, options=await _options(office) if queue.filters else {},
         first_page=f"{queue.path}?{urlencode(chosen, doseq=True)}",
         next_page=f"{queue.path}?{urlencode({**chosen, 'cursor': page['next_cursor']}, doseq=True)}"
         if page.get("next_cursor") else None,
@@ -141,8 +140,9 @@ async def review_queue(office: StaffDep, request: Request, cursor: Cursor = None
 @router.get("/queue/counters")
 async def counters_fragment(office: StaffDep,
                             seen: Annotated[int, Query(ge=0, le=10**9)] = 0) -> HTMLResponse:
-    """The counters alone, polled by the queue page: a notice when new requests arrived since
-    the page was shown (`seen`: the count of new ones then), and the title's count."""
+    """The counters alone, polled by the queue page (every `BKH_QUEUE_POLL_S`): a notice when
+    new requests arrived since the page was shown (`seen`: the count of new ones then), and the
+    title's count."""
     office.require("cases.read")
     return office.render("office/queue_counters.html", counters=await _counters(office),
-                         seen=seen, poll_seconds=POLL_SECONDS, queue=QUEUES["queue"])
+                         seen=seen, poll_seconds=office.web.settings.queue_poll_s, queue=QUEUES["queue"])
