@@ -85,7 +85,8 @@ async def _queue_page(office: StaffDep, request: Request, queue: Queue, cursor: 
     return office.render(
         "office/queue.html", status=422 if problem else 200, queue=queue, page=page,
         counters=counters, chosen=chosen, errors=errors, problem=problem, cursor=cursor,
-        poll_seconds=office.web.settings.queue_poll_s, options=await _options(office) if queue.filters else {},
+        poll_seconds=office.web.settings.queue_poll_s,
+        options=await _options(office) if queue.filters else {},
         first_page=f"{queue.path}?{urlencode(chosen, doseq=True)}",
         next_page=f"{queue.path}?{urlencode({**chosen, 'cursor': page['next_cursor']}, doseq=True)}"
         if page.get("next_cursor") else None,
@@ -145,4 +146,5 @@ async def counters_fragment(office: StaffDep,
     title's count."""
     office.require("cases.read")
     return office.render("office/queue_counters.html", counters=await _counters(office),
-                         seen=seen, poll_seconds=office.web.settings.queue_poll_s, queue=QUEUES["queue"])
+                         seen=seen, poll_seconds=office.web.settings.queue_poll_s,
+                         queue=QUEUES["queue"])
