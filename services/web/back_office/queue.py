@@ -8,6 +8,7 @@ The CMU's triage and review queues are the same page on their own API paths.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
@@ -68,25 +69,41 @@ async def _counters(office: StaffDep) -> dict[str, int] | None:
     return counters
 
 
+async def _listing(office: StaffDep, queue: Queue, chosen: dict[str, Any], cursor: str | None
+                   ) -> tuple[dict[str, Any], ApiProblem | None]:
+    """A page of the queue; an empty one with the problem when the filters are refused."""
+    try:
+        page: dict[str, Any] = await office.get(queue.api, **chosen, cursor=cursor,
+                                                limit=PAGE_SIZE)
+    except ApiProblem as refused:
+        if refused.status not in (400, 422):
+            raise
+        return {"items": [], "next_cursor": None}, refused
+    return page, None
+
+
+async def _no_counters() -> dict[str, int] | None:
+    return None
+
+
+async def _no_options() -> dict[str, list[tuple[str, str]]]:
+    return {}
+
+
 async def _queue_page(office: StaffDep, request: Request, queue: Queue, cursor: str | None
                       ) -> HTMLResponse:
     office.require(queue.permission)
     chosen = _filters(request) if queue.filters else {}
-    errors: dict[str, str] = {}
-    problem: ApiProblem | None = None
-    try:
-        page = await office.get(queue.api, **chosen, cursor=cursor, limit=PAGE_SIZE)
-    except ApiProblem as refused:
-        if refused.status not in (400, 422):
-            raise
-        problem, errors = refused, refused.field_messages()
-        page = {"items": [], "next_cursor": None}
-    counters = await _counters(office) if queue.filters else None
+    # The list, the counters and the filters' choices at once: the page waits for the slowest.
+    (page, problem), counters, options = await asyncio.gather(
+        _listing(office, queue, chosen, cursor),
+        _counters(office) if queue.filters else _no_counters(),
+        _options(office) if queue.filters else _no_options())
+    errors = problem.field_messages() if problem else {}
     return office.render(
         "office/queue.html", status=422 if problem else 200, queue=queue, page=page,
         counters=counters, chosen=chosen, errors=errors, problem=problem, cursor=cursor,
-        poll_seconds=office.web.settings.queue_poll_s,
-        options=await _options(office) if queue.filters else {},
+        poll_seconds=office.web.settings.queue_poll_s, options=options,
         first_page=f"{queue.path}?{urlencode(chosen, doseq=True)}",
         next_page=f"{queue.path}?{urlencode({**chosen, 'cursor': page['next_cursor']}, doseq=True)}"
         if page.get("next_cursor") else None,
