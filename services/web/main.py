@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.web.back_office import auth, cases, queue
+from services.web.back_office import auth, callers, cases, queue
 from services.web.config import WebSettings
 from services.web.directory import Directory
 from services.web.office import (
@@ -77,7 +77,7 @@ def create_web_app(settings: WebSettings | None = None, *,
     app.add_middleware(RequestContextMiddleware, service="web")
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
     _install_health(app)
-    for module in (auth, queue, cases):
+    for module in (auth, queue, cases, callers):
         app.include_router(module.router)
     _install_page_errors(app)
     return app
