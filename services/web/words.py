@@ -319,6 +319,47 @@ WORDS: Final[dict[str, Text]] = {
     "id_type.personal_number": Text("الرقم الشخصي (مقيم غير أردني)",
                                     "Personal number (non-Jordanian resident)"),
     "id_type.passport": Text("جواز السفر", "Passport"),
+    # --- the complaint box ---
+    "paper.title": Text("الطلبات الورقية", "Paper requests"),
+    "paper.lead": Text(
+        "أدخل طلباً وصل ورقياً من صندوق الشكاوى مع صورته الممسوحة؛ يتسلّم مقدّمه رقمه المرجعي "
+        "في إيصال.",
+        "Key in a request that came on paper through the complaint box, with its scan; its "
+        "requester gets the reference number on a receipt."),
+    "paper.requester": Text("مقدّم الطلب", "Requester"),
+    "paper.requester_name": Text("الاسم كما في الورقة", "Name, as on the form"),
+    "paper.requester_phone": Text("رقم الهاتف المحمول", "Mobile number"),
+    "paper.requester_phone_hint": Text("تصله عليه رسالة برقم الطلب، ثم إشعاراته.",
+                                       "A message with the reference goes to it, then the "
+                                       "request's notices."),
+    "paper.requester_language": Text("لغة الرسائل", "Language of the messages"),
+    "paper.request": Text("الطلب", "The request"),
+    "paper.file": Text("الورقة الممسوحة", "The scanned form"),
+    "paper.file_hint": Text("ملف PDF أو صورة JPEG أو PNG أو WebP؛ يُحكم على النوع من محتوى الملف.",
+                            "A PDF, or a JPEG, PNG or WebP image; the type is judged by the "
+                            "file's content."),
+    "paper.kept": Text("أُرفق هذا الملف ولن يُرفع مرة أخرى:",
+                       "This file is attached and will not be uploaded again:"),
+    "paper.replace_hint": Text("لاستبداله اختر ملفاً آخر.", "To replace it, choose another file."),
+    "paper.remove": Text("أزل هذا المرفق", "Remove this file"),
+    "paper.submit": Text("أدخل الطلب", "Enter the request"),
+    "paper.receipt_title": Text("إيصال طلب", "Request receipt"),
+    "paper.receipt_lead": Text("سلّم مقدّم الطلب هذا الإيصال؛ يتابع طلبه برقمه المرجعي.",
+                               "Hand this receipt to the requester; they follow the request "
+                               "with its reference number."),
+    "paper.receipt_note": Text("تصل مقدّم الطلب رسالة على هاتفه عند كل تغيير في حالة طلبه.",
+                               "The requester gets a text message at every change in the "
+                               "request's status."),
+    "paper.print": Text("اطبع الإيصال", "Print the receipt"),
+    "paper.another": Text("أدخل طلباً ورقياً آخر", "Enter another paper request"),
+    "paper.mine": Text("الطلبات التي أدخلتها", "Requests you entered"),
+    "paper.none": Text("لم تُدخل طلبات بعد.", "You have not entered any requests yet."),
+    "paper.receipt": Text("الإيصال", "Receipt"),
+    "error.too_large": Text("الملف أكبر من المسموح", "The file is too large"),
+    "error.too_large_lead": Text(
+        "لم يُحفظ شيء. امسح الورقة بدقة أقل، ثم أدخل الطلب مرة أخرى.",
+        "Nothing was saved. Scan the paper at a lower resolution, then enter the request "
+        "again."),
 }
 
 STAGE: Final[dict[str, Text]] = {

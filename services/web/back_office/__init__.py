@@ -4,4 +4,5 @@
     queue     the work queue: counters, filters, search, pages
     cases     one request: what it holds, its deadlines and timeline, and every action
     callers   the call center: check a caller's identity, submit for them, read them a status
+    paper     the complaint box: a paper request keyed in with its scan, and its receipt
 """
