@@ -360,6 +360,56 @@ WORDS: Final[dict[str, Text]] = {
         "لم يُحفظ شيء. امسح الورقة بدقة أقل، ثم أدخل الطلب مرة أخرى.",
         "Nothing was saved. Scan the paper at a lower resolution, then enter the request "
         "again."),
+    # --- the integrity commission ---
+    "sealed.title": Text("البلاغات المختومة", "Sealed reports"),
+    "sealed.lead": Text(
+        "لا يُفتح أي بلاغ على الخادم: نزّل الظرف المختوم وافتحه بمفتاح الهيئة الخاص على حاسوبها "
+        "غير المتصل.",
+        "No report is ever opened on the server: download the sealed envelope and open it with "
+        "the commission's private key on its offline computer."),
+    "sealed.show": Text("عرض", "Show"),
+    "sealed.all": Text("كل البلاغات", "All reports"),
+    "sealed.unacknowledged": Text("لم يؤكَّد استلامها", "Not acknowledged"),
+    "sealed.acknowledged_only": Text("أُكِّد استلامها", "Acknowledged"),
+    "sealed.list": Text("البلاغات المودعة، الأحدث أولاً", "Filed reports, newest first"),
+    "sealed.report": Text("البلاغ", "Report"),
+    "sealed.about": Text("عن البلاغ", "About the report"),
+    "sealed.filed": Text("تاريخ الإيداع", "Filed on"),
+    "sealed.key": Text("المفتاح", "Key"),
+    "sealed.size": Text("الحجم", "Size"),
+    "sealed.bytes": Text("بايت", "bytes"),
+    "sealed.identity": Text("هوية المبلّغ", "Reporter's identity"),
+    "sealed.identity_sealed": Text("مرفقة مختومة", "Attached, sealed"),
+    "sealed.identity_none": Text("لم يرفقها", "Not attached"),
+    "sealed.acknowledged": Text("تأكيد الاستلام", "Acknowledged"),
+    "sealed.not_yet": Text("لم يؤكَّد بعد", "Not yet"),
+    "sealed.notes": Text("ملاحظات للمبلّغ", "Notes to the reporter"),
+    "sealed.empty": Text("لا بلاغات هنا.", "No reports here."),
+    "sealed.back": Text("العودة إلى البلاغات", "Back to the reports"),
+    "sealed.envelopes": Text("الظرفان المختومان", "Sealed envelopes"),
+    "sealed.download": Text("نزّل البلاغ المختوم", "Download the sealed report"),
+    "sealed.download_identity": Text("نزّل هوية المبلّغ المختومة",
+                                     "Download the reporter's sealed identity"),
+    "sealed.identity_hint": Text("افتحها فقط حين تقرر الهيئة ذلك.",
+                                 "Open it only when the commission decides to."),
+    "sealed.open_offline": Text("يُفتح الظرف بأداة الهيئة على حاسوبها غير المتصل:",
+                                "Open an envelope with the commission's tool on its offline "
+                                "computer:"),
+    "sealed.actions": Text("الإجراءات", "Actions"),
+    "sealed.acknowledge": Text("أكّد الاستلام", "Acknowledge receipt"),
+    "sealed.acknowledge_hint": Text("يرى المبلّغ مع إيصاله أن الهيئة استلمت بلاغه.",
+                                    "The reporter sees with their receipt that the commission "
+                                    "received the report."),
+    "sealed.note": Text("ملاحظة للمبلّغ", "Note for the reporter"),
+    "sealed.note_hint": Text(
+        "يراها المبلّغ مع إيصاله. نص عادي؛ لا تكتب فيها ما قد يدل على هويته.",
+        "The reporter sees it with their receipt. Plain text; write nothing that could "
+        "identify them."),
+    "sealed.post_note": Text("أرسل الملاحظة", "Release the note"),
+    "sealed.no_notes": Text("لم تُرسل ملاحظات بعد.", "No notes released yet."),
+    "sealed.done.acknowledgement": Text("تم تأكيد الاستلام.", "Receipt acknowledged."),
+    "sealed.done.notes": Text("أُرسلت الملاحظة إلى المبلّغ.",
+                              "The note was released to the reporter."),
 }
 
 STAGE: Final[dict[str, Text]] = {
