@@ -58,7 +58,7 @@ def _date(form: FormData, name: str) -> str | None:
     day, month, year = (_text(form, f"{name}_{part}") for part in ("day", "month", "year"))
     if day is None and month is None and year is None:
         return None
-    if all(part is not None and part.isdigit() for part in (day, month, year)):
+    if all(part is not None and part.isdecimal() for part in (day, month, year)):
         return f"{int(year or 0):04d}-{int(month or 0):02d}-{int(day or 0):02d}"
     return "-".join(part or "" for part in (year, month, day))
 
@@ -161,7 +161,8 @@ async def submit_for_caller(office: StaffDep) -> Response:
 
 
 @router.get("/requests/{reference}")
-async def submitted(office: StaffDep, reference: str, before: Before = None) -> HTMLResponse:
+async def submitted(office: StaffDep, reference: submitting.Reference,
+                    before: Before = None) -> HTMLResponse:
     """The reference number to tell the caller (and, later, any request this agent keyed in)."""
     office.require_role(ROLE)
     item = await submitting.one_of_mine(office, reference, before)

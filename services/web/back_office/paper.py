@@ -117,7 +117,8 @@ async def _enter(office: Office, form: FormData) -> Response:
 
 
 @router.get("/requests/{reference}")
-async def receipt(office: StaffDep, reference: str, before: Before = None) -> HTMLResponse:
+async def receipt(office: StaffDep, reference: submitting.Reference,
+                  before: Before = None) -> HTMLResponse:
     """The receipt the clerk prints and hands over: the reference number first."""
     office.require_role(ROLE)
     item = await submitting.one_of_mine(office, reference, before)

@@ -9,8 +9,9 @@ similar requests need a confirmation); this module only carries the form there a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
+from fastapi import Path
 from starlette.datastructures import FormData
 
 from services.web.back_office.cases import _text, _without_blanks
@@ -25,6 +26,7 @@ SIMILAR: Final = "similar-requests-open"
 REQUEST_FIELDS: Final = ("kind", "entity", "subject", "description", "governorate", "city",
                          "not_before_court")
 CHECKED: Final = "yes"  # what a ticked checkbox sends
+Reference = Annotated[str, Path(max_length=40)]
 FIELD_LABELS: Final = {"kind": "submit.kind", "entity": "submit.entity",
                        "subject": "submit.subject", "description": "submit.description",
                        "governorate": "submit.governorate", "city": "submit.city",
