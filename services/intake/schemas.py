@@ -24,6 +24,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -158,12 +160,26 @@ class FullName(_In):
         )
 
 
+class IdentityDocument(FullName):
+    """Who a person is: their four-part name and the number of their identity document."""
+
+    id_type: IdType = IdType.national_number
+    id_number: IdNumber
+
+    @field_validator("id_number")
+    @classmethod
+    def _fits_its_type(cls, id_number: str, info: ValidationInfo) -> str:
+        # A field validator (not the model's), so that the problem names `id_number` and a form
+        # can show it beside that field; the type is checked first, being declared first.
+        if (id_type := info.data.get("id_type")) is not None:
+            check_id_number(id_type, id_number)
+        return id_number
+
+
 # --- registration and sign-in ------------------------------------------------------------------
 
 
-class RegistrationCreate(FullName):
-    id_type: IdType = IdType.national_number
-    id_number: IdNumber
+class RegistrationCreate(IdentityDocument):
     nationality: Country
     date_of_birth: date
     phone: MobilePhone
@@ -178,8 +194,7 @@ class RegistrationCreate(FullName):
     notice_channel: NoticeChannel = NoticeChannel.sms
 
     @model_validator(mode="after")
-    def _identity_number_fits_its_type(self) -> RegistrationCreate:
-        check_id_number(self.id_type, self.id_number)
+    def _national_number_for_jordanians(self) -> RegistrationCreate:
         if self.id_type is IdType.national_number and self.nationality != "JO":
             raise field_error("nationality_mismatch", Text(
                 "الرقم الوطني لحامل الجنسية الأردنية (JO)",
@@ -260,21 +275,14 @@ class PhoneChangeStarted(BaseModel):
 # --- call center and complaint box -------------------------------------------------------------
 
 
-class CallerCheckCreate(FullName):
+class CallerCheckCreate(IdentityDocument):
     """What a call-center agent asks the caller, checked against the civil registry."""
 
-    id_type: IdType = IdType.national_number
-    id_number: IdNumber
     date_of_birth: date
     phone: MobilePhone | None = Field(
         default=None, description="Where to send notices when the caller has no account."
     )
     language: Language = Language.ar
-
-    @model_validator(mode="after")
-    def _identity_number_fits_its_type(self) -> CallerCheckCreate:
-        check_id_number(self.id_type, self.id_number)
-        return self
 
 
 class CallerCheck(BaseModel):

@@ -35,6 +35,9 @@ class WebSettings(PlatformSettings):
 
     # How often an open work queue asks for its counters (new assignments show without a reload).
     queue_poll_s: int = Field(default=30, ge=1, le=600)
+    # Bodies: a form, and a form with a file (the gateway's own upload cap, 20 MiB, on top).
+    max_form_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 
     # How many proxies in front of the web app (the ingress: 1) append to X-Forwarded-For; the
     # address they vouch for is passed on to the gateway, which counts sign-in attempts by it.

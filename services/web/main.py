@@ -23,9 +23,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.web.back_office import auth, cases, queue, search
+from services.web.back_office import auth, callers, cases, paper, queue, sealed, search
 from services.web.config import WebSettings
 from services.web.directory import Directory
+from services.web.files import BodyLimitMiddleware, BodyTooLarge
 from services.web.office import (
     OFFICE,
     STATIC,
@@ -77,9 +78,11 @@ def create_web_app(settings: WebSettings | None = None, *,
                   redoc_url=None, telemetry=NO_FASTAPI_TELEMETRY)
     app.add_middleware(PageHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, service="web")
+    app.add_middleware(BodyLimitMiddleware, max_form_bytes=settings.max_form_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
     _install_health(app)
-    for module in (auth, queue, cases, search):
+    for module in (auth, queue, cases, search, callers, paper, sealed):
         app.include_router(module.router)
     _install_page_errors(app)
     return app
@@ -144,6 +147,11 @@ def _install_page_errors(app: FastAPI) -> None:
     async def csrf_refused(request: Request, _: CsrfRefused) -> HTMLResponse:
         return await page(request, "office/error.html", 403, heading="error.forbidden",
                           lead="error.csrf")
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, _: BodyTooLarge) -> HTMLResponse:
+        return await page(request, "office/error.html", 413, heading="error.too_large",
+                          lead="error.too_large_lead")
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, problem: ApiProblem) -> HTMLResponse:

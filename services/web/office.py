@@ -32,7 +32,7 @@ from shared.errors import Language
 OFFICE: Final = "/office"
 STATIC: Final = f"{OFFICE}/static"
 SESSION_COOKIE: Final = "bkh_office"
-ASSETS_VERSION: Final = "1"  # bump when a vendored file or the CSS changes: browsers cache them
+ASSETS_VERSION: Final = "2"  # bump when a vendored file or the CSS changes: browsers cache them
 
 
 def static_url(path: str) -> str:

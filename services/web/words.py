@@ -218,6 +218,212 @@ WORDS: Final[dict[str, Text]] = {
     "outcome.rejected": Text("رُفضت", "Rejected"),
     "decision.reopen": Text("إعادة الفتح لدى الجهة نفسها", "Reopen with the same entity"),
     "decision.confirm": Text("تأكيد الإغلاق", "Confirm the closing"),
+    # --- a request keyed in for someone else (call center, complaint box) ---
+    "submit.kind": Text("نوع الطلب", "Kind of request"),
+    "submit.entity": Text("الجهة الحكومية", "Government entity"),
+    "submit.entity_unknown": Text("غير معروفة: توجّهه وحدة إدارة الشكاوى",
+                                  "Not known: the complaints unit will route it"),
+    "submit.subject": Text("الموضوع", "Subject"),
+    "submit.subject_hint": Text("عنوان قصير للطلب.", "A short title for the request."),
+    "submit.description": Text("التفاصيل", "Details"),
+    "submit.description_hint": Text("ما الذي حدث، وأين، ومتى.", "What happened, where and when."),
+    "submit.governorate": Text("المحافظة", "Governorate"),
+    "submit.city": Text("المدينة أو المنطقة (اختياري)", "City or area (optional)"),
+    "submit.declaration": Text("الإقرار", "Declaration"),
+    "submit.not_before_court": Text(
+        "يقرّ مقدّم الطلب بأن الموضوع ليس منظوراً أمام القضاء أو النيابة العامة ولم يصدر فيه "
+        "حكم.",
+        "The requester declares that the matter is not before a court or the public "
+        "prosecution and has not been judged."),
+    "submit.similar_title": Text("لمقدّم الطلب طلبات مفتوحة مشابهة لدى هذه الجهة",
+                                 "The requester has similar open requests with this entity"),
+    "submit.similar_lead": Text(
+        "إن كان هذا الطلب مختلفاً عنها فأرسله مرة أخرى لتأكيده؛ وإلا فلا حاجة إلى تقديمه.",
+        "If this request is different from them, send it again to confirm it; otherwise there "
+        "is no need to submit it."),
+    "submit.confirm": Text("أرسله طلباً جديداً", "Submit it as a new request"),
+    "submit.submitted": Text("تاريخ التقديم", "Submitted"),
+    "submit.older": Text("طلبات أقدم", "Older requests"),
+    "submit.newest": Text("الأحدث", "Newest"),
+    "language.ar": Text("العربية", "Arabic"),
+    "language.en": Text("الإنجليزية", "English"),
+    "date.day": Text("اليوم", "Day"),
+    "date.month": Text("الشهر", "Month"),
+    "date.year": Text("السنة", "Year"),
+    # --- the call center ---
+    "caller.title": Text("المتصلون", "Callers"),
+    "caller.lead": Text(
+        "تحقق من هوية المتصل لدى الأحوال المدنية لتقدّم طلباً باسمه، أو أخبره بحالة طلبه "
+        "برقمه المرجعي ورقم هويته.",
+        "Check the caller's identity with the civil registry to submit a request in their "
+        "name, or tell them where their request stands from its reference number and their "
+        "identity number."),
+    "caller.check_title": Text("التحقق من هوية المتصل", "Check the caller's identity"),
+    "caller.check_hint": Text("يُسأل عنه سجل الأحوال المدنية، والتحقق صالح لمكالمة واحدة.",
+                              "The civil registry is asked; a check is good for one call."),
+    "caller.id_type": Text("نوع الوثيقة", "Document"),
+    "caller.id_number": Text("رقم الهوية", "Identity number"),
+    "caller.name": Text("الاسم الرباعي كما في الهوية", "Four-part name, as on the ID card"),
+    "caller.first_name": Text("الاسم الأول", "First name"),
+    "caller.father_name": Text("اسم الأب", "Father's name"),
+    "caller.grandfather_name": Text("اسم الجد", "Grandfather's name"),
+    "caller.family_name": Text("اسم العائلة", "Family name"),
+    "caller.date_of_birth": Text("تاريخ الميلاد", "Date of birth"),
+    "caller.date_hint": Text("كما في الهوية، مثلاً 12 5 1990.",
+                             "As on the ID card, for example 12 5 1990."),
+    "caller.phone": Text("رقم الهاتف المحمول", "Mobile number"),
+    "caller.phone_hint": Text("إن لم يكن للمتصل حساب: تصله عليه إشعارات الطلب.",
+                              "When the caller has no account: the request's notices go to it."),
+    "caller.language": Text("لغة المتصل", "The caller's language"),
+    "caller.check": Text("تحقق", "Check"),
+    "caller.checked": Text("أكّدت الأحوال المدنية هوية المتصل",
+                           "The civil registry confirmed the caller's identity"),
+    "caller.has_account": Text("لديه حساب في بخدمتكم: يجد الطلب في حسابه.",
+                               "Has a Bekhedmetkom account: the request will be in it."),
+    "caller.no_account": Text("ليس لديه حساب: تصله إشعارات الطلب على هاتفه.",
+                              "Has no account: the request's notices go to their phone."),
+    "caller.good_until": Text("التحقق صالح حتى", "The check is good until"),
+    "caller.request_title": Text("الطلب باسم المتصل", "The caller's request"),
+    "caller.submit": Text("قدّم الطلب", "Submit the request"),
+    "caller.check_again": Text("تحقق من هوية المتصل من جديد", "Check the caller's identity again"),
+    "caller.submitted_title": Text("قُدّم الطلب", "Request submitted"),
+    "caller.tell_reference": Text("أخبر المتصل برقم طلبه المرجعي:",
+                                  "Tell the caller their reference number:"),
+    "caller.tell_also": Text("يصله الرقم أيضاً في رسالة، ويتابع به طلبه.",
+                             "They also receive it in a message, and follow the request with it."),
+    "caller.next_call": Text("المكالمة التالية", "Next call"),
+    "caller.lookup_title": Text("حالة طلب", "A request's status"),
+    "caller.lookup_hint": Text(
+        "اطلب من المتصل الرقم المرجعي ورقم هويته؛ لا يظهر الطلب إلا بهما معاً.",
+        "Ask the caller for the reference number and their identity number; the request "
+        "shows only with both."),
+    "caller.reference": Text("الرقم المرجعي", "Reference number"),
+    "caller.lookup": Text("اعرض الحالة", "Show the status"),
+    "caller.lookup_not_found": Text(
+        "لا يوجد طلب بهذا الرقم المرجعي لصاحب رقم الهوية هذا. تأكد من الرقمين مع المتصل.",
+        "No request has this reference number for this identity number. Check both numbers "
+        "with the caller."),
+    "caller.status_title": Text("ما تخبر به المتصل", "What to tell the caller"),
+    "caller.next_step": Text("الخطوة التالية", "Next step"),
+    "caller.history": Text("ما جرى على الطلب", "What has happened so far"),
+    "caller.answer": Text("الرد", "The answer"),
+    "caller.estimated": Text("تقديري", "estimated"),
+    "caller.mine": Text("الطلبات التي قدّمتها", "Requests you submitted"),
+    "caller.none": Text("لم تقدّم طلبات بعد.", "You have not submitted any requests yet."),
+    "caller.registry_down": Text(
+        "الأحوال المدنية لا تجيب الآن. لم يُسجَّل شيء؛ أعد التحقق بعد دقيقة، ولا تقدّم طلباً "
+        "دون تحقق.",
+        "The civil registry is not answering right now. Nothing was recorded; check again in a "
+        "minute, and do not submit without a check."),
+    "caller.reason.name": Text("اطلب من المتصل تهجئة اسمه الرباعي كما في هويته.",
+                               "Ask the caller to spell their four-part name as on their ID card."),
+    "caller.reason.date_of_birth": Text("اطلب من المتصل تاريخ ميلاده كما في هويته.",
+                                        "Ask the caller for the date of birth on their ID card."),
+    "caller.reason.not_found": Text(
+        "لا يعرف السجل هذا الرقم لهذا النوع من الوثائق. اطلب من المتصل قراءة الرقم من هويته، "
+        "وتأكد من نوع الوثيقة.",
+        "The registry does not know this number for this kind of document. Ask the caller to "
+        "read it from their ID card, and check the document type."),
+    "caller.reason.deceased": Text(
+        "يسجّل السجل المدني صاحب هذا الرقم متوفى: لا يُقدَّم طلب باسمه. يستطيع قريبه تقديم "
+        "طلب باسمه هو.",
+        "The civil registry records the holder of this number as deceased: no request can be "
+        "made in their name. A relative may submit one in their own name."),
+    "id_type.national_number": Text("الرقم الوطني (أردني)", "National number (Jordanian)"),
+    "id_type.personal_number": Text("الرقم الشخصي (مقيم غير أردني)",
+                                    "Personal number (non-Jordanian resident)"),
+    "id_type.passport": Text("جواز السفر", "Passport"),
+    # --- the complaint box ---
+    "paper.title": Text("الطلبات الورقية", "Paper requests"),
+    "paper.lead": Text(
+        "أدخل طلباً وصل ورقياً من صندوق الشكاوى مع صورته الممسوحة؛ يتسلّم مقدّمه رقمه المرجعي "
+        "في إيصال.",
+        "Key in a request that came on paper through the complaint box, with its scan; its "
+        "requester gets the reference number on a receipt."),
+    "paper.requester": Text("مقدّم الطلب", "Requester"),
+    "paper.requester_name": Text("الاسم كما في الورقة", "Name, as on the form"),
+    "paper.requester_phone": Text("رقم الهاتف المحمول", "Mobile number"),
+    "paper.requester_phone_hint": Text("تصله عليه رسالة برقم الطلب، ثم إشعاراته.",
+                                       "A message with the reference goes to it, then the "
+                                       "request's notices."),
+    "paper.requester_language": Text("لغة الرسائل", "Language of the messages"),
+    "paper.request": Text("الطلب", "The request"),
+    "paper.file": Text("الورقة الممسوحة", "The scanned form"),
+    "paper.file_hint": Text("ملف PDF أو صورة JPEG أو PNG أو WebP؛ يُحكم على النوع من محتوى الملف.",
+                            "A PDF, or a JPEG, PNG or WebP image; the type is judged by the "
+                            "file's content."),
+    "paper.kept": Text("أُرفق هذا الملف ولن يُرفع مرة أخرى:",
+                       "This file is attached and will not be uploaded again:"),
+    "paper.replace_hint": Text("لاستبداله اختر ملفاً آخر.", "To replace it, choose another file."),
+    "paper.remove": Text("أزل هذا المرفق", "Remove this file"),
+    "paper.submit": Text("أدخل الطلب", "Enter the request"),
+    "paper.receipt_title": Text("إيصال طلب", "Request receipt"),
+    "paper.receipt_lead": Text("سلّم مقدّم الطلب هذا الإيصال؛ يتابع طلبه برقمه المرجعي.",
+                               "Hand this receipt to the requester; they follow the request "
+                               "with its reference number."),
+    "paper.receipt_note": Text("تصل مقدّم الطلب رسالة على هاتفه عند كل تغيير في حالة طلبه.",
+                               "The requester gets a text message at every change in the "
+                               "request's status."),
+    "paper.print": Text("اطبع الإيصال", "Print the receipt"),
+    "paper.another": Text("أدخل طلباً ورقياً آخر", "Enter another paper request"),
+    "paper.mine": Text("الطلبات التي أدخلتها", "Requests you entered"),
+    "paper.none": Text("لم تُدخل طلبات بعد.", "You have not entered any requests yet."),
+    "paper.receipt": Text("الإيصال", "Receipt"),
+    "error.too_large": Text("الملف أكبر من المسموح", "The file is too large"),
+    "error.too_large_lead": Text(
+        "لم يُحفظ شيء. امسح الورقة بدقة أقل، ثم أدخل الطلب مرة أخرى.",
+        "Nothing was saved. Scan the paper at a lower resolution, then enter the request "
+        "again."),
+    # --- the integrity commission ---
+    "sealed.title": Text("البلاغات المختومة", "Sealed reports"),
+    "sealed.lead": Text(
+        "لا يُفتح أي بلاغ على الخادم: نزّل الظرف المختوم وافتحه بمفتاح الهيئة الخاص على حاسوبها "
+        "غير المتصل.",
+        "No report is ever opened on the server: download the sealed envelope and open it with "
+        "the commission's private key on its offline computer."),
+    "sealed.show": Text("عرض", "Show"),
+    "sealed.all": Text("كل البلاغات", "All reports"),
+    "sealed.unacknowledged": Text("لم يؤكَّد استلامها", "Not acknowledged"),
+    "sealed.acknowledged_only": Text("أُكِّد استلامها", "Acknowledged"),
+    "sealed.list": Text("البلاغات المودعة، الأحدث أولاً", "Filed reports, newest first"),
+    "sealed.report": Text("البلاغ", "Report"),
+    "sealed.about": Text("عن البلاغ", "About the report"),
+    "sealed.filed": Text("تاريخ الإيداع", "Filed on"),
+    "sealed.key": Text("المفتاح", "Key"),
+    "sealed.size": Text("الحجم", "Size"),
+    "sealed.bytes": Text("بايت", "bytes"),
+    "sealed.identity": Text("هوية المبلّغ", "Reporter's identity"),
+    "sealed.identity_sealed": Text("مرفقة مختومة", "Attached, sealed"),
+    "sealed.identity_none": Text("لم يرفقها", "Not attached"),
+    "sealed.acknowledged": Text("تأكيد الاستلام", "Acknowledged"),
+    "sealed.not_yet": Text("لم يؤكَّد بعد", "Not yet"),
+    "sealed.notes": Text("ملاحظات للمبلّغ", "Notes to the reporter"),
+    "sealed.empty": Text("لا بلاغات هنا.", "No reports here."),
+    "sealed.back": Text("العودة إلى البلاغات", "Back to the reports"),
+    "sealed.envelopes": Text("الظرفان المختومان", "Sealed envelopes"),
+    "sealed.download": Text("نزّل البلاغ المختوم", "Download the sealed report"),
+    "sealed.download_identity": Text("نزّل هوية المبلّغ المختومة",
+                                     "Download the reporter's sealed identity"),
+    "sealed.identity_hint": Text("افتحها فقط حين تقرر الهيئة ذلك.",
+                                 "Open it only when the commission decides to."),
+    "sealed.open_offline": Text("يُفتح الظرف بأداة الهيئة على حاسوبها غير المتصل:",
+                                "Open an envelope with the commission's tool on its offline "
+                                "computer:"),
+    "sealed.actions": Text("الإجراءات", "Actions"),
+    "sealed.acknowledge": Text("أكّد الاستلام", "Acknowledge receipt"),
+    "sealed.acknowledge_hint": Text("يرى المبلّغ مع إيصاله أن الهيئة استلمت بلاغه.",
+                                    "The reporter sees with their receipt that the commission "
+                                    "received the report."),
+    "sealed.note": Text("ملاحظة للمبلّغ", "Note for the reporter"),
+    "sealed.note_hint": Text(
+        "يراها المبلّغ مع إيصاله. نص عادي؛ لا تكتب فيها ما قد يدل على هويته.",
+        "The reporter sees it with their receipt. Plain text; write nothing that could "
+        "identify them."),
+    "sealed.post_note": Text("أرسل الملاحظة", "Release the note"),
+    "sealed.no_notes": Text("لم تُرسل ملاحظات بعد.", "No notes released yet."),
+    "sealed.done.acknowledgement": Text("تم تأكيد الاستلام.", "Receipt acknowledged."),
+    "sealed.done.notes": Text("أُرسلت الملاحظة إلى المبلّغ.",
+                              "The note was released to the reporter."),
 }
 
 STAGE: Final[dict[str, Text]] = {

@@ -182,3 +182,19 @@ async def test_a_paper_requester_name_with_markup_is_refused(directory: IntakeUn
     )
     assert refused.status_code == 422
     assert await directory.count("citizens") == 0
+
+
+@pytest.mark.parametrize(("id_type", "id_number", "code"), [
+    ("national_number", "98610123", "national_number_format"),
+    ("personal_number", "40001234AB", "personal_number_format"),
+    ("passport", "P123456789012345", "passport_format"),
+])
+async def test_an_identity_number_of_the_wrong_shape_is_named_on_its_own_field(
+    directory: IntakeUnderTest, id_type: str, id_number: str, code: str,
+) -> None:
+    refused = await check(directory, directory.auth(Role.call_center_agent), id_type=id_type,
+                          id_number=id_number)
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("body.id_number", code)]
+    assert await directory.count("caller_checks") == 0

@@ -24,8 +24,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
+from sqlalchemy import text
 
 from gateway.embedded import StreamingASGITransport, pages_beside_api
+from services.intake.registry_simulator import SimulatorSettings, create_simulator
 from services.routing.directory.demo import DEMO_PASSWORD
 from services.web.config import WebSettings
 from services.web.main import create_web_app
@@ -124,9 +126,13 @@ async def serving(app: Any) -> AsyncIterator[str]:
 async def office(postgres_url: str, amqp_url: str) -> AsyncIterator[Office]:
     _chromium_or_skip()
     # Every sign-in of these tests comes from one address: the per-address sign-in limit
-    # (which the gateway tests prove) would otherwise stop the tenth.
-    async with running_platform(postgres_url, amqp_url,
-                                gateway_overrides={"rate_limit_routes": ()}) as platform:
+    # (which the gateway tests prove) would otherwise stop the tenth. Intake asks the civil
+    # registry's stand-in about callers, over HTTP.
+    async with serving(create_simulator(SimulatorSettings())) as registry_url, \
+            running_platform(postgres_url, amqp_url,
+                             overrides={"intake": {"civil_registry_url": registry_url}},
+                             gateway_overrides={"rate_limit_routes": ()}) as platform:
+        # The queue asks for its counters every second: a test sees new requests arrive.
         web = create_web_app(WebSettings(environment="test", gateway_url="http://gateway",
                                          queue_poll_s=1),
                              gateway_transport=StreamingASGITransport(platform.gateway))
@@ -245,3 +251,27 @@ async def get_with_session(office: Office, page: Page, path: str) -> httpx.Respo
     async with httpx.AsyncClient(base_url=office.url,
                                  headers=await cookie_header(page)) as client:
         return await client.get(path)
+
+
+async def type_into(page: Page, selector: str, text: str) -> None:
+    """Tab to a field and type into it, as a person at a keyboard does."""
+    await tab_to(page, selector)
+    await page.keyboard.type(text)
+
+
+async def choose(page: Page, selector: str, value: str, *, limit: int = 200) -> None:
+    """Tab to a list and move through its choices with the arrow key until `value` is chosen."""
+    await tab_to(page, selector)
+    target = page.locator(selector)
+    for _ in range(limit):
+        if await target.input_value() == value:
+            return
+        await page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{value} is not among the choices of {selector}")
+
+
+async def rows_in(office: Office, service: str, table: str) -> int:
+    """How many rows a service's table holds (proof that a refused form stored nothing)."""
+    async with office.platform.runtime(service).sessionmaker() as session:
+        counted = await session.scalar(text(f"SELECT count(*) FROM {table}"))
+    return int(counted or 0)

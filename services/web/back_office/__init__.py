@@ -3,4 +3,7 @@
     auth      signing in and out, the language switch, each role's home page
     queue     the work queue: counters, filters, search, pages
     cases     one request: what it holds, its deadlines and timeline, and every action
+    callers   the call center: check a caller's identity, submit for them, read them a status
+    paper     the complaint box: a paper request keyed in with its scan, and its receipt
+    sealed    the integrity commission: the sealed-report inbox, envelopes, acknowledgements
 """
