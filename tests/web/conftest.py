@@ -200,7 +200,7 @@ async def tab_to(page: Page, selector: str, *, limit: int = 200) -> None:
     raise AssertionError(f"{selector} is not reachable with the Tab key")
 
 
-async def choose(page: Page, selector: str, value: str, *, limit: int = 100) -> None:
+async def choose(page: Page, selector: str, value: str, *, limit: int = 200) -> None:
     """Pick `value` in the <select> `selector` by keyboard: Tab to it, then the arrow keys."""
     await tab_to(page, selector)
     select = page.locator(selector)
@@ -257,17 +257,6 @@ async def type_into(page: Page, selector: str, text: str) -> None:
     """Tab to a field and type into it, as a person at a keyboard does."""
     await tab_to(page, selector)
     await page.keyboard.type(text)
-
-
-async def choose(page: Page, selector: str, value: str, *, limit: int = 200) -> None:
-    """Tab to a list and move through its choices with the arrow key until `value` is chosen."""
-    await tab_to(page, selector)
-    target = page.locator(selector)
-    for _ in range(limit):
-        if await target.input_value() == value:
-            return
-        await page.keyboard.press("ArrowDown")
-    raise AssertionError(f"{value} is not among the choices of {selector}")
 
 
 async def rows_in(office: Office, service: str, table: str) -> int:
