@@ -123,7 +123,9 @@ async def test_a_complaint_box_clerk_keys_in_a_paper_request_with_a_scanned_pdf(
     officer = await new_page("ar", DESK)
     await sign_in(officer, office, "mlo.moh", next_path=f"/office/requests/{reference}")
     await expect(officer.locator("h1")).to_have_text("نقص الأدوية في مركز صحي الهاشمي")
-    await expect(officer.locator(".facts")).to_contain_text("صندوق الشكاوى")
+    await expect(officer.locator("#h-details + dl")).to_contain_text("صندوق الشكاوى")
+    await expect(officer.locator("#h-requester + dl")).to_contain_text("منى سعيد")
+    await expect(officer.locator("#h-attachments ~ ul")).to_contain_text("ورقة-الشكوى.pdf")
 
     await page.goto(f"{office.url}/office/paper")
     await expect(page.locator(".desk-list tbody")).to_contain_text(reference)
