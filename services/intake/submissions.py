@@ -64,7 +64,6 @@ from services.intake.schemas import (
     StatusView,
     TimelineStep,
 )
-from services.intake.text import search_key, similarity
 from services.intake.words import ACKNOWLEDGEMENT, KIND, NEXT_STEP, STATUS, STEP
 from shared.auth import Principal, Role
 from shared.bus import Outbox
@@ -74,6 +73,7 @@ from shared.events.catalog import RequestInfoProvided, RequestRated, RequestSubm
 from shared.events.envelope import EventPayload
 from shared.events.vocabulary import Channel, NoticeChannel, RequestKind, RequestStatus
 from shared.idempotency import IdempotencyKey, KeyClaim, claim_answered
+from shared.text import search_key, similarity
 
 if TYPE_CHECKING:  # context builds the group commit from `write_submissions`
     from services.intake.context import Intake
