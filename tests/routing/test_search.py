@@ -61,6 +61,8 @@ async def test_a_reference_is_found_by_its_arabic_indic_digits_and_by_its_start(
     assert await found(routing, "mlo.mohe", q=reference.lower()) == [reference]
     start = reference[:-1]  # the serial's last digit left off
     assert reference in await found(routing, "mlo.mohe", q=start)
+    serial = arabic.rsplit("-", 1)[-1]  # as read out on the phone, in Arabic digits
+    assert await found(routing, "mlo.mohe", q=serial) == [reference]
 
 
 async def test_a_word_of_the_description_finds_it_with_or_without_its_article(

@@ -96,7 +96,8 @@ async def place_submitted(
             "submitted_at": submitted.submitted_at, "placed_at": placed_at, "extensions": 0,
             "transfer_count": 0, "answer_round": 0, "escalation_level": 0, "updated_at": placed_at,
             "audit_seq": placed["seq"], "audit_head": placed["hash"],
-            **case_keys(subject=submitted.subject, description=submitted.description,
+            **case_keys(reference=submitted.reference, subject=submitted.subject,
+                        description=submitted.description,
                         requester_name=submitted.requester_name),
         })
 

@@ -2,7 +2,8 @@
 
 A case is indexed once, when it is placed, by two keys folded with the kernel's normaliser
 (`shared.text.search_key`: tashkeel, tatweel, hamza forms, taa marbuta, alef maqsura,
-Arabic-Indic digits): its subject's, and its description's with the requester's name. A query
+Arabic-Indic digits): its subject's, and its description's with the requester's name and the
+parts of its reference. A query
 is folded the same way, so "إنارة" finds "انارة" and "٤٥" finds "45"; words are indexed with
 and without their article ("المياه" and "مياه"). Each typed word must begin a word of the
 request (PostgreSQL: prefix matching on a `simple` tsvector under a GIN
@@ -38,11 +39,13 @@ _REFERENCE: Final = re.compile(r"^[A-Z0-9][A-Z0-9/-]*$")
 _ARTICLE: Final = re.compile(r"^(?:[وفبك]?ال|لل)(?=\w\w)")
 
 
-def case_keys(*, subject: str, description: str, requester_name: str | None) -> dict[str, str]:
-    """The columns a case is found by: its subject's key, and the key of its description and
-    requester's name followed by every word of the three without its article."""
+def case_keys(*, reference: str, subject: str, description: str,
+              requester_name: str | None) -> dict[str, str]:
+    """The columns a case is found by: its subject's key, and the key of its description, the
+    requester's name and the reference's parts (its serial alone finds it), followed by every
+    word of them without its article."""
     subject_key = search_key(subject)
-    rest = search_key(description, requester_name or "")
+    rest = search_key(description, requester_name or "", reference)
     bare = dict.fromkeys(_ARTICLE.sub("", word) for word in f"{subject_key} {rest}".split()
                          if _ARTICLE.match(word))
     return {"subject_key": subject_key, "search_key": " ".join([rest, *bare]).strip()}

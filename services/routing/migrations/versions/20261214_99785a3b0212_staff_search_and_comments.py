@@ -1,11 +1,11 @@
 """staff search and comments
 
 The staff's search (issue 18): each case keeps its subject's search key and the key of its
-description and requester's name (`shared.text.search_key`), and, on PostgreSQL, a generated
-tsvector of both (the subject's words weighted A, for similar requests) under a GIN index, an
-index for reference prefixes whatever the database's collation, and one for newest first.
-Existing cases get their keys from their subject and description (routing never had their
-requesters' names).
+description, requester's name and reference (`cases.search.case_keys`), and, on PostgreSQL, a
+generated tsvector of both (the subject's words weighted A, for similar requests) under a GIN
+index, an index for reference prefixes whatever the database's collation, and one for newest
+first. Existing cases get their keys from their reference, subject and description (routing
+never had their requesters' names).
 
 Comments for the record: the new permission `cases.comment` goes to the roles that hold it by
 default, where the directory was seeded already (a fresh one gets it from the seed).
@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from services.routing.cases.search import case_keys
 from shared.db import UtcDateTime
-from shared.text import search_key
 
 revision: str = "99785a3b0212"
 down_revision: str | None = "bfd5d8085747"
@@ -72,9 +72,12 @@ def _index_existing_cases() -> None:
             .where(cases.c.reference > last).order_by(cases.c.reference).limit(BATCH)).all()
         if not rows:
             return
-        bind.execute(update, [{"b_reference": row.reference,
-                               "b_subject_key": search_key(row.subject),
-                               "b_search_key": search_key(row.description)} for row in rows])
+        bind.execute(update, [
+            {"b_reference": row.reference,
+             **{f"b_{column}": key for column, key in case_keys(
+                 reference=row.reference, subject=row.subject, description=row.description,
+                 requester_name=None).items()}}
+            for row in rows])
         last = rows[-1].reference
 
 
@@ -86,12 +89,12 @@ def _grant_comments() -> None:
                    sa.column("actor_id", sa.Uuid()), sa.column("subject", sa.String),
                    sa.column("key", sa.String), sa.column("change", sa.String),
                    sa.column("details", sa.Text))
+    granted = {row.role for row in bind.execute(sa.text(
+        "SELECT role FROM role_permissions WHERE permission = 'cases.comment'"))}
     for role in COMMENTERS:
-        granted = bind.execute(sa.text(
-            "INSERT INTO role_permissions (role, permission) "
-            "SELECT :role, 'cases.comment' WHERE NOT EXISTS (SELECT 1 FROM role_permissions "
-            "WHERE role = :role AND permission = 'cases.comment')"), {"role": role})
-        if granted.rowcount:
+        if role not in granted:
+            bind.execute(sa.text("INSERT INTO role_permissions (role, permission) "
+                                 "VALUES (:role, 'cases.comment')"), {"role": role})
             bind.execute(log.insert().values(
                 occurred_at=datetime.now(UTC), actor_id=None, subject="permissions", key=role,
                 change="granted",
