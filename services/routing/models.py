@@ -237,10 +237,14 @@ class StaffSession(Base):
 # --- cases -----------------------------------------------------------------------------------
 
 
-def _open_index(name: str, *columns: str) -> Index:
+def _open_index(name: str, *columns: str, include: tuple[str, ...] = ()) -> Index:
     """An index over open cases only: inboxes read them; the closed million stays out of it."""
     return Index(name, *columns, postgresql_where=text(OPEN_CASES_SQL),
-                 sqlite_where=text(OPEN_CASES_SQL))
+                 sqlite_where=text(OPEN_CASES_SQL), postgresql_include=list(include))
+
+
+COUNTED: Final = ("distributed_to", "status", "due_at", "overdue_since", "escalation_level")
+"""What the inbox's counters read besides the scope (the covering index carries them)."""
 
 
 class Case(Base):
@@ -255,11 +259,16 @@ class Case(Base):
         _open_index("ix_cases_open_entity_due", "entity_code", "due_at", "reference"),
         _open_index("ix_cases_open_status_due", "status", "due_at", "reference"),
         _open_index("ix_cases_open_due", "due_at", "reference"),
+        # The inbox's counters, read from the index alone (an index-only scan): a scope's
+        # sector or entity, and everything the counters look at.
+        _open_index("ix_cases_open_counters", "sector_code", "entity_code", include=COUNTED),
         Index("ix_cases_merged_into", "merged_into",
               postgresql_where=text("merged_into IS NOT NULL"),
               sqlite_where=text("merged_into IS NOT NULL")),
-        # The search page: every status, newest first.
+        # The search page: every status, newest first (the CMU's, a sector's, an entity's).
         Index("ix_cases_submitted", "submitted_at", "reference"),
+        Index("ix_cases_sector_submitted", "sector_code", "submitted_at", "reference"),
+        Index("ix_cases_entity_submitted", "entity_code", "submitted_at", "reference"),
         # PostgreSQL only, in the migration (`20261214_…_staff_search`): the generated
         # `search_vector` (tsvector of `subject_key`, weighted A, and `search_key`) with its GIN
         # index `ix_cases_search`, and `ix_cases_reference_prefix` (LIKE 'prefix%' on the

@@ -3,12 +3,11 @@
 A case is indexed once, when it is placed, by two keys folded with the kernel's normaliser
 (`shared.text.search_key`: tashkeel, tatweel, hamza forms, taa marbuta, alef maqsura,
 Arabic-Indic digits): its subject's, and its description's with the requester's name and the
-parts of its reference. A query
-is folded the same way, so "إنارة" finds "انارة" and "٤٥" finds "45"; words are indexed with
-and without their article ("المياه" and "مياه"). Each typed word must begin a word of the
-request (PostgreSQL: prefix matching on a `simple` tsvector under a GIN
-index; SQLite: a LIKE over the keys); a query shaped like a reference also matches the
-references that start with it.
+parts of its reference. A query is folded the same way, so "إنارة" finds "انارة" and "٤٥"
+finds "45"; words are indexed with and without their article ("المياه" and "مياه"). Each typed
+word must begin a word of the request, a number or a word of one or two letters be a whole
+word (PostgreSQL: prefix matching on a `simple` tsvector under a GIN index; SQLite: a LIKE over
+the keys); a query shaped like a reference also matches the references that start with it.
 
 Similar requests share words of their subject: candidates share at least one (the tsvector's
 subject words are weighted A), ranked by how many of their words they share.
@@ -29,6 +28,8 @@ from shared.text import ascii_digits, search_key
 
 MAX_WORDS: Final = 8
 """The words of a query that count (a pasted paragraph must not become a huge query)."""
+PREFIX_FROM: Final = 3
+"""Words of this many letters or more match the start of a word; shorter ones whole words."""
 REFERENCE_PREFIX_MIN: Final = 6
 """A reference is matched from this many characters (the year and a dash are not enough)."""
 _REFERENCE: Final = re.compile(r"^[A-Z0-9][A-Z0-9/-]*$")
@@ -71,8 +72,11 @@ class SearchTerms:
         return cls(words=words, reference_prefix=reference)
 
     def tsquery(self) -> str:
-        """Every word, as the start of a word (`to_tsquery('simple', …)`); "" for none."""
-        return " & ".join(f"'{word}':*" for word in self.words)
+        """Every word as the start of a word, but numbers and words shorter than
+        `PREFIX_FROM` whole (`to_tsquery('simple', …)`); "" for none. The prefix of a number
+        ("6" of a reference) or of two letters would gather half the index."""
+        return " & ".join(f"'{word}'" if word.isdigit() or len(word) < PREFIX_FROM
+                          else f"'{word}':*" for word in self.words)
 
 
 def subject_tsquery(subject_key: str) -> str:

@@ -3,8 +3,8 @@
 The staff's search (issue 18): each case keeps its subject's search key and the key of its
 description, requester's name and reference (`cases.search.case_keys`), and, on PostgreSQL, a
 generated tsvector of both (the subject's words weighted A, for similar requests) under a GIN
-index, an index for reference prefixes whatever the database's collation, and one for newest
-first. Existing cases get their keys from their reference, subject and description (routing
+index, an index for reference prefixes whatever the database's collation, and three for
+newest first (all of government, a sector, an entity). The inbox's counters get a covering index over open cases (read by an index-only scan). Existing cases get their keys from their reference, subject and description (routing
 never had their requesters' names).
 
 Comments for the record: the new permission `cases.comment` goes to the roles that hold it by
@@ -31,6 +31,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 5_000
+OPEN = "status NOT IN ('closed', 'rejected')"
+COUNTED = ("distributed_to", "status", "due_at", "overdue_since", "escalation_level")
 COMMENTERS = ("main_liaison_officer", "entity_head", "minister", "cmu_staff", "cmu_admin")
 SEARCH_VECTOR = ("setweight(to_tsvector('simple', subject_key), 'A') || "
                  "to_tsvector('simple', search_key)")
@@ -51,6 +53,12 @@ def upgrade() -> None:
                                      nullable=False))
     _index_existing_cases()
     op.create_index("ix_cases_submitted", "cases", ["submitted_at", "reference"])
+    for scope in ("sector", "entity"):
+        op.create_index(f"ix_cases_{scope}_submitted", "cases",
+                        [f"{scope}_code", "submitted_at", "reference"])
+    op.create_index("ix_cases_open_counters", "cases", ["sector_code", "entity_code"],
+                    postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN),
+                    postgresql_include=list(COUNTED))
     if _postgresql():
         op.execute(f"ALTER TABLE cases ADD COLUMN search_vector tsvector "
                    f"GENERATED ALWAYS AS ({SEARCH_VECTOR}) STORED")
@@ -110,6 +118,9 @@ def downgrade() -> None:
         op.drop_index("ix_cases_reference_prefix", "cases")
         op.drop_index("ix_cases_search", "cases")
         op.drop_column("cases", "search_vector")
+    op.drop_index("ix_cases_open_counters", "cases")
+    op.drop_index("ix_cases_entity_submitted", "cases")
+    op.drop_index("ix_cases_sector_submitted", "cases")
     op.drop_index("ix_cases_submitted", "cases")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("search_key")
