@@ -128,6 +128,19 @@ async def test_a_query_without_a_letter_or_digit_is_refused_in_both_languages(
         assert problem(english)["errors"][0]["message"].startswith("String should have at most")
 
 
+async def test_tsquery_syntax_typed_in_a_query_is_only_punctuation(
+    routing: RoutingService,
+) -> None:
+    reference = await routing.submit(entity="MOA-HQ", subject="أعلاف الماشية")
+    headers = await routing.auth("mlo.moa")
+    for typed in ("أعلاف' & !الماشية:*", "أعلاف\\ | (الماشية)", "'", "أعلاف＇ <-> ماشية"):
+        response = await routing.client.get("/api/v1/cases", params={"q": typed},
+                                            headers=headers)
+        assert response.status_code in (200, 422), (typed, response.text)
+        if response.status_code == 200:
+            assert [i["reference"] for i in response.json()["items"]] == [reference], typed
+
+
 # --- similar requests --------------------------------------------------------------------------
 
 
