@@ -12,7 +12,7 @@ default, where the directory was seeded already (a fresh one gets it from the se
 
 Revision ID: 99785a3b0212
 Revises: bfd5d8085747
-Create Date: 2026-12-14
+Create Date: 2026-12-07
 """
 
 import json
