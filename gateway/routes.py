@@ -48,7 +48,7 @@ ANY: Final = None
 _REF = r"[^/]+"
 CASE_ACTIONS: Final = (
     "accept", "refuse-jurisdiction", "distribute", "transfer", "respond", "extend", "ask-info",
-    "close", "review-decision", "reject", "merge",
+    "close", "review-decision", "reject", "merge", "comment",
 )
 
 

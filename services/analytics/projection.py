@@ -46,8 +46,8 @@ DROPPED_FIELDS: Final = frozenset({
     "subject", "description", "answer", "question", "reason", "actions_taken", "solution",
     "comment", "decision",
     # Who: analytics counts requests, never people.
-    "requester_id", "submitted_by", "actor_id", "officer_ids", "recipient_ids", "assigned_by",
-    "attachment_ids", "notice_channel", "language",
+    "requester_id", "requester_name", "submitted_by", "actor_id", "officer_ids",
+    "recipient_ids", "assigned_by", "attachment_ids", "notice_channel", "language",
 })
 
 CONSUMED: Final[tuple[EventType, ...]] = tuple(

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from services.intake.text import compact_identifier
+from shared.text import compact_identifier
 
 AMMAN: Final = ZoneInfo("Asia/Amman")
 

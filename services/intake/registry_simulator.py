@@ -50,7 +50,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.intake.config import DEVELOPMENT_REGISTRY_SECRET
-from services.intake.text import search_key
+from shared.text import search_key
 
 DOWN = "9999999999"
 

@@ -33,7 +33,6 @@ from services.intake.civil_registry import IdType
 from services.intake.text import (
     InvalidPhone,
     clean_name,
-    compact_identifier,
     free_text_problem,
     mobile_e164,
     name_problem,
@@ -51,6 +50,7 @@ from shared.events.vocabulary import (
     RequestStatus,
     SlaStage,
 )
+from shared.text import compact_identifier
 
 PHONE_REGION = "JO"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

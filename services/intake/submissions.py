@@ -65,7 +65,6 @@ from services.intake.schemas import (
     StatusView,
     TimelineStep,
 )
-from services.intake.text import search_key, similarity
 from services.intake.words import ACKNOWLEDGEMENT, KIND, NEXT_STEP, STATUS, STEP
 from shared.auth import Principal, Role
 from shared.bus import Outbox
@@ -75,6 +74,7 @@ from shared.events.catalog import RequestInfoProvided, RequestRated, RequestSubm
 from shared.events.envelope import EventPayload
 from shared.events.vocabulary import Channel, NoticeChannel, RequestKind, RequestStatus
 from shared.idempotency import IdempotencyKey, KeyClaim, claim_answered
+from shared.text import search_key, similarity
 
 if TYPE_CHECKING:  # context builds the group commit from `write_submissions`
     from services.intake.context import Intake
@@ -348,11 +348,15 @@ async def write_submissions(
         outcomes.append(receipt if first else None)
     rows: list[dict[str, Any]] = []
     events: list[tuple[EventPayload, str | None]] = []
+    # Routing indexes the requester's name for its staff's search (`requester_name`).
+    names = await repository.full_names(
+        session, {c.requester_id for c, _ in fresh if c.requester_id is not None})
     for checked, receipt in fresh:
         body, reference, now = checked.body, receipt.reference, checked.received_at
         requester_id = checked.requester_id
         if body.requester is not None:  # a paper form: its requester, recorded or updated
-            requester_id = (await _paper_requester(session, outbox, now, body.requester)).id
+            paper = await _paper_requester(session, outbox, now, body.requester)
+            requester_id, names[paper.id] = paper.id, paper.full_name
         assert requester_id is not None
         rows.append({
             "reference": reference, "kind": body.kind.value, "entity": body.entity,
@@ -374,6 +378,7 @@ async def write_submissions(
             description=body.description, attachment_ids=body.attachment_ids,
             requester_id=requester_id, submitted_by=checked.submitted_by, submitted_at=now,
             notice_channel=body.notice_channel, language=body.language,
+            requester_name=names.get(requester_id),
         ), reference))
     if rows:
         await repository.add_requests(session, rows)

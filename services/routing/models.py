@@ -6,6 +6,7 @@ roles and permissions, and the log of every change to it), staff sign-in session
 
 Never stored: a password or a refresh token in the clear (argon2id hashes, SHA-256 digests),
 contact points of requesters (intake and notify keep those), anything of a corruption report.
+A requester's name is kept only folded into a case's search key, which no answer shows.
 `audit_entries` and `directory_log` are append-only: the migration installs triggers that
 refuse UPDATE and DELETE on them, and the audit chain shows any change made around them.
 """
@@ -236,10 +237,14 @@ class StaffSession(Base):
 # --- cases -----------------------------------------------------------------------------------
 
 
-def _open_index(name: str, *columns: str) -> Index:
+def _open_index(name: str, *columns: str, include: tuple[str, ...] = ()) -> Index:
     """An index over open cases only: inboxes read them; the closed million stays out of it."""
     return Index(name, *columns, postgresql_where=text(OPEN_CASES_SQL),
-                 sqlite_where=text(OPEN_CASES_SQL))
+                 sqlite_where=text(OPEN_CASES_SQL), postgresql_include=list(include))
+
+
+COUNTED: Final = ("distributed_to", "status", "due_at", "overdue_since", "escalation_level")
+"""What the inbox's counters read besides the scope (the covering index carries them)."""
 
 
 class Case(Base):
@@ -254,9 +259,20 @@ class Case(Base):
         _open_index("ix_cases_open_entity_due", "entity_code", "due_at", "reference"),
         _open_index("ix_cases_open_status_due", "status", "due_at", "reference"),
         _open_index("ix_cases_open_due", "due_at", "reference"),
+        # The inbox's counters, read from the index alone (an index-only scan): a scope's
+        # sector or entity, and everything the counters look at.
+        _open_index("ix_cases_open_counters", "sector_code", "entity_code", include=COUNTED),
         Index("ix_cases_merged_into", "merged_into",
               postgresql_where=text("merged_into IS NOT NULL"),
               sqlite_where=text("merged_into IS NOT NULL")),
+        # The search page: every status, newest first (the CMU's, a sector's, an entity's).
+        Index("ix_cases_submitted", "submitted_at", "reference"),
+        Index("ix_cases_sector_submitted", "sector_code", "submitted_at", "reference"),
+        Index("ix_cases_entity_submitted", "entity_code", "submitted_at", "reference"),
+        # PostgreSQL only, in the migration (`20261214_…_staff_search`): the generated
+        # `search_vector` (tsvector of `subject_key`, weighted A, and `search_key`) with its GIN
+        # index `ix_cases_search`, and `ix_cases_reference_prefix` (LIKE 'prefix%' on the
+        # reference whatever the database's collation).
     )
 
     reference: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -296,6 +312,13 @@ class Case(Base):
     escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The staff's search (`shared.text.search_key`, written once at placement): the subject's
+    # key, and the description's with the requester's name, which is kept nowhere else here
+    # and never shown. Never loaded with the case (raise if touched).
+    subject_key: Mapped[str] = mapped_column(Text, server_default="", deferred=True,
+                                             deferred_raiseload=True)
+    search_key: Mapped[str] = mapped_column(Text, server_default="", deferred=True,
+                                            deferred_raiseload=True)
     # The timeline's head: its length is the case's version (the ETag, optimistic locking),
     # set by the code that appends (`cases.service.record`) and checked by every UPDATE.
     audit_seq: Mapped[int] = mapped_column(Integer)

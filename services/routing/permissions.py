@@ -33,6 +33,7 @@ class Permission(StrEnum):
     merge = "cases.merge"
     triage = "cases.triage"  # place triaged requests; transfer past the officers' limit
     review = "cases.review"  # decide on dissatisfied ratings
+    comment = "cases.comment"  # a comment for the record on the timeline (changes nothing)
     verify_audit = "audit.verify"
     manage_directory = "directory.manage"  # sectors, entities, departments, classifications
     manage_staff = "directory.staff"  # people, their roles and permissions
@@ -45,20 +46,21 @@ _OFFICER: Final = frozenset({
 _CMU_STAFF: Final = frozenset({
     Permission.read_cases, Permission.transfer, Permission.triage, Permission.review,
     Permission.reject, Permission.reject_malicious, Permission.close, Permission.merge,
-    Permission.verify_audit,
+    Permission.verify_audit, Permission.comment,
 })
 
 DEFAULTS: Final[Mapping[Role, frozenset[Permission]]] = {
     # The sector's main liaison officer works the request end to end.
     Role.main_liaison_officer: _OFFICER | {
         Permission.refuse_jurisdiction, Permission.distribute, Permission.transfer,
-        Permission.reject, Permission.close, Permission.merge,
+        Permission.reject, Permission.close, Permission.merge, Permission.comment,
     },
     # A sub-liaison officer handles what was distributed to them.
     Role.sub_liaison_officer: _OFFICER,
-    # Heads and ministers receive the escalations: they read their scope's requests.
-    Role.entity_head: frozenset({Permission.read_cases}),
-    Role.minister: frozenset({Permission.read_cases}),
+    # Heads and ministers receive the escalations: they read their scope's requests and may
+    # leave a comment for the record.
+    Role.entity_head: frozenset({Permission.read_cases, Permission.comment}),
+    Role.minister: frozenset({Permission.read_cases, Permission.comment}),
     # Decision makers watch figures (analytics), not people's requests: personal data is for
     # those who handle them. The CMU can grant it, to a person or to the role, if ever needed.
     Role.decision_maker: frozenset(),

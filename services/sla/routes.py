@@ -8,7 +8,7 @@ request's deadlines are for the staff who may act for its entity (anyone else: 4
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
@@ -16,7 +16,7 @@ from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.sla import repository, service
-from services.sla.deadlines import Rules, TimerAction
+from services.sla.deadlines import Rules, TimerAction, TimerState
 from services.sla.exceptions import DayOutOfRange, RangeTooLong
 from services.sla.schemas import (
     CalendarDay,
@@ -139,8 +139,9 @@ async def read_rules(session: SessionDep) -> RulesPublic:
 @router.get("/sla/requests/{reference}/deadlines",
             summary="A request's deadlines and escalations (staff of its entity)")
 async def read_request_deadlines(
-    reference: ReferenceNumber, session: SessionDep, principal: PrincipalDep
+    reference: ReferenceNumber, session: SessionDep, principal: PrincipalDep, clock: ClockDep
 ) -> RequestDeadlines:
+    """Each timer of the request; the running ones with the working time left from now."""
     request = await repository.find_request(session, reference)
     if request is None or not (
         principal.sees_all_entities
@@ -148,18 +149,26 @@ async def read_request_deadlines(
             and principal.may_act_for_entity(request.entity, sector_id=request.sector))
     ):
         raise NotFound()  # another entity's request is not there, as far as they can tell
+    rules, _ = await _rules(session)
     return RequestDeadlines(
         reference=reference, entity=request.entity, sector=request.sector,
         closed_at=request.closed_at,
-        timers=[
-            TimerPublic(
-                clock=row.clock, stage=row.stage,
-                escalation_level={TimerAction.escalation_1: 1,
-                                  TimerAction.escalation_2: 2}.get(row.action),
-                entity=row.entity, state=row.state, due_at=row.due_at, fired_at=row.fired_at,
-            )
-            for row in await repository.timers_of(session, reference)
-        ],
+        timers=[_timer(row, rules.calendar, clock.now())
+                for row in await repository.timers_of(session, reference)],
+    )
+
+
+def _timer(row: Any, calendar: WorkingCalendar, now: datetime) -> TimerPublic:
+    left = None
+    if row.state == TimerState.pending.value and row.due_at is not None:
+        left = service.working_time_left(calendar, now=now, due_at=row.due_at)
+    return TimerPublic(
+        clock=row.clock, stage=row.stage,
+        escalation_level={TimerAction.escalation_1: 1,
+                          TimerAction.escalation_2: 2}.get(row.action),
+        entity=row.entity, state=row.state, due_at=row.due_at, fired_at=row.fired_at,
+        working_seconds_left=None if left is None else int(left.total_seconds()),
+        working_days_left=None if left is None else round(left / calendar.day_length, 2),
     )
 
 

@@ -135,6 +135,12 @@ class TimerPublic(_Model):
     state: Literal["pending", "paused", "fired", "cancelled"]
     due_at: AmmanTime | None
     fired_at: AmmanTime | None
+    working_seconds_left: int | None = Field(
+        default=None, description="A running (pending) timer: the working time until it falls "
+        "due, from now, in seconds (0 once past due); None for the others.")
+    working_days_left: float | None = Field(
+        default=None, description="The same in working days (a day: the normal official "
+        "hours), to two decimals.")
 
 
 class RequestDeadlines(_Model):

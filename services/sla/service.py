@@ -87,6 +87,12 @@ class At:
 # --- the rules ------------------------------------------------------------------------------------
 
 
+def working_time_left(calendar: WorkingCalendar, *, now: datetime, due_at: datetime
+                      ) -> timedelta:
+    """The working time from `now` until a running deadline falls due; none once it is past."""
+    return max(calendar.working_time_between(now, due_at), timedelta(0))
+
+
 async def load_rules(session: AsyncSession, revision: int) -> Rules:
     versions = await repository.load_policy_versions(session)
     calendar = WorkingCalendar(

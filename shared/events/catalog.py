@@ -6,7 +6,8 @@ Importing this module registers every model in `REGISTRY` (declaring a class is 
 
 Personal data travels only where a consumer needs it: contact points (phone, email, language,
 notice channel) appear only in `citizen.*` and `directory.person_changed`, which feed notify's
-contact book; request events carry identifiers and never repeat them.
+contact book; request events carry identifiers and never repeat them. The one name on a request
+event is `request.submitted`'s `requester_name`, which routing's staff search needs.
 """
 
 from __future__ import annotations
@@ -212,6 +213,9 @@ class RequestSubmitted(EventPayload, type=EventType.request_submitted, version=1
     language: Language | None = None
     # Where the matter is (a town or city as the requester names it), for reports by place.
     city: ShortText | None = None
+    requester_name: ShortText | None = Field(
+        default=None, description="The requester's name, for the staff's search only: routing "
+        "keeps it in its search index and never shows it; analytics drops it.")
 
 
 class TriageReason(StrEnum):

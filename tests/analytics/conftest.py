@@ -123,7 +123,7 @@ class World:
             reference=reference, kind=kind, entity=entity, sector=sector,
             governorate=governorate, channel=channel, subject="انقطاع المياه",
             description="لا تصل المياه إلى الحي منذ أسبوع", requester_id=uuid.uuid4(),
-            submitted_at=self.clock.now(), city=city,
+            requester_name="ليلى الحسيني", submitted_at=self.clock.now(), city=city,
         ))
 
 

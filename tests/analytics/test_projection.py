@@ -241,7 +241,7 @@ async def test_the_event_log_keeps_no_free_text_and_no_person(world: World) -> N
         logged = [row.facts for row in await session.execute(select(models.event_log))]
     text = repr(logged)
     for secret in ("انقطاع المياه", "لا تصل المياه", "أعيد الضخ", str(OFFICER),
-                   "requester_id", "officer_ids"):
+                   "requester_id", "officer_ids", "ليلى الحسيني", "requester_name"):
         assert secret not in text
 
 

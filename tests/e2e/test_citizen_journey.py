@@ -90,6 +90,11 @@ async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world:
         assert reference in {item["reference"] for item in inbox.json()["items"]}
 
     await eventually(in_the_inbox)
+    # ... and by Ahmad's name however it is spelled (his name never shows in the answer).
+    found = await client.get("/api/v1/cases", params={"q": "احمد الخطيب"}, headers=officer)
+    assert found.status_code == 200, found.text
+    assert reference in {item["reference"] for item in found.json()["items"]}
+    assert "الخطيب" not in found.text
     accepted = await client.post(f"/api/v1/requests/{reference}/accept", headers=officer, json={
         "classification": "complaint.infrastructure", "processing_working_days": 5})
     assert accepted.status_code == 200, accepted.text

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.routing import APIRoute
 
 from gateway.routes import CASE_ACTIONS, ROUTES, BodyCap, resolve, services_in
 from services import SERVICES
 from services.__main__ import definition_of
+from services.routing.cases.routes import router as cases_router
 from shared.service import create_service_app
 
 
@@ -89,6 +91,17 @@ def test_case_handling_actions_go_to_routing_not_intake(action: str) -> None:
     route = resolve("POST", f"/api/v1/requests/JO-2030-000123/{action}")
     assert route is not None
     assert route.service == "routing"
+
+
+def test_every_case_handling_path_of_routing_goes_to_routing() -> None:
+    """The table's hand-kept list of actions names each of routing's `/requests/…` paths."""
+    paths = [(method, route.path) for route in cases_router.routes
+             if isinstance(route, APIRoute) for method in route.methods]
+    assert ("POST", "/api/v1/requests/{reference}/comment") in paths
+    for method, path in paths:
+        route = resolve(method, path.replace("{reference}", "2030-0000123-4"))
+        assert route is not None, path
+        assert route.service == "routing", path
 
 
 @pytest.mark.parametrize(

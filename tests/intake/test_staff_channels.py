@@ -60,6 +60,7 @@ async def test_an_agent_checks_the_caller_then_submits_for_them_and_it_is_audite
     assert event["requester_id"] == requester_id
     assert event["submitted_by"] == agent_id
     assert event["channel"] == "call_center"  # whatever the body said
+    assert event["requester_name"] == "أحمد محمد علي الخطيب"  # for routing's staff search
     assert await staff_access(directory) == [(agent_id, "identity_checked"),
                                              (agent_id, "submitted")]
     mine = await directory.client.get(REQUESTS, headers=agent)
@@ -163,6 +164,7 @@ async def test_a_clerk_keys_in_a_paper_form_for_someone_without_an_account(
         assert response.status_code == 201, response.json()
     first, second = await directory.events("request.submitted")
     assert first["requester_id"] == second["requester_id"]  # found again by phone
+    assert first["requester_name"] == second["requester_name"] == paper["full_name"]
     assert first["channel"] == "complaint_box"
     assert first["submitted_by"] == clerk_id
     (contact,) = await directory.events("citizen.contact_changed")

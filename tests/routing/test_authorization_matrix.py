@@ -61,6 +61,8 @@ READERS = {R.main_liaison_officer, R.sub_liaison_officer, R.entity_head, R.minis
 CMU = {R.cmu_staff, R.cmu_admin}
 OFFICERS = {R.main_liaison_officer, R.sub_liaison_officer}
 MAIN_OR_CMU = {R.main_liaison_officer} | CMU
+# A comment for the record: those who oversee (heads, ministers), the CMU and main officers.
+COMMENTERS = {R.main_liaison_officer, R.entity_head, R.minister} | CMU
 ADMIN = {R.cmu_admin}
 EVERYONE = {*Role, NOBODY}
 
@@ -91,10 +93,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/inbox"): Rule(READERS),
     ("GET", "/api/v1/inbox/triage"): Rule(CMU),
     ("GET", "/api/v1/inbox/review"): Rule(CMU),
+    ("GET", "/api/v1/inbox/counters"): Rule(READERS),
+    ("GET", "/api/v1/cases"): Rule(READERS),
     # One request: own entity, other entity, other sector, none.
     ("GET", "/api/v1/cases/{reference}"): Rule(READERS, A),
     ("GET", "/api/v1/cases/{reference}/timeline"): Rule(READERS, A),
     ("GET", "/api/v1/cases/{reference}/timeline/verification"): Rule(CMU, A),
+    ("GET", "/api/v1/cases/{reference}/similar"): Rule(READERS, A),
     ("POST", "/api/v1/requests/{reference}/accept"): Rule(OFFICERS, A),
     ("POST", "/api/v1/requests/{reference}/refuse-jurisdiction"):
         Rule({R.main_liaison_officer}, A),
@@ -107,6 +112,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/requests/{reference}/close"): Rule(MAIN_OR_CMU, P),
     ("POST", "/api/v1/requests/{reference}/merge"): Rule(MAIN_OR_CMU, A),
     ("POST", "/api/v1/requests/{reference}/review-decision"): Rule(CMU, T),
+    ("POST", "/api/v1/requests/{reference}/comment"): Rule(COMMENTERS, A, ok=201),
     # The directory's administration: CMU administrators only.
     ("POST", "/api/v1/sectors"): Rule(ADMIN, ok=201),
     ("PATCH", "/api/v1/sectors/{code}"): Rule(ADMIN),
@@ -143,6 +149,7 @@ ACTION_BODIES: dict[str, Callable[[str], dict[str, Any]]] = {
     "reject": lambda _: {"legal_ground": "before_court", "reason": "منظورة أمام القضاء"},
     "close": lambda _: {"closing_code": "withdrawn"},
     "review-decision": lambda _: {"decision": "confirm", "reason": "الرد وافٍ"},
+    "comment": lambda _: {"text": "يُتابع مع المدير العام"},
 }
 
 
@@ -238,9 +245,11 @@ async def test_requests_answer_as_the_matrix_says(
                 body = {"duplicates": [duplicate]}
             elif method == "POST":
                 body = ACTION_BODIES[action](ENTITY_OF.get(target, "MOH-HQ"))
+            headers = await caller.headers(who)
+            if method == "POST":  # a comment creates: it takes one (the actions ignore it)
+                headers = {**headers, "Idempotency-Key": str(uuid.uuid4())}
             response = await routing.client.request(
-                method, path.replace("{reference}", reference), json=body,
-                headers=await caller.headers(who))
+                method, path.replace("{reference}", reference), json=body, headers=headers)
             if response.status_code != want:
                 mismatches.append((str(who), target, want, response.status_code,
                                    response.text[:160]))
@@ -347,6 +356,8 @@ async def _directory_calls(routing: RoutingService) -> dict[tuple[str, str], Cal
         ("GET", "/api/v1/inbox"): get("/api/v1/inbox"),
         ("GET", "/api/v1/inbox/triage"): get("/api/v1/inbox/triage"),
         ("GET", "/api/v1/inbox/review"): get("/api/v1/inbox/review"),
+        ("GET", "/api/v1/inbox/counters"): get("/api/v1/inbox/counters"),
+        ("GET", "/api/v1/cases"): get("/api/v1/cases?q=water"),
         ("POST", "/api/v1/sectors"): send("POST", "/api/v1/sectors", lambda: {
             "code": fresh("MX"), "name_ar": "قطاع", "name_en": "Sector"}),
         ("PATCH", "/api/v1/sectors/{code}"): send("PATCH", "/api/v1/sectors/MOY",

@@ -119,3 +119,42 @@ async def test_a_request_lives_its_whole_life_on_sqlite(
     with pytest.raises(DBAPIError, match="append-only"):
         async with runtime.engine.begin() as connection:
             await connection.execute(text("DELETE FROM directory_log"))
+
+
+async def test_the_staff_search_and_the_queue_work_on_sqlite_too(
+    embedded: tuple[httpx.AsyncClient, Any],
+) -> None:
+    client, (app, bus, _seen) = embedded
+    runtime = app.state.runtime
+    references = ["BKH-2030-9100001", "BKH-2030-9100002", "BKH-2030-9100003"]
+    for reference, subject, name in zip(references, (
+            "انقطاع المياه عن الحي", "انقطاع المياه في الشارع", "فاتورة مرتفعة"), (
+            "فاطمة أبو رمّان", "خالد الزعبي", "سلمى الطراونة"), strict=True):
+        envelope = new_envelope(RequestSubmitted(
+            reference=reference, kind=RequestKind.complaint, entity="MWI-WAJ", sector="MWI",
+            governorate="JO-IR", channel=Channel.portal, subject=subject,
+            description="لا تصل المياه منذ ٣ أيام", requester_id=uuid.uuid4(),
+            requester_name=name, submitted_at=runtime.clock.now()),
+            producer="intake", clock=runtime.clock, correlation_id=reference)
+        await bus.publish([OutgoingMessage.from_envelope(envelope)])
+    signed_in = await client.post("/api/v1/staff/auth/token",
+                                  json={"username": "mlo.mwi", "password": DEMO_PASSWORD})
+    officer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+    async def found(path: str, q: str) -> list[str]:
+        response = await client.get(path, params={"q": q}, headers=officer)
+        assert response.status_code == 200, response.text
+        return [item["reference"] for item in response.json()["items"]]
+
+    async def all_placed() -> None:
+        assert len(await found("/api/v1/cases", "مياه")) == 3
+
+    await eventually(all_placed)
+    assert await found("/api/v1/cases", "فاطمه ابو رمان") == [references[0]]
+    assert await found("/api/v1/inbox", "٩١٠٠٠٠٣") == [references[2]]  # its serial
+    assert await found("/api/v1/inbox", "BKH-٢٠٣٠-٩١٠٠٠") == references  # their start
+    similar = await client.get(f"/api/v1/cases/{references[0]}/similar", headers=officer)
+    assert [item["reference"] for item in similar.json()["items"]] == [references[1]]
+    counters = await client.get("/api/v1/inbox/counters", headers=officer)
+    assert counters.json() == {"new": 3, "due_today": 0, "overdue": 0, "escalated": 0,
+                               "awaiting_requester": 0, "open": 3}

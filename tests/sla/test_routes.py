@@ -5,11 +5,13 @@ deadlines (staff of its entity only), and bad input refused with a clear problem
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
+from services.sla.service import working_time_left
+from shared.calendar import WorkingCalendar
 from shared.events.catalog import EventType, SlaDeadlineSet, SlaRulesChanged
 from shared.events.vocabulary import Role
 from tests.platform import eventually
@@ -357,6 +359,51 @@ async def test_a_requests_deadlines_are_for_the_staff_who_may_act_for_its_entity
     unknown = await world.client.get("/api/v1/sla/requests/BKH-0000-404/deadlines",
                                      headers=world.auth(Role.cmu_staff))
     assert_problem(unknown, 404, "not-found")
+
+
+async def test_running_timers_say_how_much_working_time_is_left_from_now(world: World) -> None:
+    story = Story()
+    await world.publish(story.submitted(amman(2027, 9, 5, 9)),
+                        story.assigned(amman(2027, 9, 5, 9)))
+    await world.until_timers(story.reference, "entity:1:first_response:escalation_2")
+    path = f"/api/v1/sla/requests/{story.reference}/deadlines"
+
+    async def left() -> dict[tuple[str, str, int | None], Any]:
+        response = await world.client.get(path, headers=world.auth(Role.cmu_staff))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return {(t["clock"], t["stage"], t["escalation_level"]): t for t in body["timers"]}
+
+    # Sunday 14:00: Monday 09:00 is Sunday's last hour and Monday's first away.
+    world.clock.set(amman(2027, 9, 5, 14))
+    timers = await left()
+    first_response = timers[("entity", "first_response", None)]
+    assert first_response["state"] == "pending"
+    assert abs(first_response["working_seconds_left"] - 2 * 3600) < 60  # time still flows
+    assert first_response["working_days_left"] == 0.29  # two of a day's seven hours
+    minister = timers[("entity", "first_response", 2)]
+    assert abs(minister["working_seconds_left"] - 9 * 3600) < 60
+    assert minister["working_days_left"] == 1.29
+
+    # Monday 10:00: the deadline has fired and counts nothing down any more.
+    world.clock.set(amman(2027, 9, 6, 10))
+
+    async def fired() -> None:
+        timers = await left()
+        assert timers[("entity", "first_response", None)]["state"] == "fired"
+        assert timers[("entity", "first_response", None)]["working_seconds_left"] is None
+        assert abs(timers[("entity", "first_response", 2)]["working_seconds_left"]
+                   - 6 * 3600) < 60
+
+    await eventually(fired)
+
+
+def test_no_working_time_is_left_once_a_deadline_is_past() -> None:
+    calendar = WorkingCalendar()
+    due = amman(2027, 9, 6, 9)
+    assert working_time_left(calendar, now=amman(2027, 9, 6, 12), due_at=due) == timedelta(0)
+    assert working_time_left(calendar, now=amman(2027, 9, 5, 14), due_at=due) == timedelta(
+        hours=2)
 
 
 async def test_new_official_hours_reshape_open_deadlines_keeping_their_working_days(

@@ -7,6 +7,8 @@
 
 Praise is placed the same way (see `policy`). The timeline starts with two entries: received
 (by the requester, or the agent or clerk who keyed it in, on its channel) and the placement.
+Each case is indexed for the staff's search as it is inserted (`search.case_keys`: the
+requester's name goes there and nowhere else).
 
 A whole batch of events is placed with a few statements: one directory lookup, one INSERT of
 the cases (a reference already there is skipped, so a re-submitted event changes nothing),
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.cases import audit, repository
 from services.routing.cases.audit import Actor
 from services.routing.cases.policy import OFFICERS_TOLD
+from services.routing.cases.search import case_keys
 from services.routing.directory import repository as directory
 from services.routing.models import Entity
 from shared.bus import Outbox, ReceivedEvent
@@ -93,6 +96,9 @@ async def place_submitted(
             "submitted_at": submitted.submitted_at, "placed_at": placed_at, "extensions": 0,
             "transfer_count": 0, "answer_round": 0, "escalation_level": 0, "updated_at": placed_at,
             "audit_seq": placed["seq"], "audit_head": placed["hash"],
+            **case_keys(reference=submitted.reference, subject=submitted.subject,
+                        description=submitted.description,
+                        requester_name=submitted.requester_name),
         })
 
     new = sorted(await repository.insert_new_cases(session, cases))

@@ -13,15 +13,28 @@ Processing time: inquiries 2 and suggestions 7 working days, fixed by the regula
 complaints as the officer sets it, within the classification's maximum. Officers transfer a
 request at most 3 times (after that only the CMU moves it) and extend its deadline at most
 twice. Waiting for the requester's information pauses the clocks (the SLA service's part) and
-returns the request to the status it was in.
+returns the request to the status it was in. A comment for the record may be left in any
+status: it changes nothing but the timeline.
+
+`refusal` is the one judgement of whether someone may take an action on a request now: the
+actions raise what it returns, and a case's view lists the actions it returns nothing for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Final
 
-from shared.errors import Text
+from services.routing.exceptions import (
+    ExtensionLimitReached,
+    PermissionDenied,
+    TransferLimitReached,
+    TransitionNotAllowed,
+)
+from services.routing.models import Case
+from services.routing.permissions import Permission
+from shared.errors import Problem, Text
 from shared.events.vocabulary import ClosingCode, RequestKind, RequestStatus
 
 FIXED_PROCESSING_DAYS: Final = {RequestKind.inquiry: 2, RequestKind.suggestion: 7}
@@ -46,7 +59,24 @@ class Action(StrEnum):
     close = "close"
     merge = "merge"
     review_decision = "review-decision"
+    comment = "comment"
 
+
+PERMISSION: Final[dict[Action, Permission]] = {
+    Action.accept: Permission.accept,
+    Action.refuse_jurisdiction: Permission.refuse_jurisdiction,
+    Action.distribute: Permission.distribute,
+    Action.transfer: Permission.transfer,
+    Action.ask_info: Permission.ask_info,
+    Action.extend: Permission.extend,
+    Action.respond: Permission.respond,
+    Action.reject: Permission.reject,
+    Action.close: Permission.close,
+    Action.merge: Permission.merge,
+    Action.review_decision: Permission.review,
+    Action.comment: Permission.comment,
+}
+"""The permission each action needs (OpenAPI shows it as `x-permission`)."""
 
 S = RequestStatus
 WORKING: Final = frozenset({S.assigned, S.in_progress, S.awaiting_information})
@@ -63,6 +93,7 @@ ALLOWED_FROM: Final[dict[Action, frozenset[RequestStatus]]] = {
     Action.close: WORKING | {S.responded, S.triage},
     Action.merge: WORKING,
     Action.review_decision: frozenset({S.under_review}),
+    Action.comment: frozenset(RequestStatus),
 }
 """Where each action may start (the CMU's `triage` permission is also needed from triage)."""
 
@@ -98,6 +129,7 @@ ACTION_WORDS: Final[dict[Action, Text]] = {
     Action.close: Text("إغلاق", "close"),
     Action.merge: Text("دمج", "merge"),
     Action.review_decision: Text("البت في مراجعة", "decide the review of"),
+    Action.comment: Text("التعليق على", "comment on"),
 }
 
 
@@ -106,3 +138,40 @@ def not_from(action: Action, status: RequestStatus) -> Text:
     verb, state = ACTION_WORDS[action], STATUS_WORDS[status]
     return Text(f"لا يمكن {verb.ar} طلب حالته «{state.ar}».",
                 f"You cannot {verb.en} a request that is {state.en}.")
+
+
+_PRAISE_IS_NOT_ACCEPTED = Text("الثناء لا يُقبل بل يُشكر عليه بالرد.",
+                               "Praise is not accepted: acknowledge it by responding.")
+
+
+def refusal(action: Action, case: Case, may: Callable[[Permission], bool]) -> Problem | None:
+    """Why the person who `may` hold these permissions cannot take `action` on `case` now, or
+    None when they can (what the body says is judged by the action itself)."""
+    if not may(PERMISSION[action]):
+        return PermissionDenied(PERMISSION[action].value)
+    starts = ALLOWED_FROM[action]
+    if case.kind is RequestKind.praise and action is Action.respond:
+        starts = starts | {S.assigned}  # praise is acknowledged, never accepted
+    if case.status not in starts or (case.status is S.triage and action is not Action.comment
+                                     and not may(Permission.triage)):
+        return TransitionNotAllowed(not_from(action, case.status), status=case.status.value,
+                                    action=action.value)
+    if action is Action.accept and case.kind is RequestKind.praise:
+        return TransitionNotAllowed(_PRAISE_IS_NOT_ACCEPTED, status=case.status.value,
+                                    action=action.value)
+    if (action is Action.transfer and case.transfer_count >= MAX_OFFICER_TRANSFERS
+            and not may(Permission.triage)):
+        return TransferLimitReached(Text(
+            "حُوّل هذا الطلب ثلاث مرات؛ القرار الآن لوحدة الشكاوى (ارفض الاختصاص لتحيله إليها).",
+            "This request was transferred three times; the CMU decides now (refuse "
+            "jurisdiction to send it there)."), transfer_count=case.transfer_count)
+    if action is Action.extend and case.extensions >= MAX_EXTENSIONS:
+        return ExtensionLimitReached(Text("لا يُمدد الموعد أكثر من مرتين.",
+                                          "A deadline is extended at most twice."),
+                                     extensions=case.extensions)
+    return None
+
+
+def available(case: Case, may: Callable[[Permission], bool]) -> list[Action]:
+    """The actions `refusal` allows on `case` now, in the order of `Action`."""
+    return [action for action in Action if refusal(action, case, may) is None]

@@ -1,5 +1,5 @@
-"""API models of case handling: the actions' bodies, the case as staff see it, inbox pages, the
-timeline and its verification."""
+"""API models of case handling: the actions' bodies, the case as staff see it, inbox pages and
+counters, similar requests, the timeline and its verification."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.routing.cases.audit import Verification
+from services.routing.cases.policy import Action
 from services.routing.models import AuditEntry, Case
 from shared.errors import Problem, Text, field_error
 from shared.events.vocabulary import (
@@ -100,6 +101,11 @@ class MergeBody(_Body):
     duplicates: list[ReferenceNumber] = Field(min_length=1, max_length=20)
 
 
+class CommentBody(_Body):
+    text: Reason = Field(description="For the record: on the timeline, never sent to the "
+                         "requester, and it changes nothing else.")
+
+
 class ReviewDecision(StrEnum):
     reopen = "reopen"
     confirm = "confirm"
@@ -174,9 +180,12 @@ class CaseDetail(CaseSummary):
     answer_round: int = Field(description="How many answers it has had (0: none yet).")
     rating: int | None = Field(description="The rating of the latest answer, once rated.")
     closed_at: datetime | None
+    actions: list[Action] = Field(description=(
+        "What you may do to it now (path segments of `POST /requests/{reference}/…`), as the "
+        "actions themselves judge your permissions and its status."))
 
     @classmethod
-    def full(cls, case: Case) -> CaseDetail:
+    def full(cls, case: Case, actions: list[Action]) -> CaseDetail:
         return cls(
             **CaseSummary.of(case).model_dump(),
             description=case.description, attachment_ids=case.attachment_ids,
@@ -187,31 +196,59 @@ class CaseDetail(CaseSummary):
             transfer_count=case.transfer_count, outcome=case.outcome,
             closing_code=case.closing_code, legal_ground=case.legal_ground,
             merged_into=case.merged_into, answer_round=case.answer_round, rating=case.rating,
-            closed_at=case.closed_at,
+            closed_at=case.closed_at, actions=actions,
         )
 
 
 class InboxPage(BaseModel):
+    """A page of cases (an inbox, a queue, the search)."""
+
     items: list[CaseSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
-class Cursor(BaseModel):
-    """Where a page ended in (deadline, reference) order; opaque to clients."""
+class InboxCounters(BaseModel):
+    """The open requests in my scope, counted where they stand (as `/inbox` filters them)."""
 
-    due_at: datetime | None
+    new: int = Field(description="Assigned, not accepted yet (`status=assigned`).")
+    due_today: int = Field(description="Not overdue, due by the end of today in Amman "
+                           "(`due=today`).")
+    overdue: int = Field(description="Past their deadline (`due=overdue`).")
+    escalated: int = Field(description="Escalated to the entity head or the minister "
+                           "(`escalated=true`).")
+    awaiting_requester: int = Field(description="Waiting for the requester's information "
+                                    "(`status=awaiting_information`).")
+    open: int = Field(description="Every open request in my scope.")
+
+
+class SimilarCase(CaseSummary):
+    similarity: float = Field(description="The share of subject words in common, 0 to 1.")
+
+
+class SimilarCases(BaseModel):
+    """Open requests of the same entity that may be duplicates of this one, likeliest first."""
+
+    reference: str
+    items: list[SimilarCase]
+
+
+class Cursor(BaseModel):
+    """Where a page ended, in its order's instant (deadline, or submission) and reference;
+    opaque to clients."""
+
+    at: datetime | None
     reference: str
 
     def encode(self) -> str:
-        raw = json.dumps([self.due_at.isoformat() if self.due_at else None, self.reference])
+        raw = json.dumps([self.at.isoformat() if self.at else None, self.reference])
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            due, reference = json.loads(raw)
-            return cls(due_at=datetime.fromisoformat(due) if due else None, reference=reference)
+            at, reference = json.loads(raw)
+            return cls(at=datetime.fromisoformat(at) if at else None, reference=reference)
         except (ValueError, TypeError, binascii.Error):
             raise BadCursor() from None
 
@@ -242,11 +279,6 @@ class TimelineEntry(BaseModel):
                    details=json.loads(entry.details), hash=entry.hash)
 
 
-class Timeline(BaseModel):
-    reference: str
-    entries: list[TimelineEntry]
-
-
 class ChainVerification(BaseModel):
     reference: str
     intact: bool
@@ -261,3 +293,10 @@ class ChainVerification(BaseModel):
                    entries=verification.entries, broken_at=verification.broken_at,
                    reason=verification.reason,
                    verdict="intact" if verification.intact else "tampered")
+
+
+class Timeline(BaseModel):
+    reference: str
+    entries: list[TimelineEntry]
+    verification: ChainVerification = Field(
+        description="The chain recomputed now (as `/timeline/verification` says it).")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -28,20 +28,21 @@ from services.routing.access import Staff
 from services.routing.cases import audit, repository
 from services.routing.cases.audit import Actor
 from services.routing.cases.policy import (
-    ALLOWED_FROM,
     CLOSE_ONLY_FROM,
     FIXED_PROCESSING_DAYS,
-    MAX_EXTENSIONS,
     MAX_OFFICER_TRANSFERS,
     OFFICERS_TOLD,
     WORKING,
     Action,
+    available,
     not_from,
+    refusal,
 )
 from services.routing.cases.schemas import (
     AcceptBody,
     AskInfoBody,
     CloseBody,
+    CommentBody,
     DistributeBody,
     ExtendBody,
     MergeBody,
@@ -52,22 +53,21 @@ from services.routing.cases.schemas import (
     ReviewDecisionBody,
     TransferBody,
 )
-from services.routing.cases.scope import sees
+from services.routing.cases.scope import sees, visible
 from services.routing.directory import repository as directory
 from services.routing.directory.service import active_entity
 from services.routing.exceptions import (
     CaseChangedConcurrently,
     CaseNotFound,
-    ExtensionLimitReached,
     InvalidInput,
     PermissionDenied,
     PreconditionFailed,
-    TransferLimitReached,
     TransitionNotAllowed,
 )
 from services.routing.models import Case, Classification
 from services.routing.permissions import Permission
 from shared.bus import Outbox
+from shared.calendar import AMMAN
 from shared.errors import Text
 from shared.events.catalog import (
     RequestAccepted,
@@ -97,11 +97,11 @@ from shared.events.vocabulary import (
     ClosedBy,
     ClosingCode,
     LegalGround,
-    RequestKind,
     RequestStatus,
     Role,
     SlaStage,
 )
+from shared.text import search_key, similarity
 
 log = logging.getLogger(__name__)
 
@@ -164,16 +164,47 @@ async def load(session: AsyncSession, staff: Staff, reference: str, *,
 
 
 def _allow(case: Case, action: Action, staff: Staff) -> None:
-    starts = ALLOWED_FROM[action]
-    if case.kind is RequestKind.praise and action is Action.respond:
-        starts = starts | {S.assigned}  # praise is acknowledged, never accepted
-    if case.status not in starts or (case.status is S.triage and not staff.may(Permission.triage)):
-        raise TransitionNotAllowed(not_from(action, case.status), status=case.status.value,
-                                   action=action.value)
+    problem = refusal(action, case, staff.may)
+    if problem is not None:
+        raise problem
+
+
+def actions(case: Case, staff: Staff) -> list[Action]:
+    """What `staff` may do to `case` now: exactly what `_allow` lets through."""
+    return available(case, staff.may)
 
 
 def _closed_by(staff: Staff) -> ClosedBy:
     return ClosedBy.cmu if staff.role in _CMU else ClosedBy.officer
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def day_ends(now: datetime, days: int = 1) -> datetime:
+    """The end of the `days`-th day in Amman counting today as the first: the end of today
+    (1), of the 7th day (7)."""
+    today = now.astimezone(AMMAN).date()
+    return datetime.combine(today + timedelta(days=days), time(), AMMAN)
+
+
+SIMILAR_SHOWN = 5
+_SIMILAR_CANDIDATES = 50
+
+
+async def similar(session: AsyncSession, staff: Staff, reference: str
+                  ) -> list[tuple[Any, float]]:
+    """Up to `SIMILAR_SHOWN` open cases in the caller's scope, at the same entity, whose subject
+    shares words with this case's, the most alike first (then the newest)."""
+    case = await load(session, staff, reference, expected=None)
+    subject_key = search_key(case.subject)
+    candidates = await repository.sharing_subject_words(
+        session, visible=visible(staff.principal), case=case, subject_key=subject_key,
+        limit=_SIMILAR_CANDIDATES)
+    scored = [(row, similarity(subject_key, row.subject_key)) for row in candidates]
+    scored = [(row, score) for row, score in scored if score > 0]
+    scored.sort(key=lambda pair: (pair[1], pair[0].submitted_at), reverse=True)
+    return scored[:SIMILAR_SHOWN]
 
 
 # --- staff actions --------------------------------------------------------------------------------
@@ -212,10 +243,6 @@ async def accept(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: 
                  reference: str, expected: int | None, body: AcceptBody) -> Case:
     case = await load(session, staff, reference, expected=expected)
     _allow(case, Action.accept, staff)
-    if case.kind is RequestKind.praise:
-        raise TransitionNotAllowed(Text("الثناء لا يُقبل بل يُشكر عليه بالرد.",
-                                        "Praise is not accepted: acknowledge it by responding."),
-                                   status=case.status.value, action=Action.accept.value)
     classification = await _classification_for(session, case, body.classification)
     days = _processing_days(case, classification, body.processing_working_days)
     case.classification, case.processing_working_days = classification.code, days
@@ -292,11 +319,6 @@ async def transfer(session: AsyncSession, *, outbox: Outbox, at: datetime, staff
     """To another entity (an officer, at most 3 times), or the CMU's placement from triage."""
     case = await load(session, staff, reference, expected=expected)
     _allow(case, Action.transfer, staff)
-    if case.transfer_count >= MAX_OFFICER_TRANSFERS and not staff.may(Permission.triage):
-        raise TransferLimitReached(Text(
-            "حُوّل هذا الطلب ثلاث مرات؛ القرار الآن لوحدة الشكاوى (ارفض الاختصاص لتحيله إليها).",
-            "This request was transferred three times; the CMU decides now (refuse "
-            "jurisdiction to send it there)."), transfer_count=case.transfer_count)
     target = await active_entity(session, body.to_entity)
     if target.code == case.entity_code and case.status is not S.triage:
         raise InvalidInput(Text("الطلب لدى هذه الجهة أصلاً.", "The request is already there."),
@@ -350,10 +372,6 @@ async def extend(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: 
                  reference: str, expected: int | None, body: ExtendBody) -> Case:
     case = await load(session, staff, reference, expected=expected)
     _allow(case, Action.extend, staff)
-    if case.extensions >= MAX_EXTENSIONS:
-        raise ExtensionLimitReached(Text("لا يُمدد الموعد أكثر من مرتين.",
-                                         "A deadline is extended at most twice."),
-                                    extensions=case.extensions)
     assert case.classification is not None, "an accepted request is classified"
     classification = await directory.classification(session, case.classification)
     most = classification.max_working_days if classification else 250
@@ -471,6 +489,17 @@ async def merge(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: S
     await record(session, outbox, primary, at=at, actor=actor, action="merged",
                  details={"duplicates": wanted})
     return primary
+
+
+async def comment(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: Staff,
+                  reference: str, expected: int | None, body: CommentBody) -> Case:
+    """A comment for the record: one timeline entry, no other change, nothing announced (the
+    requester is not told)."""
+    case = await load(session, staff, reference, expected=expected)
+    _allow(case, Action.comment, staff)
+    await record(session, outbox, case, at=at, actor=staff_actor(staff), action="comment",
+                 details={"text": body.text})
+    return case
 
 
 async def review_decision(session: AsyncSession, *, outbox: Outbox, at: datetime,

@@ -1,11 +1,12 @@
-"""The search key and digit folding: what citizens type on Arabic keyboards compares as one."""
+"""The search key and digit folding: what people type on Arabic keyboards compares as one
+(intake compares submissions with it, routing indexes requests with it)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake.text import ascii_digits, search_key, similarity
+from shared.text import ascii_digits, search_key, similarity
 
 # The plain definition the fast versions must agree with, character for character.
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -26,6 +27,12 @@ def test_search_key_folds_alef_forms_taa_marbuta_diacritics_and_digits() -> None
     assert search_key("مُعامَلَة رقم ٤٥") == "معامله رقم 45"
     assert search_key("مستشفى", "آبار") == "مستشفي ابار"
     assert search_key("Street LIGHT, broken!") == "street light broken"
+
+
+def test_search_key_folds_tatweel_and_hamza_on_waw_and_yaa() -> None:
+    assert search_key("مســؤول") == search_key("مسوول") == "مسوول"
+    assert search_key("رئيس البلدية") == "رييس البلديه"
+    assert search_key("الطلب ٢٠٣٠-٠٠٠٠٠١٢") == "الطلب 2030 0000012"
 
 
 @given(_TYPED)
