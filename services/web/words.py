@@ -465,6 +465,7 @@ DETAIL: Final[dict[str, Text]] = {
     "review": Text("قرار المراجعة", "Review decision"),
     "note": Text("ملاحظة", "Note"),
     "comment": Text("الملاحظة", "Comment"),
+    "text": Text("الملاحظة", "Comment"),
 }
 
 STATUS: Final[dict[str, Text]] = {
@@ -514,7 +515,7 @@ LEGAL_GROUND: Final[dict[str, Text]] = {
     LegalGround.malicious: Text("كيدي", "Malicious"),
 }
 
-ROLE: Final[dict[str, Text]] = {
+ROLE: Final[dict[str, Text]] = {  # keys: a Role, or an actor of the timeline
     Role.main_liaison_officer: Text("ضابط الارتباط الرئيسي", "Main liaison officer"),
     Role.sub_liaison_officer: Text("ضابط ارتباط فرعي", "Sub-liaison officer"),
     Role.entity_head: Text("رئيس الجهة", "Entity head"),
@@ -525,6 +526,11 @@ ROLE: Final[dict[str, Text]] = {
     Role.complaint_box_clerk: Text("موظف صندوق الشكاوى", "Complaint-box clerk"),
     Role.integrity_commission: Text("هيئة النزاهة", "Integrity commission"),
     Role.decision_maker: Text("صاحب قرار", "Decision maker"),
+    # Who else stands on a timeline: the requester, a clerk or agent who keyed it in, the
+    # platform's own rules.
+    Role.citizen: Text("مقدّم الطلب", "The requester"),
+    "staff": Text("موظف أدخل الطلب", "Staff who keyed it in"),
+    "system": Text("المنصة", "The platform"),
 }
 
 NOTICE_CHANNEL: Final[dict[str, Text]] = {

@@ -140,9 +140,12 @@ async def act(office: StaffDep, reference: str = Reference,
     typed = {name: value for name, value in form.items() if isinstance(value, str)}
     version = _text(form, "version")
     try:
+        # The version the person saw (a request changed since is not acted on blindly), and the
+        # key minted with the form (a double submit is one action where the API remembers keys).
         await office.post(f"/api/v1/requests/{reference}/{action}",
                           _without_blanks(BODIES[action](form)),
-                          if_match=f'"{version}"' if version and version.isdigit() else None)
+                          if_match=f'"{version}"' if version and version.isdigit() else None,
+                          idempotency_key=_text(form, "idempotency_key"))
     except ApiProblem as refused:
         if refused.status >= 500 or refused.status in (401, 403, 404):
             raise
