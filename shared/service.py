@@ -42,6 +42,7 @@ from shared.health import health_router
 from shared.idempotency import purge_expired_keys
 from shared.memory import tune_for_serving
 from shared.migrations import head_revision, upgrade
+from shared.openapi import describe_truthfully
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
 from shared.web import NO_FASTAPI_TELEMETRY, ContentTypeMiddleware, RequestContextMiddleware
@@ -278,6 +279,7 @@ def create_service_app(
         redoc_url=None,
     )
     install_problem_handlers(app)
+    describe_truthfully(app)
     app.add_middleware(ContentTypeMiddleware)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
     app.include_router(health_router())
