@@ -3,7 +3,10 @@
 Every dependency here is `async def` on purpose: FastAPI runs a plain `def` dependency in a
 thread pool, a hand-off that cost several percent of a request's CPU for no I/O at all.
 
-The token is read through `BEARER`, which also declares the bearer scheme in the OpenAPI
+Who may call a route is judged by dependencies (`PrincipalDep`, `principal_in(...)`), never in
+the route's body: FastAPI resolves dependencies before it reports the request's own parameter
+and body errors, so a caller who may not use a route gets 401 or 403 and learns nothing of its
+fields. The token is read through `BEARER`, which also declares the bearer scheme in the OpenAPI
 document of every route that depends on it.
 
 The session dependency owns the transaction: it commits when the route returns and rolls back
@@ -14,14 +17,14 @@ for something that was not stored.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, bearer_token
+from shared.auth import Principal, Role, bearer_token, require_role
 from shared.bus.outbox import Outbox
 from shared.clock import Clock
 from shared.errors import Unauthorized
@@ -97,4 +100,17 @@ async def get_principal(
 
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def principal_in(*roles: Role) -> Any:
+    """A dependency: the caller, who must hold one of `roles` (401 without a token, else 403).
+
+        CmuAdminDep = Annotated[Principal, principal_in(Role.cmu_admin)]
+    """
+
+    async def holding(principal: PrincipalDep) -> Principal:
+        require_role(principal, *roles)
+        return principal
+
+    return Depends(holding)
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import repository
 from services.intake.exceptions import AttachmentRefused
 from services.intake.schemas import AttachmentStored
+from services.intake.submissions import REQUESTERS
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound, PayloadTooLarge, Text
 
@@ -40,7 +41,6 @@ ALLOWED_TYPES: Final = frozenset({*IMAGE_TYPES, "application/pdf"})
 UNATTACHED_FOR: Final = timedelta(days=1)
 MAX_PIXELS: Final = 40_000_000  # a 40-megapixel photo; more is no phone's
 
-_UPLOADERS: Final = frozenset({Role.citizen, Role.call_center_agent, Role.complaint_box_clerk})
 _EMPTY = Text("الملف فارغ.", "The file is empty.")
 _WRONG_TYPE = Text(
     "نوع الملف غير مسموح؛ المسموح: صور JPEG وPNG وWebP وملفات PDF (يُحكم على النوع من محتوى "
@@ -102,7 +102,7 @@ def inspect(content: bytes, *, max_bytes: int) -> CleanFile:
 async def store(
     session: AsyncSession, intake: Intake, *, principal: Principal, content: bytes
 ) -> AttachmentStored:
-    if principal.role not in _UPLOADERS:
+    if principal.role not in REQUESTERS:
         raise Forbidden()
     clean = await asyncio.to_thread(
         inspect, content, max_bytes=intake.settings.attachment_max_bytes

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.intake import attachments, submissions
-from services.intake.context import IntakeDep
+from services.intake.context import CallCenterAgentDep, CitizenDep, IntakeDep, RequesterDep
 from services.intake.schemas import (
     AttachmentStored,
     Bilingual,
@@ -35,7 +35,7 @@ from services.intake.schemas import (
     RequestReceipt,
     RequestView,
 )
-from shared.auth import Principal, Role, require_role
+from shared.auth import Principal, Role
 from shared.dependencies import OutboxDep, PrincipalDep, SessionDep
 from shared.errors import NotFound
 from shared.idempotency import IdempotencyKeyDep
@@ -54,7 +54,7 @@ _PAGE_HEADERS = {
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
 async def submit(
-    body: RequestCreate, intake: IntakeDep, principal: PrincipalDep,
+    body: RequestCreate, intake: IntakeDep, principal: RequesterDep,
     idempotency: IdempotencyKeyDep, response: Response,
 ) -> RequestReceipt:
     """Submit a complaint, suggestion, inquiry or praise: the reference number at once.
@@ -69,7 +69,7 @@ async def submit(
 
 @router.get("/requests")
 async def list_requests(
-    session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: RequesterDep,
     before: Annotated[datetime | None, Query(description="From a page's `next_before`.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = submissions.PAGE_SIZE,
 ) -> RequestList:
@@ -89,7 +89,7 @@ async def view_request(
 @router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)
 async def rate(
     reference: str, body: RatingCreate, session: SessionDep, outbox: OutboxDep,
-    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    intake: IntakeDep, principal: CitizenDep, idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> RatingRecorded:
     """Rate the answer 1–5 (1 sends it to the complaints unit's review)."""
@@ -104,7 +104,7 @@ async def rate(
 @router.post("/requests/{reference}/information", status_code=status.HTTP_201_CREATED)
 async def provide_information(
     reference: str, body: InformationCreate, session: SessionDep, outbox: OutboxDep,
-    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    intake: IntakeDep, principal: CitizenDep, idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> InformationRecorded:
     """Answer the officer's question; the request's clocks run again."""
@@ -203,7 +203,7 @@ async def rate_by_link(
 @router.post("/attachments", status_code=status.HTTP_201_CREATED)
 async def upload_attachment(
     file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP image, or a PDF.")],
-    session: SessionDep, intake: IntakeDep, principal: PrincipalDep,
+    session: SessionDep, intake: IntakeDep, principal: RequesterDep,
     idempotency: IdempotencyKeyDep, response: Response,
 ) -> AttachmentStored:
     """Upload one file; name its id in the submission's `attachment_ids`."""
@@ -234,10 +234,9 @@ async def download_attachment(
 @router.post("/citizens/caller-checks", status_code=status.HTTP_201_CREATED)
 async def check_caller(
     body: CallerCheckCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CallCenterAgentDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> CallerCheck:
     """A call-center agent checks the caller with the civil registry (good for one call)."""
-    require_role(principal, Role.call_center_agent)
     return await idempotency.once(
         session, owner=principal.subject, request=body, response=response,
         result_type=CallerCheck,
@@ -249,11 +248,10 @@ async def check_caller(
 @router.post("/requests/{reference}/caller-lookup")
 async def look_up_for_caller(
     reference: str, body: CallerLookup, session: SessionDep, intake: IntakeDep,
-    principal: PrincipalDep,
+    principal: CallCenterAgentDep,
 ) -> RequestView:
     """A call-center agent reads a request to its caller: the reference number together with
     the caller's identity number (a POST, so the number stays out of URLs and logs)."""
-    require_role(principal, Role.call_center_agent)
     return await submissions.look_up_for_caller(
         session, intake, principal=principal, reference=reference, id_number=body.id_number
     )
