@@ -16,7 +16,7 @@ for something that was not stored.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, Role, bearer_token, require_role
 from shared.bus.outbox import Outbox
 from shared.clock import Clock
-from shared.errors import Unauthorized
+from shared.errors import Text, Unauthorized, ValidationFailed
 
 if TYPE_CHECKING:
     from shared.service import Runtime
@@ -114,3 +114,48 @@ def principal_in(*roles: Role) -> Any:
 
     return Depends(holding)
 
+
+_NUL = "\x00"
+_NUL_REFUSED = Text("لا يجوز أن يحوي النص المحرف الصفري (U+0000).",
+                    "Text cannot contain the NUL character (U+0000).")
+
+
+def _places_with_nul(value: Any, where: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if _NUL in value:
+            yield where
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _places_with_nul(key, where)
+            yield from _places_with_nul(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _places_with_nul(item, f"{where}.{index}")
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+async def storable_text(request: Request) -> None:
+    """Every service's first dependency: no text the API takes holds U+0000 (422).
+
+    PostgreSQL cannot store that character, so a NUL in any string that reaches a query
+    failed there, as a 500, wherever it was sent: a query or path parameter, or a JSON body
+    (already parsed by FastAPI when the route takes one; read from its cache here). Being
+    first, it refuses such text before authorization, as FastAPI refuses malformed JSON.
+    """
+    places = [
+        *(f"query.{name}" for name, value in request.query_params.multi_items()
+          if _NUL in name or _NUL in value),
+        *_places_with_nul(request.path_params, "path"),
+    ]
+    route = request.scope.get("route")
+    if (getattr(route, "body_field", None) is not None
+            and _is_json(request.headers.get("content-type", ""))):
+        places += _places_with_nul(await request.json(), "body")
+    if places:
+        raise ValidationFailed(errors=[{"field": place, "code": "nul_character",
+                                        "message": _NUL_REFUSED} for place in places])

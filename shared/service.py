@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,6 +37,7 @@ from shared.bus import (
 from shared.bus.base import queue_name
 from shared.clock import Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
+from shared.dependencies import storable_text
 from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.idempotency import purge_expired_keys
@@ -277,6 +278,7 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,  # the gateway serves the one aggregated document
         redoc_url=None,
+        dependencies=[Depends(storable_text)],
     )
     install_problem_handlers(app)
     describe_truthfully(app)
