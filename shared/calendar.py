@@ -55,6 +55,10 @@ from pydantic import (
 )
 
 AMMAN: Final = ZoneInfo("Asia/Amman")
+# The years the API answers for. A date outside them (0001, 9999) is a client's mistake: refused
+# as invalid (422), never computed with, where a month or a span around it would overflow.
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2099
 # Long enough for any real gap between working days (the longest Eid break is about ten days);
 # a calendar that finds none in ten years is broken, and saying so beats looping forever.
 _SEARCH_LIMIT_DAYS: Final = 3660

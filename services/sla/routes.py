@@ -36,7 +36,14 @@ from services.sla.schemas import (
     WorkingTime,
 )
 from shared.auth import Principal, Role
-from shared.calendar import AMMAN, Holiday, RamadanPeriod, WorkingCalendar
+from shared.calendar import (
+    AMMAN,
+    FIRST_YEAR,
+    LAST_YEAR,
+    Holiday,
+    RamadanPeriod,
+    WorkingCalendar,
+)
 from shared.clock import Clock
 from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep, principal_in
 from shared.errors import NotFound, Text
@@ -45,7 +52,6 @@ from shared.idempotency import IdempotencyKeyDep
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_DAYS_LISTED = 366
 MAX_SPAN_MEASURED = timedelta(days=5 * 366)
 
