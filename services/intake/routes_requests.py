@@ -183,14 +183,16 @@ async def rate_by_link(
         if from_form:
             form = await request.form()
             score, comment = form.get("score"), form.get("comment")
+            # A form sends only text: its "5" is the number the JSON body must send as 5.
             body = RatingCreate.model_validate({
                 "score": score if isinstance(score, str) else None,
                 "comment": comment if isinstance(comment, str) and comment.strip() else None,
-            })
+            }, strict=False)
         else:
             body = RatingCreate.model_validate_json(await request.body())
     except ValidationError as exc:  # rendered like any other body that breaks the schema
-        raise RequestValidationError(exc.errors()) from None
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
     recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
     if not from_form:
         return recorded
