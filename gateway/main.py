@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, FastAPI, Request
@@ -48,6 +48,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes import resolve
 from gateway.standing import check_standing, needs_standing
 from shared.auth import Principal, TokenVerifier, bearer_token, load_keys
+from shared.dependencies import BEARER
 from shared.errors import (
     Forbidden,
     NotFound,
@@ -60,6 +61,7 @@ from shared.errors import (
 from shared.events.vocabulary import Role
 from shared.logging import request_id
 from shared.memory import tune_for_serving
+from shared.openapi import describe_truthfully
 from shared.web import (
     NO_FASTAPI_TELEMETRY,
     ContentTypeMiddleware,
@@ -70,6 +72,8 @@ from shared.web import (
 log = logging.getLogger(__name__)
 
 OPENAPI_PATH = "/api/v1/openapi.json"
+# Where client generators and API tools look first, beside the API's own prefix.
+OPENAPI_PATHS = (OPENAPI_PATH, "/openapi.json")
 DOCS_PATH = "/docs"
 DOCS_ASSETS_PATH = "/docs/assets"
 CLOCK_ADVANCE_PATH = "/api/v1/ops/clock/advance"
@@ -229,6 +233,7 @@ def create_gateway(
     )
     app.state.gateway = state
     install_problem_handlers(app)
+    describe_truthfully(app)
     # Added innermost first: requests meet RequestContext, then CORS, then the content types,
     # then, when the route table serves them, the forwarding.
     app.add_middleware(ForwardingMiddleware, state=state)
@@ -276,11 +281,13 @@ def create_gateway(
     async def metrics() -> Response:
         return metrics_response()
 
-    @app.get(OPENAPI_PATH, include_in_schema=False)
     async def openapi_document() -> JSONResponse:
         if state.openapi is None:
             raise RuntimeError("the gateway's lifespan has not started")
         return JSONResponse(await state.openapi.document())
+
+    for path in OPENAPI_PATHS:
+        app.add_api_route(path, openapi_document, methods=["GET"], include_in_schema=False)
 
     assets = _swagger_assets()
     if assets is not None:
@@ -301,8 +308,11 @@ def create_gateway(
 
     if not settings.production:
 
-        async def operator(request: Request) -> Principal:
+        async def operator(
+            request: Request, _token: Annotated[str | None, Depends(BEARER)]
+        ) -> Principal:
             # A dependency, so FastAPI runs it before reading the body: 401/403 before 422.
+            # (`BEARER` declares the token in the document; `admit` reads and checks it.)
             principal = await state.admit(request)
             if principal is None:
                 raise Unauthorized()

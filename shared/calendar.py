@@ -45,9 +45,20 @@ from zoneinfo import ZoneInfo
 
 from holidays.calendars.islamic import _IslamicLunar  # its Hijri tables; no public name yet
 from holidays.countries.jordan import Jordan
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 AMMAN: Final = ZoneInfo("Asia/Amman")
+# The years the API answers for. A date outside them (0001, 9999) is a client's mistake: refused
+# as invalid (422), never computed with, where a month or a span around it would overflow.
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2099
 # Long enough for any real gap between working days (the longest Eid break is about ten days);
 # a calendar that finds none in ten years is broken, and saying so beats looping forever.
 _SEARCH_LIMIT_DAYS: Final = 3660
@@ -77,11 +88,20 @@ class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+WallClockTime = Annotated[time, WithJsonSchema({
+    # Not `format: time`: that is RFC 3339's full-time, which has an offset; these have none.
+    "type": "string",
+    "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+    "description": "A time of day on Amman's wall clock, HH:MM[:SS], without a zone.",
+    "examples": ["08:00:00"],
+})]
+
+
 class OfficialHours(_Rule):
     """The hours of a working day, in Amman's wall-clock time."""
 
-    opens: time
-    closes: time
+    opens: WallClockTime
+    closes: WallClockTime
 
     @model_validator(mode="after")
     def _opens_before_it_closes(self) -> Self:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -108,6 +109,29 @@ def _in_language(value: Any, language: Language) -> Any:
     if isinstance(value, dict):
         return {key: _in_language(item, language) for key, item in value.items()}
     return value
+
+
+class FieldProblem(BaseModel):
+    """One field of a request that broke the schema (never the value sent: it may be personal)."""
+
+    field: str = Field(description="Where: `body.score`, `query.month`, `path.reference`…")
+    code: str = Field(description="What, for programs: pydantic's error type, or ours")
+    message: str = Field(description="What, for people, in the response's language")
+
+
+class ProblemDetails(BaseModel):
+    """An error, as RFC 9457 problem details (`application/problem+json`), in Arabic or English
+    by Accept-Language. Some problems add members of their own."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+
+    type: str = Field(description="`/problems/<code>`: what went wrong, for programs")
+    title: str = Field(description="What went wrong, for people, in Arabic or English")
+    status: int = Field(ge=400, le=599)
+    detail: str | None = None
+    instance: str | None = Field(default=None, description="The path that was asked")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="The fields that broke the schema (422)")
 
 
 class NotFound(Problem):

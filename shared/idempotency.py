@@ -60,7 +60,8 @@ HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 RETENTION: Final = timedelta(hours=24)
 ANONYMOUS: Final = "anonymous"
-_KEY: Final = re.compile(r"[\x21-\x7e]{8,255}")  # visible ASCII: UUIDs, ULIDs, random strings
+KEY_PATTERN: Final = r"[\x21-\x7e]{8,255}"  # visible ASCII: UUIDs, ULIDs, random strings
+_KEY: Final = re.compile(KEY_PATTERN)
 
 Result = TypeVar("Result", bound=BaseModel)
 

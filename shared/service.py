@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,11 +37,13 @@ from shared.bus import (
 from shared.bus.base import queue_name
 from shared.clock import WALL_CLOCK, Clock, SimulatedClock, clock_for
 from shared.db import create_engine, create_sessionmaker
+from shared.dependencies import storable_text
 from shared.errors import install_problem_handlers
 from shared.health import health_router
 from shared.idempotency import purge_expired_keys
 from shared.memory import tune_for_serving
 from shared.migrations import head_revision, upgrade
+from shared.openapi import describe_truthfully
 from shared.ops import clock_router
 from shared.settings import BaseServiceSettings
 from shared.web import NO_FASTAPI_TELEMETRY, ContentTypeMiddleware, RequestContextMiddleware
@@ -284,8 +286,10 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,  # the gateway serves the one aggregated document
         redoc_url=None,
+        dependencies=[Depends(storable_text)],
     )
     install_problem_handlers(app)
+    describe_truthfully(app)
     app.add_middleware(ContentTypeMiddleware)
     app.add_middleware(RequestContextMiddleware, service=definition.name)
     app.include_router(health_router())

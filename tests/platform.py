@@ -18,14 +18,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from gateway.config import GatewaySettings
@@ -163,3 +173,65 @@ async def _remove(
         await connection.close()
     queues = [queue for name in schemas for queue in definition_of(name).queue_names(namespace)]
     await delete_declared(amqp_url, namespace, queues, retry_delays_ms=TEST_RETRY_DELAYS_MS)
+
+
+@contextlib.asynccontextmanager
+async def serve_http(app: FastAPI, *, lifespan: Literal["on", "off"] = "on"
+                     ) -> AsyncIterator[str]:
+    """Run `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
+                                           access_log=False, lifespan=lifespan))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class ServedPlatform:
+    """`running_platform` behind a real localhost port, for clients that speak plain HTTP."""
+
+    base_url: str
+    platform: Platform
+
+
+@contextlib.contextmanager
+def served_platform(postgres_url: str, amqp_url: str, **options: Any) -> Iterator[ServedPlatform]:
+    """The whole platform on an event loop of its own thread, its gateway served by uvicorn.
+
+    For synchronous clients (schemathesis calls with `requests`): nothing here shares the
+    test's own event loop, and everything stops and is removed on exit.
+    """
+    started: queue.Queue[ServedPlatform | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        try:
+            async with (
+                running_platform(postgres_url, amqp_url, **options) as platform,
+                # The gateway's lifespan is the platform's already.
+                serve_http(platform.gateway, lifespan="off") as base_url,
+            ):
+                started.put(ServedPlatform(base_url, platform))
+                await asyncio.to_thread(stop.wait)
+        except BaseException as exc:
+            started.put(exc)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="served-platform")
+    thread.start()
+    try:
+        served = started.get(timeout=120)
+        if isinstance(served, BaseException):
+            raise served
+        yield served
+    finally:
+        stop.set()
+        thread.join(60)

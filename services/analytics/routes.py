@@ -35,6 +35,7 @@ from services.analytics.live import LiveFeed
 from services.analytics.recent import RecentAnswers
 from services.analytics.slices import Period, Scope, Slice
 from services.analytics.worktime import amman_day
+from shared.calendar import FIRST_YEAR, LAST_YEAR
 from shared.dependencies import ClockDep, PrincipalDep, RuntimeDep, SessionDep
 from shared.errors import NotFound, Text, preferred_language
 from shared.ratelimit import RateLimits
@@ -87,8 +88,11 @@ async def slice_of(
 
 
 SliceDep = Annotated[Slice, Depends(slice_of)]
-FromQuery = Annotated[date | None, Query(alias="from", description="First day (Asia/Amman).")]
-ToQuery = Annotated[date | None, Query(alias="to", description="Last day, included.")]
+_FIRST_DAY, _LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+FromQuery = Annotated[date | None, Query(alias="from", ge=_FIRST_DAY, le=_LAST_DAY,
+                                         description="First day (Asia/Amman).")]
+ToQuery = Annotated[date | None, Query(alias="to", ge=_FIRST_DAY, le=_LAST_DAY,
+                                       description="Last day, included.")]
 
 
 def _language(lang: Language | None, accept_language: str | None) -> str:
@@ -222,6 +226,15 @@ async def _count_export(limits: RateLimits, subject: str, per_minute: int) -> No
         )
 
 
+_XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _formats(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The answer's other content types (by `format`), beside JSON, for the OpenAPI document."""
+    return {200: {"content": {media_type: {"schema": {"type": "string"}}
+                              for media_type in media_types}}}
+
+
 def _rendered(table: reports.ReportTable, fmt: Format, language: str, name: str) -> Response:
     if fmt == "csv":
         return Response(reports.to_csv(table, language), media_type="text/csv; charset=utf-8",
@@ -229,7 +242,7 @@ def _rendered(table: reports.ReportTable, fmt: Format, language: str, name: str)
     if fmt == "xlsx":
         return Response(
             reports.to_xlsx(table, language),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            media_type=_XLSX,
             headers=_attachment(f"{name}.xlsx"))
     return _json(reports.to_json(table))
 
@@ -239,7 +252,8 @@ def _attachment(filename: str) -> dict[str, str]:
             "Cache-Control": "no-store"}
 
 
-@router.get("/reports", summary="Requests received in a period, filtered and grouped")
+@router.get("/reports", summary="Requests received in a period, filtered and grouped",
+            responses=_formats("text/csv", _XLSX))
 async def get_report(
     session: SessionDep, principal: PrincipalDep, scope: ScopeDep, clock: ClockDep,
     settings: SettingsDep, where: SliceDep, export_limits: ExportLimitsDep,
@@ -271,13 +285,19 @@ async def get_report(
                      f"bekhedmetkom-{period.start.isoformat()}-{period.end.isoformat()}")
 
 
-@router.get("/open-data/monthly", summary="Open data: a month's counts, small cells suppressed")
+@router.get("/open-data/monthly", summary="Open data: a month's counts, small cells suppressed",
+            responses=_formats("text/csv"))
 async def get_open_data(
     session: SessionDep, clock: ClockDep, settings: SettingsDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                description=f"YYYY-MM, of {FIRST_YEAR} to {LAST_YEAR}")],
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    first = date.fromisoformat(f"{month}-01")
+    year, number = int(month[:4]), int(month[5:])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadPeriod(Text(f"تُنشر البيانات المفتوحة لأشهر السنوات {FIRST_YEAR}–{LAST_YEAR}.",
+                             f"Open data is published for the months of {FIRST_YEAR}–{LAST_YEAR}."))
+    first = date(year, number, 1)
     next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     if next_month > amman_day(clock.now()):
         raise BadPeriod(Text("تُنشر البيانات المفتوحة للأشهر المكتملة فقط.",
@@ -303,7 +323,8 @@ async def list_published_reports(session: SessionDep, scope: ScopeDep) -> Respon
                               for row in rows]})
 
 
-@router.get("/published-reports/{report_id}", summary="One periodic report, as published")
+@router.get("/published-reports/{report_id}", summary="One periodic report, as published",
+            responses=_formats("text/csv", _XLSX))
 async def get_published_report(
     session: SessionDep, principal: PrincipalDep, scope: ScopeDep, settings: SettingsDep,
     export_limits: ExportLimitsDep,

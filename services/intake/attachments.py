@@ -35,7 +35,7 @@ from services.intake import repository
 from services.intake.exceptions import AttachmentRefused
 from services.intake.schemas import AttachmentStored, StaffAction
 from services.intake.staff_reads import holds
-from services.intake.submissions import audit
+from services.intake.submissions import REQUESTERS, audit
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, PayloadTooLarge, Text
@@ -49,7 +49,6 @@ UNATTACHED_FOR: Final = timedelta(days=1)
 MAX_PIXELS: Final = 40_000_000  # a 40-megapixel photo; more is no phone's
 MAX_FILE_NAME: Final = 200
 
-_UPLOADERS: Final = frozenset({Role.citizen, Role.call_center_agent, Role.complaint_box_clerk})
 _EMPTY = Text("الملف فارغ.", "The file is empty.")
 _WRONG_TYPE = Text(
     "نوع الملف غير مسموح؛ المسموح: صور JPEG وPNG وWebP وملفات PDF (يُحكم على النوع من محتوى "
@@ -130,7 +129,7 @@ async def store(
     session: AsyncSession, intake: Intake, *, principal: Principal, content: bytes,
     file_name: str | None,
 ) -> AttachmentStored:
-    if principal.role not in _UPLOADERS:
+    if principal.role not in REQUESTERS:
         raise Forbidden()
     clean = await asyncio.to_thread(
         inspect, content, max_bytes=intake.settings.attachment_max_bytes

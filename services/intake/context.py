@@ -28,10 +28,11 @@ from services.intake.deadlines import RulesCache
 from services.intake.directory import EntityCache
 from services.intake.housekeeping import keep_tidy
 from services.intake.schemas import RequestReceipt
-from services.intake.submissions import CheckedSubmission, write_submissions
+from services.intake.submissions import REQUESTERS, CheckedSubmission, write_submissions
 from services.intake.throttle import Budgets, Throttle
-from shared.auth import TokenIssuer, load_keys
+from shared.auth import Principal, Role, TokenIssuer, load_keys
 from shared.clock import Clock
+from shared.dependencies import principal_in
 from shared.group_commit import GroupCommit
 from shared.links import LinkSigner
 from shared.service import Runtime
@@ -150,3 +151,9 @@ async def client_address(request: Request, intake: IntakeDep) -> str:
 
 
 ClientAddressDep = Annotated[str, Depends(client_address)]
+
+
+# Who may call a route, judged before its parameters and body are (`principal_in`).
+CitizenDep = Annotated[Principal, principal_in(Role.citizen)]
+RequesterDep = Annotated[Principal, principal_in(*REQUESTERS)]
+CallCenterAgentDep = Annotated[Principal, principal_in(Role.call_center_agent)]

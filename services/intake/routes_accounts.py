@@ -13,7 +13,7 @@ from fastapi import APIRouter, Response, status
 
 from services.intake import accounts
 from services.intake.codes import keyed_digest
-from services.intake.context import ClientAddressDep, IntakeDep
+from services.intake.context import CitizenDep, ClientAddressDep, IntakeDep
 from services.intake.exceptions import RefreshTokenRefused
 from services.intake.schemas import (
     CitizenProfile,
@@ -28,8 +28,7 @@ from services.intake.schemas import (
     SignIn,
     Tokens,
 )
-from shared.auth import Role, require_role
-from shared.dependencies import OutboxDep, PrincipalDep, RuntimeDep, SessionDep
+from shared.dependencies import OutboxDep, RuntimeDep, SessionDep
 from shared.events.vocabulary import CodePurpose
 from shared.idempotency import ANONYMOUS, IdempotencyKeyDep
 
@@ -129,18 +128,16 @@ async def sign_out(body: RefreshRequest, session: SessionDep, intake: IntakeDep)
 
 
 @router.get("/citizens/me")
-async def my_profile(session: SessionDep, principal: PrincipalDep) -> CitizenProfile:
-    require_role(principal, Role.citizen)
+async def my_profile(session: SessionDep, principal: CitizenDep) -> CitizenProfile:
     return accounts.profile(await accounts.registered_citizen(session, principal.subject))
 
 
 @router.patch("/citizens/me")
 async def update_my_profile(
     body: ProfileUpdate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
-    principal: PrincipalDep,
+    principal: CitizenDep,
 ) -> CitizenProfile:
     """Email, city, address, language and notice channel. The phone changes with a code."""
-    require_role(principal, Role.citizen)
     return await accounts.update_profile(
         session, outbox, intake, citizen_id=principal.subject, body=body
     )
@@ -149,11 +146,10 @@ async def update_my_profile(
 @router.post("/citizens/me/phone-changes", status_code=status.HTTP_202_ACCEPTED)
 async def start_phone_change(
     body: PhoneChangeCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CitizenDep, idempotency: IdempotencyKeyDep, response: Response,
     address: ClientAddressDep,
 ) -> PhoneChangeStarted:
     """Changing the phone needs the password and a code sent to the new number."""
-    require_role(principal, Role.citizen)
     fingerprint = body.phone + keyed_digest(intake.settings.code_secret, body.password)
     return await idempotency.once(
         session, owner=principal.subject, request=fingerprint, response=response,
@@ -167,9 +163,8 @@ async def start_phone_change(
 @router.post("/citizens/me/phone-changes/{challenge_id}/verify")
 async def verify_phone_change(
     challenge_id: uuid.UUID, body: CodeSubmission, session: SessionDep, outbox: OutboxDep,
-    intake: IntakeDep, principal: PrincipalDep,
+    intake: IntakeDep, principal: CitizenDep,
 ) -> CitizenProfile:
-    require_role(principal, Role.citizen)
     citizen = await accounts.registered_citizen(session, principal.subject)
     code = await accounts.use_code(
         session, intake, challenge_id=challenge_id,

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.intake import attachments, submissions
-from services.intake.context import IntakeDep
+from services.intake.context import CallCenterAgentDep, CitizenDep, IntakeDep, RequesterDep
 from services.intake.schemas import (
     AttachmentStored,
     Bilingual,
@@ -36,7 +36,7 @@ from services.intake.schemas import (
     RequestReceipt,
     RequestView,
 )
-from shared.auth import Principal, Role, require_role
+from shared.auth import Principal, Role
 from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep
 from shared.errors import NotFound
 from shared.idempotency import IdempotencyKeyDep
@@ -55,7 +55,7 @@ _PAGE_HEADERS = {
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
 async def submit(
-    body: RequestCreate, intake: IntakeDep, principal: PrincipalDep,
+    body: RequestCreate, intake: IntakeDep, principal: RequesterDep,
     idempotency: IdempotencyKeyDep, response: Response,
 ) -> RequestReceipt:
     """Submit a complaint, suggestion, inquiry or praise: the reference number at once.
@@ -70,7 +70,7 @@ async def submit(
 
 @router.get("/requests")
 async def list_requests(
-    session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: RequesterDep,
     before: Annotated[datetime | None, Query(description="From a page's `next_before`.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = submissions.PAGE_SIZE,
 ) -> RequestList:
@@ -90,7 +90,7 @@ async def view_request(
 @router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)
 async def rate(
     reference: str, body: RatingCreate, session: SessionDep, outbox: OutboxDep,
-    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    intake: IntakeDep, principal: CitizenDep, idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> RatingRecorded:
     """Rate the answer 1–5 (1 sends it to the complaints unit's review)."""
@@ -105,7 +105,7 @@ async def rate(
 @router.post("/requests/{reference}/information", status_code=status.HTTP_201_CREATED)
 async def provide_information(
     reference: str, body: InformationCreate, session: SessionDep, outbox: OutboxDep,
-    intake: IntakeDep, principal: PrincipalDep, idempotency: IdempotencyKeyDep,
+    intake: IntakeDep, principal: CitizenDep, idempotency: IdempotencyKeyDep,
     response: Response,
 ) -> InformationRecorded:
     """Answer the officer's question; the request's clocks run again."""
@@ -203,14 +203,16 @@ async def rate_by_link(
         if from_form:
             form = await request.form()
             score, comment = form.get("score"), form.get("comment")
+            # A form sends only text: its "5" is the number the JSON body must send as 5.
             body = RatingCreate.model_validate({
                 "score": score if isinstance(score, str) else None,
                 "comment": comment if isinstance(comment, str) and comment.strip() else None,
-            })
+            }, strict=False)
         else:
             body = RatingCreate.model_validate_json(await request.body())
     except ValidationError as exc:  # rendered like any other body that breaks the schema
-        raise RequestValidationError(exc.errors()) from None
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
     if link.answer_round is not None:
         body = body.model_copy(update={"round": link.answer_round})
     recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
@@ -225,7 +227,7 @@ async def rate_by_link(
 @router.post("/attachments", status_code=status.HTTP_201_CREATED)
 async def upload_attachment(
     file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP image, or a PDF.")],
-    session: SessionDep, intake: IntakeDep, principal: PrincipalDep,
+    session: SessionDep, intake: IntakeDep, principal: RequesterDep,
     idempotency: IdempotencyKeyDep, response: Response,
 ) -> AttachmentStored:
     """Upload one file; name its id in the submission's `attachment_ids`."""
@@ -261,10 +263,9 @@ async def download_attachment(
 @router.post("/citizens/caller-checks", status_code=status.HTTP_201_CREATED)
 async def check_caller(
     body: CallerCheckCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CallCenterAgentDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> CallerCheck:
     """A call-center agent checks the caller with the civil registry (good for one call)."""
-    require_role(principal, Role.call_center_agent)
     return await idempotency.once(
         session, owner=principal.subject, request=body, response=response,
         result_type=CallerCheck,
@@ -276,11 +277,10 @@ async def check_caller(
 @router.post("/requests/{reference}/caller-lookup")
 async def look_up_for_caller(
     reference: str, body: CallerLookup, session: SessionDep, intake: IntakeDep,
-    principal: PrincipalDep,
+    principal: CallCenterAgentDep,
 ) -> RequestView:
     """A call-center agent reads a request to its caller: the reference number together with
     the caller's identity number (a POST, so the number stays out of URLs and logs)."""
-    require_role(principal, Role.call_center_agent)
     return await submissions.look_up_for_caller(
         session, intake, principal=principal, reference=reference, id_number=body.id_number
     )

@@ -424,7 +424,7 @@ class RequestList(BaseModel):
 
 
 class RatingCreate(_In):
-    score: int = Field(ge=1, le=5)
+    score: int = Field(ge=1, le=5, strict=True)  # a number: the string "5" is refused
     comment: Comment | None = None
     round: int | None = Field(
         default=None, ge=1, le=1000,

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import Response
 from sqlalchemy import Table
@@ -81,6 +81,9 @@ if TYPE_CHECKING:  # context builds the group commit from `write_submissions`
 
 log = logging.getLogger(__name__)
 
+# Who submits requests (and uploads their files): citizens for themselves, call-center agents
+# and complaint-box clerks for the people they serve.
+REQUESTERS: Final = frozenset({Role.citizen, Role.call_center_agent, Role.complaint_box_clerk})
 CITIZEN_CHANNELS = frozenset({
     Channel.mobile_app, Channel.portal, Channel.chatbot, Channel.service_center,
 })

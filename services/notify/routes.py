@@ -52,8 +52,15 @@ from services.notify.schemas import (
     ResponsePreview,
     ResponsePreviewCreate,
 )
-from shared.auth import Principal, Role, require_role
-from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, RuntimeDep, SessionDep
+from shared.auth import Principal, Role
+from shared.dependencies import (
+    ClockDep,
+    OutboxDep,
+    PrincipalDep,
+    RuntimeDep,
+    SessionDep,
+    principal_in,
+)
 from shared.events.vocabulary import NoticeChannel
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 _CMU = (Role.cmu_staff, Role.cmu_admin)
+CmuDep = Annotated[Principal, principal_in(*_CMU)]
 
 
 def _sees_every_message(principal: Principal) -> bool:
@@ -136,14 +144,13 @@ async def one_message(
 
 @router.post("/{notification_id}/retry")
 async def retry_dead_letter(
-    notification_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+    notification_id: uuid.UUID, session: SessionDep, principal: CmuDep, clock: ClockDep
 ) -> NotificationPublic:
     """Queue a dead-lettered message again, with a fresh set of attempts (the CMU).
 
     Repeating it is harmless: a message already queued again answers 409 and changes nothing;
     one past its retention period (its address and words forgotten) answers 410.
     """
-    require_role(principal, *_CMU)
     if repository.is_forgotten(await _visible(session, principal, notification_id)):
         raise MessageForgotten()
     if not await repository.requeue_dead_letter(session, notification_id, now=clock.now()):

@@ -35,17 +35,23 @@ from services.sla.schemas import (
     TimerPublic,
     WorkingTime,
 )
-from shared.auth import Principal, Role, require_role
-from shared.calendar import AMMAN, Holiday, RamadanPeriod, WorkingCalendar
+from shared.auth import Principal, Role
+from shared.calendar import (
+    AMMAN,
+    FIRST_YEAR,
+    LAST_YEAR,
+    Holiday,
+    RamadanPeriod,
+    WorkingCalendar,
+)
 from shared.clock import Clock
-from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep
+from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep, principal_in
 from shared.errors import NotFound, Text
 from shared.events.vocabulary import ReferenceNumber
 from shared.idempotency import IdempotencyKeyDep
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_DAYS_LISTED = 366
 MAX_SPAN_MEASURED = timedelta(days=5 * 366)
 
@@ -53,6 +59,10 @@ Year = Annotated[
     int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="Defaults to this year.")
 ]
 Day = Annotated[date, Path(description="A date, YYYY-MM-DD.")]
+CmuAdminDep = Annotated[Principal, principal_in(Role.cmu_admin)]
+PolicyReaderDep = Annotated[
+    Principal, principal_in(Role.cmu_admin, Role.cmu_staff, Role.decision_maker)
+]
 
 
 async def _rules(session: AsyncSession) -> tuple[Rules, bool]:
@@ -91,9 +101,8 @@ async def read_policy(session: SessionDep) -> PolicyVersionPublic:
 
 
 @router.get("/sla/policy/versions", summary="Every version of the policy, newest first (CMU)")
-async def list_policy_versions(session: SessionDep, principal: PrincipalDep
+async def list_policy_versions(session: SessionDep, principal: PolicyReaderDep
                                ) -> list[PolicyVersionPublic]:
-    require_role(principal, Role.cmu_admin, Role.cmu_staff, Role.decision_maker)
     return [
         PolicyVersionPublic(version=row.version, effective_from=row.effective_from,
                             applies_to_open=row.applies_to_open, reason=row.reason,
@@ -106,10 +115,8 @@ async def list_policy_versions(session: SessionDep, principal: PrincipalDep
              summary="Publish a new version of the policy (CMU administrators)")
 async def publish_policy_version(
     body: PolicyVersionCreate, session: SessionDep, clock: ClockDep, outbox: OutboxDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CmuAdminDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> PolicyVersionPublic:
-    require_role(principal, Role.cmu_admin)
-
     async def publish() -> PolicyVersionPublic:
         version = await service.publish_policy(
             session, outbox=outbox, clock=clock, policy=body.policy,
@@ -187,10 +194,8 @@ async def list_holidays(session: SessionDep, clock: ClockDep, year: Year = None
 @router.post("/holidays", status_code=201, summary="Declare a day a holiday (CMU administrators)")
 async def add_holiday(
     body: HolidayCreate, session: SessionDep, clock: ClockDep, outbox: OutboxDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CmuAdminDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> RulesChange:
-    require_role(principal, Role.cmu_admin)
-
     async def add() -> RulesChange:
         return RulesChange(revision=await service.add_holiday(
             session, outbox=outbox, clock=clock, day=body.day, name_ar=body.name_ar,
@@ -204,10 +209,8 @@ async def add_holiday(
 @router.post("/holidays/{day}/move", summary="Move a holiday to another day (CMU administrators)")
 async def move_holiday(
     day: Day, body: HolidayMove, session: SessionDep, clock: ClockDep, outbox: OutboxDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CmuAdminDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> RulesChange:
-    require_role(principal, Role.cmu_admin)
-
     async def move() -> RulesChange:
         return RulesChange(revision=await service.move_holiday(
             session, outbox=outbox, clock=clock, day=day, to=body.to, by=_subject(principal),
@@ -220,9 +223,8 @@ async def move_holiday(
 
 @router.delete("/holidays/{day}", summary="Make a holiday a working day (CMU administrators)")
 async def remove_holiday(
-    day: Day, session: SessionDep, clock: ClockDep, outbox: OutboxDep, principal: PrincipalDep
+    day: Day, session: SessionDep, clock: ClockDep, outbox: OutboxDep, principal: CmuAdminDep
 ) -> RulesChange:
-    require_role(principal, Role.cmu_admin)
     return RulesChange(revision=await service.remove_holiday(
         session, outbox=outbox, clock=clock, day=day, by=_subject(principal),
     ))
@@ -248,10 +250,8 @@ async def list_ramadan(session: SessionDep, clock: ClockDep, year: Year = None
              summary="Announce Ramadan's first and last day (CMU administrators)")
 async def announce_ramadan(
     body: RamadanPeriod, session: SessionDep, clock: ClockDep, outbox: OutboxDep,
-    principal: PrincipalDep, idempotency: IdempotencyKeyDep, response: Response,
+    principal: CmuAdminDep, idempotency: IdempotencyKeyDep, response: Response,
 ) -> RulesChange:
-    require_role(principal, Role.cmu_admin)
-
     async def announce() -> RulesChange:
         return RulesChange(revision=await service.announce_ramadan(
             session, outbox=outbox, clock=clock, period=body, by=_subject(principal),

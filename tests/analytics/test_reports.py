@@ -244,6 +244,26 @@ async def link_to_the_weeks_report(world: World, heard: list[c.AnalyticsReportPu
     return next(a.link for a in heard if a.sector == sector)
 
 
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "1999-12", "2100-01", "9999-12"])
+async def test_open_data_for_a_month_outside_the_calendar_is_invalid_not_a_failure(
+    world: World, month: str
+) -> None:
+    response = await world.get("/api/v1/analytics/open-data/monthly", {}, month=month)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("period", [{"to_": "0001-01-01"}, {"from_": "9999-12-31"},
+                                    {"from_": "0001-01-01", "to_": "9999-12-31"}])
+async def test_a_period_outside_the_calendar_is_invalid_not_a_failure(
+    world: World, period: dict[str, str]
+) -> None:
+    for question in ("kpis", "trend", "ranking", "governorates", "reports"):
+        response = await world.get(f"/api/v1/analytics/{question}", **period)
+        assert response.status_code == 422, (question, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_periodic_reports_are_published_once_and_read_within_scope(world: World) -> None:
     await _mixed_requests(world)
     world.clock.advance(timedelta(days=7))

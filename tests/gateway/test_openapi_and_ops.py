@@ -104,8 +104,16 @@ async def test_swagger_ui_serves_the_merged_document_without_a_cdn(
         script = await gw.client.get("/docs/assets/swagger-ui-bundle.js")
         assert script.status_code == 200
         assert len(script.content) > 100_000
-        # The gateway's own FastAPI schema is not served anywhere.
-        assert (await gw.client.get("/openapi.json")).status_code == 404
+
+async def test_the_merged_document_is_also_where_api_tools_look_first(
+    make_gateway: GatewayFactory,
+) -> None:
+    async with make_gateway() as gw:
+        prefixed = await gw.client.get("/api/v1/openapi.json")
+        root = await gw.client.get("/openapi.json")
+    assert root.status_code == prefixed.status_code == 200
+    assert root.json() == prefixed.json()
+    assert "/api/v1/requests/{reference}" in root.json()["paths"]  # merged, not the gateway's own
 
 
 # --- the operator's clock ------------------------------------------------------------------------

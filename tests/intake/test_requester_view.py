@@ -425,3 +425,30 @@ async def test_the_rules_sla_announces_set_the_provisional_deadlines(
                                        headers={**intake.auth(Role.citizen), **key()})
     due = receipt.json()["deadlines"][0]["due_at"]
     assert due.startswith("2030-03-05T10:00")  # Sunday 10:00 + two working days
+
+
+async def test_a_rating_score_is_a_whole_number_never_text(
+    intake_with_bus: tuple[IntakeUnderTest, Broker],
+) -> None:
+    """`{"score": "5"}` is refused by the API and by the link's JSON; the link's form (which can
+    send only text) keeps rating with "5"."""
+    intake, broker = intake_with_bus
+    citizen_id = str(uuid.uuid4())
+    me, ref = await answered(intake, broker, citizen_id)
+    token = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock).sign(
+        "rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
+    link = f"{REQUESTS}/{ref}/rating/link"
+    for not_a_number in ("5", 5.0, True, "five"):
+        by_app = await intake.client.post(f"{REQUESTS}/{ref}/rating",
+                                          json={"score": not_a_number}, headers={**me, **key()})
+        by_link = await intake.client.post(link, params={"token": token},
+                                           json={"score": not_a_number})
+        for refused in (by_app, by_link):
+            assert refused.status_code == 422, (not_a_number, refused.text)
+            assert [e["field"] for e in refused.json()["errors"]] == ["body.score"]
+    assert await intake.events("request.rated") == []
+
+    tapped = await intake.client.post(link, params={"token": token}, files={"score": (None, "5")})
+    assert tapped.status_code == 201
+    assert await intake.events("request.rated") == [
+        {"reference": ref, "score": 5, "comment": None}]

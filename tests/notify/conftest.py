@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -45,30 +44,13 @@ from shared.events.envelope import EventPayload, decode_envelope, new_envelope
 from shared.events.vocabulary import Role
 from shared.service import Runtime, create_service_app, migrate_to_head
 from shared.settings import BaseServiceSettings
-from tests.platform import eventually
+from tests.platform import eventually, serve_http
 
 SMTP_USER = "notify"
 SMTP_PASSWORD = "relay-password-for-tests"
 SMS_API_KEY = "gateway-key-for-tests"
 RECEIPT_SECRET = "receipt-secret-for-tests-0123456789abcdef"
 
-
-@contextlib.asynccontextmanager
-async def serve_http(app: FastAPI) -> AsyncIterator[str]:
-    """Run `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                           access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 # --- SMTP ---------------------------------------------------------------------------------------

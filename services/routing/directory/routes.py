@@ -52,6 +52,7 @@ admin = APIRouter(prefix="/api/v1", tags=["directory administration"])
 Directory = Annotated[Staff, requires(Permission.manage_directory)]
 StaffAdmin = Annotated[Staff, requires(Permission.manage_staff)]
 IncludeRetired = Annotated[bool, Query(description="Also list retired ones (history).")]
+LAST_LOG_ID = 2**63 - 1  # the log's ids are PostgreSQL bigints: a larger `before` cannot be one
 
 
 # --- public reads --------------------------------------------------------------------------------
@@ -73,7 +74,8 @@ async def read_sector(code: str, session: SessionDep) -> SectorPublic:
 
 
 @public.get("/entities")
-async def list_entities(session: SessionDep, sector: str | None = None,
+async def list_entities(session: SessionDep,
+                        sector: Annotated[str | None, Query(max_length=20)] = None,
                         include_retired: IncludeRetired = False) -> list[EntityPublic]:
     return [EntityPublic.of(e) for e in await repository.entities(
         session, sector_code=sector, include_retired=include_retired)]
@@ -202,8 +204,11 @@ async def announce(staff: Directory, session: SessionDep, routing: RoutingDep) -
 
 @admin.get("/directory/log")
 async def read_log(
-    staff: Directory, session: SessionDep, subject: str | None = None, key: str | None = None,
-    before: int | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    staff: Directory, session: SessionDep,
+    subject: Annotated[str | None, Query(max_length=30)] = None,
+    key: Annotated[str | None, Query(max_length=80)] = None,
+    before: Annotated[int | None, Query(ge=1, le=LAST_LOG_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LogPage:
     """Every change to the directory, newest first: who, when, before and after."""
     entries = await repository.changes(session, subject=subject, key=key, before_id=before,
@@ -250,8 +255,10 @@ async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
 @admin.get("/directory/people")
 async def list_people(
     staff: StaffAdmin, session: SessionDep, role: Role | None = None,
-    sector: str | None = None, entity: str | None = None, active: bool | None = None,
-    after: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    sector: Annotated[str | None, Query(max_length=20)] = None,
+    entity: Annotated[str | None, Query(max_length=40)] = None, active: bool | None = None,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PersonPage:
     people = await repository.people(session, role=role, sector_code=sector,
                                      entity_code=entity, active=active, after=after,
