@@ -35,7 +35,7 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 
@@ -53,6 +53,7 @@ from bench.harness import (
     uvicorn_server,
 )
 from bench.scenarios import scenario
+from services.routing.cases.search import case_keys
 from services.routing.directory.demo import demo_person_id
 from services.routing.main import DEFINITION
 from shared.bus import OutgoingMessage, RabbitMQBus
@@ -83,7 +84,11 @@ def _directory() -> tuple[list[str], list[str]]:
 
 
 # The store: statuses by a hash of the row number (about 90 % finished), entities skewed
-# towards the first ones (power 2), deadlines around now, some passed and escalated.
+# towards the first ones (power 2), deadlines around now, some passed and escalated. Subjects
+# (3 words) and descriptions (12) are drawn from a vocabulary ($4) unevenly (power 3: a few
+# words common, most rare) and requesters named from a list ($5), with the search keys routing
+# would write (the words are already in their folded form), so that staff search meets a
+# realistic spread of words.
 LOAD_CASES = """
 WITH directory AS (
     SELECT code, sector, i::int FROM unnest($2::text[], $3::text[]) WITH ORDINALITY
@@ -103,13 +108,27 @@ WITH directory AS (
            now() - make_interval(mins => ($1::int - r.g) / 2) AS submitted,
            now() + make_interval(hours => (r.g % 600) - 120) AS due
     FROM rows r JOIN directory d ON d.i = r.pick
+), worded AS (
+    SELECT s.*,
+           array_to_string(ARRAY(
+               SELECT ($4::text[])[1 + floor(array_length($4::text[], 1) * power(
+                   ((s.g::bigint * 2654435761 + k * 97531) % 4294967296) / 4294967296.0, 3))::int]
+               FROM generate_series(1, 3) AS k ORDER BY k), ' ') AS subject,
+           array_to_string(ARRAY(
+               SELECT ($4::text[])[1 + floor(array_length($4::text[], 1) * power(
+                   ((s.g::bigint * 2654435761 + k * 97531) % 4294967296) / 4294967296.0, 3))::int]
+               FROM generate_series(4, 15) AS k ORDER BY k), ' ') AS description,
+           ($5::text[])[1 + s.g % array_length($5::text[], 1)] || ' '
+               || ($5::text[])[1 + (s.g * 7 + 3) % array_length($5::text[], 1)] AS requester_name
+    FROM shaped s
 )
 INSERT INTO cases (
     reference, kind, status, channel, requested_entity, entity_code, sector_code,
     distributed_to, officer_ids, governorate, subject, description, attachment_ids,
     requester_id, submitted_at, placed_at, classification, processing_working_days,
     extensions, transfer_count, outcome, closing_code, rating, due_at, due_stage, due_set_at,
-    overdue_since, escalation_level, closed_at, updated_at, audit_seq, audit_head)
+    overdue_since, escalation_level, closed_at, updated_at, audit_seq, audit_head,
+    subject_key, search_key)
 SELECT
     'BKH-2029-' || lpad(g::text, 7, '0'),
     (ARRAY['complaint', 'complaint', 'complaint', 'inquiry', 'suggestion', 'praise'])[1 + g % 6],
@@ -118,8 +137,7 @@ SELECT
     CASE WHEN status = 'triage' THEN NULL ELSE code END,
     CASE WHEN status = 'triage' THEN NULL ELSE sector END,
     CASE WHEN status IN ('in_progress', 'awaiting_information') AND g % 3 = 0 THEN code END,
-    '[]', 'JO-AM', 'طلب رقم ' || g,
-    'وصف الطلب كما كتبه المواطن، مع المكان والزمان وما سبق من إجراءات. ' || g, '[]',
+    '[]', 'JO-AM', subject, description, '[]',
     md5(g::text)::uuid, submitted, submitted,
     CASE WHEN status NOT IN ('assigned', 'triage') THEN 'complaint.other' END,
     CASE WHEN status NOT IN ('assigned', 'triage') THEN 10 END,
@@ -135,8 +153,9 @@ SELECT
     CASE WHEN status IN ('assigned', 'in_progress', 'awaiting_information') AND due < now()
          THEN 1 + g % 2 ELSE 0 END,
     CASE WHEN status IN ('closed', 'rejected') THEN submitted + interval '3 days' END,
-    submitted, 2, repeat('0', 64)
-FROM shaped
+    submitted, 2, repeat('0', 64),
+    subject, description || ' ' || requester_name || ' bkh 2029 ' || lpad(g::text, 7, '0')
+FROM worded
 """
 
 LOAD_TIMELINES = """
@@ -152,8 +171,27 @@ WHERE c.reference LIKE 'BKH-2029-%'
 """
 
 
-async def _load(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]:
+def vocabulary(size: int, *, seed: int) -> list[str]:
+    """`size` made-up Arabic words of 3 to 7 letters, each already as the search folds it (no
+    hamza, taa marbuta or alef maqsura, no article to strip)."""
+    letters = "بتثجحخدذرزسشصضطظعغفقكلمنهي"
+    chooser, words = random.Random(seed), dict[str, None]()
+    while len(words) < size:
+        word = "".join(chooser.choice(letters) for _ in range(chooser.randint(3, 7)))
+        if case_keys(reference="X", subject=word, description="", requester_name=None)[
+                "subject_key"] == word and not word.startswith(("لل", "ال")):
+            words[word] = None
+    return list(words)
+
+
+WORDS: Final = 30_000
+NAMES: Final = 500
+
+
+async def load_store(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]:
+    """The store described above, in routing's schema `schema`; what it holds, in figures."""
     codes, sectors = _directory()
+    words, names = vocabulary(WORDS, seed=18), vocabulary(NAMES, seed=81)
     connection = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn),
                                        server_settings={"search_path": schema})
     try:
@@ -161,7 +199,7 @@ async def _load(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]
         # The bench alone writes these rows: a transaction without the synchronous commit wait.
         async with connection.transaction():
             await connection.execute("SET LOCAL synchronous_commit = off")
-            await connection.execute(LOAD_CASES, requests, codes, sectors)
+            await connection.execute(LOAD_CASES, requests, codes, sectors, words, names)
             await connection.execute(LOAD_TIMELINES)
         await connection.execute("ANALYZE cases")
         await connection.execute("ANALYZE audit_entries")
@@ -177,7 +215,7 @@ async def _load(ctx: BenchContext, schema: str, requests: int) -> dict[str, Any]
             "SELECT count(*) FROM cases WHERE status NOT IN ('closed', 'rejected')")
     finally:
         await connection.close()
-    return {"requests": total, "open": open_total,
+    return {"requests": total, "open": open_total, "words": words, "names": names,
             "load_s": round(time.perf_counter() - started, 1),
             "busiest_sectors": [(r["sector_code"], r["n"]) for r in open_by_sector],
             "busiest_distributions": [(r["distributed_to"], r["n"]) for r in open_by_entity]}
@@ -205,7 +243,7 @@ FILTERS = ("", "", "", "", "&overdue=true", "", "", "", "", "&status=in_progress
            "", "", "", "", "&escalated=true", "", "", "", "", "&kind=inquiry")
 
 
-def _service_env(ctx: BenchContext, schema: str, namespace: str) -> dict[str, str]:
+def service_env(ctx: BenchContext, schema: str, namespace: str) -> dict[str, str]:
     return {
         "BKH_ENVIRONMENT": "test",
         "BKH_DATABASE_URL": ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
@@ -221,7 +259,7 @@ async def _inbox(ctx: BenchContext, schema: str, namespace: str,
     turn = iter(range(1 << 62))
     pages = 0
     async with (
-        uvicorn_server("services.routing.main:create_app", env=_service_env(
+        uvicorn_server("services.routing.main:create_app", env=service_env(
             ctx, schema, namespace), ready_path="/livez", extra_args=["--factory"]) as routing,
         uvicorn_server("gateway.main:create_app", ready_path="/livez", extra_args=["--factory"],
                        env={"BKH_ENVIRONMENT": "test", "BKH_LOG_LEVEL": "WARNING",
@@ -318,7 +356,7 @@ def _submissions(count: int) -> list[OutgoingMessage]:
 
 async def _assignment(ctx: BenchContext, schema: str, namespace: str) -> Result:
     count = int(ctx.pick(20_000, 3_000))
-    env = _service_env(ctx, schema, namespace)
+    env = service_env(ctx, schema, namespace)
     # Its queues exist (declared at its earlier starts); it is stopped while this one fills.
     bus = RabbitMQBus(ctx.amqp_url, namespace=namespace, connection_name="bench-routing")
     await bus.start()
@@ -396,11 +434,11 @@ async def routing(ctx: BenchContext) -> list[Result]:
             database_url=url, database_schema=schema))
         try:
             # Start once so that the service seeds its directory and demo staff.
-            async with uvicorn_server("services.routing.main:create_app", env=_service_env(
+            async with uvicorn_server("services.routing.main:create_app", env=service_env(
                     ctx, schema, namespace), ready_path="/livez", extra_args=["--factory"]):
                 pass
             ctx.log(f"  loading {requests:,} requests and their timelines")
-            store = await _load(ctx, schema, requests)
+            store = await load_store(ctx, schema, requests)
             ctx.log(f"  loaded in {store['load_s']} s: {store['open']:,} open")
             results = await _inbox(ctx, schema, namespace, store)
             results.append(await _assignment(ctx, schema, namespace))

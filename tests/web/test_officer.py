@@ -130,15 +130,17 @@ async def test_new_requests_show_in_the_open_queue_and_its_title(
         office: Office, new_page: NewPage) -> None:
     page = await new_page("ar", DESK)
     await sign_in(page, office, "mlo.moh")
-    before = await page.title()
+    new = page.locator(".counters li:first-child .counter__n")
+    await expect(new).to_be_visible()  # the counters come right after the page
+    before = int(await new.inner_text())
 
     reference = await office.submit_paper_request(subject=f"طلب جديد {uuid.uuid4().hex[:6]}")
     await office.placed(reference)
 
     await expect(page.locator("#counters .notice")).to_contain_text("وصلت طلبات جديدة",
                                                                     timeout=15_000)
-    assert await page.title() != before
-    assert (await page.title()).startswith("(")
+    await expect(new).to_have_text(str(before + 1))
+    await expect(page).to_have_title(f"({before + 1}) صندوق الطلبات — بخدمتكم")
 
 
 async def test_an_entity_head_reads_and_comments_but_cannot_act(

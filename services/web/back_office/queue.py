@@ -1,7 +1,8 @@
 """The work queue: what is in my hands, by deadline.
 
-Counters (new, due today, overdue, escalated, awaiting the requester) come from one API call and
-refresh every 30 seconds in place, with the count of new requests in the tab's title; the list is
+Counters (new, due today, overdue, escalated, awaiting the requester) come from one API call that
+the page makes once it is shown (the list never waits for them), then every 30 seconds in place,
+with the count of new requests in the tab's title; the list is
 `GET /api/v1/inbox` with the page's filters passed through as they are (the API validates them).
 The CMU's triage and review queues are the same page on their own API paths.
 """
@@ -82,10 +83,6 @@ async def _listing(office: StaffDep, queue: Queue, chosen: dict[str, Any], curso
     return page, None
 
 
-async def _no_counters() -> dict[str, int] | None:
-    return None
-
-
 async def _no_options() -> dict[str, list[tuple[str, str]]]:
     return {}
 
@@ -94,15 +91,15 @@ async def _queue_page(office: StaffDep, request: Request, queue: Queue, cursor: 
                       ) -> HTMLResponse:
     office.require(queue.permission)
     chosen = _filters(request) if queue.filters else {}
-    # The list, the counters and the filters' choices at once: the page waits for the slowest.
-    (page, problem), counters, options = await asyncio.gather(
+    # The list and the filters' choices at once. The counters are not waited for: the page asks
+    # for them as soon as it is shown (they cost a query of their own), so the list comes first.
+    (page, problem), options = await asyncio.gather(
         _listing(office, queue, chosen, cursor),
-        _counters(office) if queue.filters else _no_counters(),
         _options(office) if queue.filters else _no_options())
     errors = problem.field_messages() if problem else {}
     return office.render(
         "office/queue.html", status=422 if problem else 200, queue=queue, page=page,
-        counters=counters, chosen=chosen, errors=errors, problem=problem, cursor=cursor,
+        chosen=chosen, errors=errors, problem=problem, cursor=cursor,
         poll_seconds=office.web.settings.queue_poll_s, options=options,
         first_page=f"{queue.path}?{urlencode(chosen, doseq=True)}",
         next_page=f"{queue.path}?{urlencode({**chosen, 'cursor': page['next_cursor']}, doseq=True)}"
@@ -157,10 +154,10 @@ async def review_queue(office: StaffDep, request: Request, cursor: Cursor = None
 
 @router.get("/queue/counters")
 async def counters_fragment(office: StaffDep,
-                            seen: Annotated[int, Query(ge=0, le=10**9)] = 0) -> HTMLResponse:
-    """The counters alone, polled by the queue page (every `BKH_QUEUE_POLL_S`): a notice when
-    new requests arrived since the page was shown (`seen`: the count of new ones then), and the
-    title's count."""
+                            seen: Annotated[int, Query(ge=-1, le=10**9)] = -1) -> HTMLResponse:
+    """The counters alone, asked for by the queue page once shown, then every
+    `BKH_QUEUE_POLL_S`: a notice when new requests arrived since the first answer (`seen`: the
+    count of new ones then; -1 for the first), and the title's count."""
     office.require("cases.read")
     return office.render("office/queue_counters.html", counters=await _counters(office),
                          seen=seen, poll_seconds=office.web.settings.queue_poll_s,
