@@ -47,6 +47,8 @@ from holidays.calendars.islamic import _IslamicLunar  # its Hijri tables; no pub
 from holidays.countries.jordan import Jordan
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.errors import Text, field_error
+
 AMMAN: Final = ZoneInfo("Asia/Amman")
 # Long enough for any real gap between working days (the longest Eid break is about ten days);
 # a calendar that finds none in ten years is broken, and saying so beats looping forever.
@@ -86,9 +88,12 @@ class OfficialHours(_Rule):
     @model_validator(mode="after")
     def _opens_before_it_closes(self) -> Self:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
-            raise ValueError("official hours are Amman wall-clock times, without a zone")
+            raise field_error("hours_zoned", Text(
+                "ساعات الدوام بتوقيت عمّان المحلي، بلا منطقة زمنية.",
+                "Official hours are Amman wall-clock times, without a zone."))
         if self.opens >= self.closes:
-            raise ValueError("official hours must open before they close")
+            raise field_error("hours_order", Text(
+                "يجب أن يبدأ الدوام قبل أن ينتهي.", "Official hours must open before they close."))
         return self
 
     @property
@@ -130,7 +135,9 @@ class RamadanPeriod(_Rule):
     @model_validator(mode="after")
     def _is_a_month(self) -> Self:
         if not 29 <= (self.last_day - self.first_day).days + 1 <= 30:
-            raise ValueError("Ramadan lasts 29 or 30 days")
+            raise field_error("ramadan_length", Text(
+                "رمضان 29 أو 30 يوماً: راجع اليوم الأول والأخير.",
+                "Ramadan lasts 29 or 30 days: check its first and last day."))
         return self
 
 
