@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.web.back_office import auth, cases, queue, search
+from services.web.back_office import auth, calendar, cases, directory, people, queue, search
 from services.web.config import WebSettings
 from services.web.directory import Directory
 from services.web.office import (
@@ -79,7 +79,7 @@ def create_web_app(settings: WebSettings | None = None, *,
     app.add_middleware(RequestContextMiddleware, service="web")
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
     _install_health(app)
-    for module in (auth, queue, cases, search):
+    for module in (auth, queue, cases, search, directory, people, calendar):
         app.include_router(module.router)
     _install_page_errors(app)
     return app

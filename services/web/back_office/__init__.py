@@ -3,4 +3,8 @@
     auth      signing in and out, the language switch, each role's home page
     queue     the work queue: counters, filters, search, pages
     cases     one request: what it holds, its deadlines and timeline, and every action
+    directory the CMU administrators' directory: sectors, entities, departments, classifications
+    people    people, their roles, scopes and permissions; new accounts, resets, deactivation
+    calendar  days off, Ramadan, the days of a month, the SLA policy's versions
+    forms     the administrators' forms, described once and drawn by one template
 """
