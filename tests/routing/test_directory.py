@@ -328,6 +328,8 @@ async def test_a_refusal_names_the_field_it_is_about_for_forms(routing: RoutingS
     assert await fields("POST", people, {**person, "role": {
         "role": "minister", "sector": "NOSUCH"}}) == ["role.sector"]
     someone = demo_person_id("slo.moh-hq")
+    assert await fields("POST", f"{people}/{someone}/password",
+                        {"new_password": "password123"}) == ["new_password"]
     assert await fields("POST", f"{people}/{someone}/roles", {"role": "cmu_staff",
                                                              "entity": "MOH-HQ"}) == ["entity"]
     assert await fields("PATCH", f"{people}/{someone}", {"phone": None}) == ["phone"]

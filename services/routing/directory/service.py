@@ -404,10 +404,11 @@ async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
     return found
 
 
-def _checked_password(password: str, *personal: str | None) -> str:
+def _checked_password(password: str, *personal: str | None, field: str = "password") -> str:
+    """The password, unless the rules refuse it (the refusal names the body's `field`)."""
     problem = password_problem(password, personal=tuple(p for p in personal if p))
     if problem is not None:
-        raise on_field(InvalidInput(problem, field="password"), "password")
+        raise on_field(InvalidInput(problem, field=field), field)
     return password
 
 
@@ -489,7 +490,7 @@ async def reset_password(
 ) -> Person:
     person = await _person(session, person_id)
     password = _checked_password(new_password, person.username, person.full_name, person.phone,
-                                 person.email)
+                                 person.email, field="new_password")
     await set_password(session, person, password, now=clock.now())
     log(session, at=clock.now(), actor_id=actor_id, subject="person", key=str(person.id),
         change="password_reset")
