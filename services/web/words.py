@@ -344,7 +344,7 @@ WORDS: Final[dict[str, Text]] = {
     "people.no_role_now": Text("لا دور له الآن: لا يستطيع العمل على المنصة.",
                                "No role at present: they cannot work on the platform."),
     "people.scope": Text("النطاق", "Scope"),
-    "people.everywhere": Text("كل الجهات", "All entities"),
+    "people.everywhere": Text("غير مقيّد بقطاع أو جهة", "Not limited to a sector or entity"),
     "people.scope_sector": Text("القطاع", "Sector"),
     "people.scope_sector_hint": Text("لضابط الارتباط الرئيسي والوزير.",
                                      "For a main liaison officer and a minister."),

@@ -21,9 +21,13 @@ from fastapi.responses import HTMLResponse, Response
 from services.web.back_office.forms import (
     Field,
     Form,
+    FormPage,
     attempt,
+    confirmation,
+    done_notice,
     key_of,
     number,
+    present,
     text,
     typed,
 )
@@ -54,19 +58,16 @@ Done = Annotated[str | None, Query(max_length=30)]
 
 
 def _done(office: Office, done: str | None) -> str | None:
-    return office.t(f"calendar.done_{done}") if done in DONE else None
+    return done_notice(office, "calendar", done, DONE)
 
 
 def _crumbs(office: Office, *more: tuple[str, str]) -> list[tuple[str, str]]:
     return [(HOME, office.t("nav.calendar")), *more]
 
 
-def _form_page(office: Office, form: Form, *, title: str, cancel: str,
-               lead: str | None = None, status: int = 200,
-               crumbs: list[tuple[str, str]] | None = None) -> HTMLResponse:
-    return office.render("office/admin/form.html", status=status, title=title, form=form,
-                         crumbs=crumbs or _crumbs(office), cancel=cancel, lead=lead,
-                         section=None, done=None)
+def _page(office: Office, title: str, lead: str, *, cancel: str = HOME) -> FormPage:
+    """A form of the calendar's: its words' keys, under the calendar, Cancel back to it."""
+    return FormPage(office.t(title), _crumbs(office), cancel, lead=office.t(lead))
 
 
 def _hours(value: dict[str, Any] | None) -> str | None:
@@ -114,8 +115,8 @@ def _holiday_form(office: Office, values: dict[str, Any]) -> Form:
 @router.get("/holidays/new")
 async def new_holiday_page(office: StaffDep) -> HTMLResponse:
     office.require(MANAGE)
-    return _form_page(office, _holiday_form(office, {}), title=office.t("calendar.declare"),
-                      lead=office.t("calendar.declare_lead"), cancel=HOME)
+    return _page(office, "calendar.declare", "calendar.declare_lead").show(
+        office, _holiday_form(office, {}))
 
 
 @router.post("/holidays/new")
@@ -125,12 +126,12 @@ async def new_holiday(office: StaffDep) -> Response:
     form = _holiday_form(office, {})
     values = typed(posted, form.fields)
     _, problem = await attempt(office.post(
-        "/api/v1/holidays", {name: text(values, name) for name in ("day", "name_ar", "name_en")},
+        "/api/v1/holidays", present({name: text(values, name)
+                                     for name in ("day", "name_ar", "name_en")}),
         idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=office.t("calendar.declare"),
-                          lead=office.t("calendar.declare_lead"), cancel=HOME)
+        return _page(office, "calendar.declare", "calendar.declare_lead").show(
+            office, form.refused(problem, values), status=422)
     return office.redirect(f"{HOME}?year={values['day'][:4]}&done=holiday_added")
 
 
@@ -146,6 +147,11 @@ def _holiday_name(office: Office, holiday: dict[str, Any]) -> str:
     return str(holiday["name_ar"] if office.language == "ar" else holiday["name_en"])
 
 
+def _move_page(office: Office, day: date, holiday: dict[str, Any]) -> FormPage:
+    return FormPage(f"{office.t('calendar.move')}: {_holiday_name(office, holiday)}",
+                    _crumbs(office), f"{HOME}?year={day.year}", lead=office.t("calendar.move_lead"))
+
+
 def _move_form(office: Office, day: date, values: dict[str, Any]) -> Form:
     return Form(action=f"{HOME}/holidays/{day.isoformat()}/move", values=values, creates=True,
                 submit=office.t("calendar.move"),
@@ -157,9 +163,7 @@ def _move_form(office: Office, day: date, values: dict[str, Any]) -> Form:
 async def move_holiday_page(office: StaffDep, day: Day) -> HTMLResponse:
     office.require(MANAGE)
     holiday = await _holiday(office, day)
-    return _form_page(office, _move_form(office, day, {}),
-                      title=f"{office.t('calendar.move')}: {_holiday_name(office, holiday)}",
-                      lead=office.t("calendar.move_lead"), cancel=f"{HOME}?year={day.year}")
+    return _move_page(office, day, holiday).show(office, _move_form(office, day, {}))
 
 
 @router.post("/holidays/{day}/move")
@@ -170,31 +174,28 @@ async def move_holiday(office: StaffDep, day: Day) -> Response:
     form = _move_form(office, day, {})
     values = typed(posted, form.fields)
     _, problem = await attempt(office.post(f"/api/v1/holidays/{day.isoformat()}/move",
-                                           {"to": text(values, "to")},
+                                           present({"to": text(values, "to")}),
                                            idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=f"{office.t('calendar.move')}: {_holiday_name(office, holiday)}",
-                          lead=office.t("calendar.move_lead"), cancel=f"{HOME}?year={day.year}")
+        return _move_page(office, day, holiday).show(office, form.refused(problem, values),
+                                                     status=422)
     return office.redirect(f"{HOME}?year={values['to'][:4]}&done=holiday_moved")
 
 
-async def _remove_page(office: Office, day: date, holiday: dict[str, Any], *,
-                       problem: ApiProblem | None = None) -> HTMLResponse:
-    return office.render(
-        "office/admin/confirm.html", status=422 if problem else 200,
-        title=office.t("calendar.remove"), section=None, lead=office.t("calendar.remove_lead"),
+def _remove_page(office: Office, day: date, holiday: dict[str, Any], *,
+                 problem: ApiProblem | None = None) -> HTMLResponse:
+    return confirmation(
+        office, title=office.t("calendar.remove"), lead=office.t("calendar.remove_lead"),
         crumbs=_crumbs(office), action=f"{HOME}/holidays/{day.isoformat()}/remove",
         facts=[(office.t("calendar.day"), day_of(day, office.language)),
                (office.t("calendar.holiday"), _holiday_name(office, holiday))],
-        submit=office.t("calendar.remove"), cancel=f"{HOME}?year={day.year}",
-        errors={"_": problem.detail or problem.title} if problem else {}, done=None)
+        cancel=f"{HOME}?year={day.year}", problem=problem)
 
 
 @router.get("/holidays/{day}/remove")
 async def remove_holiday_page(office: StaffDep, day: Day) -> HTMLResponse:
     office.require(MANAGE)
-    return await _remove_page(office, day, await _holiday(office, day))
+    return _remove_page(office, day, await _holiday(office, day))
 
 
 @router.post("/holidays/{day}/remove")
@@ -204,7 +205,7 @@ async def remove_holiday(office: StaffDep, day: Day) -> Response:
     holiday = await _holiday(office, day)
     _, problem = await attempt(office.call("DELETE", f"/api/v1/holidays/{day.isoformat()}"))
     if problem is not None:
-        return await _remove_page(office, day, holiday, problem=problem)
+        return _remove_page(office, day, holiday, problem=problem)
     return office.redirect(f"{HOME}?year={day.year}&done=holiday_removed")
 
 
@@ -218,9 +219,8 @@ def _ramadan_form(office: Office, values: dict[str, Any]) -> Form:
 @router.get("/ramadan/new")
 async def new_ramadan_page(office: StaffDep) -> HTMLResponse:
     office.require(MANAGE)
-    return _form_page(office, _ramadan_form(office, {}),
-                      title=office.t("calendar.announce_ramadan"),
-                      lead=office.t("calendar.announce_ramadan_lead"), cancel=HOME)
+    return _page(office, "calendar.announce_ramadan", "calendar.announce_ramadan_lead").show(
+        office, _ramadan_form(office, {}))
 
 
 @router.post("/ramadan/new")
@@ -230,13 +230,12 @@ async def new_ramadan(office: StaffDep) -> Response:
     form = _ramadan_form(office, {})
     values = typed(posted, form.fields)
     _, problem = await attempt(office.post(
-        "/api/v1/calendar/ramadan", {"first_day": text(values, "first_day"),
-                                     "last_day": text(values, "last_day")},
+        "/api/v1/calendar/ramadan", present({"first_day": text(values, "first_day"),
+                                             "last_day": text(values, "last_day")}),
         idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=office.t("calendar.announce_ramadan"),
-                          lead=office.t("calendar.announce_ramadan_lead"), cancel=HOME)
+        return _page(office, "calendar.announce_ramadan", "calendar.announce_ramadan_lead"
+                     ).show(office, form.refused(problem, values), status=422)
     return office.redirect(f"{HOME}?year={values['first_day'][:4]}&done=ramadan_announced")
 
 
@@ -271,8 +270,10 @@ async def days_page(office: StaffDep,
 # --- the SLA policy's versions -------------------------------------------------------------------
 
 
-def _policy_crumbs(office: Office) -> list[tuple[str, str]]:
-    return _crumbs(office, (f"{HOME}/policy", office.t("calendar.policy")))
+def _new_version_page(office: Office) -> FormPage:
+    return FormPage(office.t("calendar.new_version"),
+                    _crumbs(office, (f"{HOME}/policy", office.t("calendar.policy"))),
+                    f"{HOME}/policy", lead=office.t("calendar.new_version_lead"))
 
 
 @router.get("/policy")
@@ -358,10 +359,8 @@ async def new_policy_page(office: StaffDep) -> HTMLResponse:
     office.require(MANAGE)
     versions = await office.get("/api/v1/sla/policy/versions")
     current = versions[0]
-    return _form_page(office, _policy_form(office, _policy_values(current), current["version"]),
-                      title=office.t("calendar.new_version"),
-                      lead=office.t("calendar.new_version_lead"), cancel=f"{HOME}/policy",
-                      crumbs=_policy_crumbs(office))
+    return _new_version_page(office).show(
+        office, _policy_form(office, _policy_values(current), current["version"]))
 
 
 @router.post("/policy/new")
@@ -376,8 +375,6 @@ async def new_policy(office: StaffDep) -> Response:
                                            _policy_body(values, based_on),
                                            idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=problem.status,
-                          title=office.t("calendar.new_version"),
-                          lead=office.t("calendar.new_version_lead"), cancel=f"{HOME}/policy",
-                          crumbs=_policy_crumbs(office))
+        return _new_version_page(office).show(office, form.refused(problem, values),
+                                              status=problem.status)
     return office.redirect(f"{HOME}/policy?done=policy_published")

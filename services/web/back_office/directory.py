@@ -21,11 +21,16 @@ from fastapi.responses import HTMLResponse, Response
 from services.web.back_office.forms import (
     Field,
     Form,
+    FormPage,
     Options,
+    as_typed,
     attempt,
     changed,
+    confirmation,
+    done_notice,
     key_of,
     number,
+    present,
     text,
     typed,
 )
@@ -49,7 +54,7 @@ Done = Annotated[str | None, Query(max_length=20)]
 
 
 def _done(office: Office, done: str | None) -> str | None:
-    return office.t(f"admin.done_{done}") if done in DONE else None
+    return done_notice(office, "admin", done, DONE)
 
 
 def _name(row: dict[str, Any], office: Office) -> str:
@@ -105,13 +110,6 @@ def _names_fields(office: Office) -> list[Field]:
             Field("name_en", office.t("admin.name_en"), dir="ltr", maxlength=200)]
 
 
-def _render_form(office: Office, form: Form, *, title: str, crumbs: list[tuple[str, str]],
-                 cancel: str, lead: str | None = None, status: int = 200) -> HTMLResponse:
-    return office.render("office/admin/form.html", status=status, title=title, form=form,
-                         crumbs=crumbs, cancel=cancel, lead=lead, section="directory",
-                         done=None)
-
-
 def _crumbs(office: Office, *more: tuple[str, str]) -> list[tuple[str, str]]:
     return [(HOME, office.t("nav.directory")), *more]
 
@@ -145,12 +143,15 @@ def _sector_form(office: Office, *, new: bool, action: str, values: dict[str, An
                 submit=office.t("admin.add_sector" if new else "admin.save"), creates=new)
 
 
+def _new_sector_page(office: Office) -> FormPage:
+    return FormPage(office.t("admin.add_sector"), _crumbs(office), HOME, section="directory")
+
+
 @router.get("/sectors/new")
 async def new_sector_page(office: StaffDep) -> HTMLResponse:
     office.require(MANAGE)
-    form = _sector_form(office, new=True, action=f"{HOME}/sectors/new", values={})
-    return _render_form(office, form, title=office.t("admin.add_sector"),
-                        crumbs=_crumbs(office), cancel=HOME)
+    return _new_sector_page(office).show(
+        office, _sector_form(office, new=True, action=f"{HOME}/sectors/new", values={}))
 
 
 @router.post("/sectors/new")
@@ -160,13 +161,12 @@ async def new_sector(office: StaffDep) -> Response:
     form = _sector_form(office, new=True, action=f"{HOME}/sectors/new", values={})
     values = typed(posted, form.fields)
     made, problem = await attempt(office.post(
-        "/api/v1/sectors", {"code": text(values, "code"), "name_ar": text(values, "name_ar"),
-                            "name_en": text(values, "name_en")},
+        "/api/v1/sectors", present({"code": text(values, "code"),
+                                    "name_ar": text(values, "name_ar"),
+                                    "name_en": text(values, "name_en")}),
         idempotency_key=key_of(posted)))
     if problem is not None:
-        return _render_form(office, form.refused(problem, values), status=422,
-                            title=office.t("admin.add_sector"), crumbs=_crumbs(office),
-                            cancel=HOME)
+        return _new_sector_page(office).show(office, form.refused(problem, values), status=422)
     assert made is not None
     _changed_directory(office)
     return office.redirect(f"{HOME}/sectors/{made['code']}?done=created")
@@ -184,14 +184,18 @@ async def sector_page(office: StaffDep, code: Code, done: Done = None) -> HTMLRe
         done=_done(office, done))
 
 
+def _edit_sector_page(office: Office, sector: dict[str, Any]) -> FormPage:
+    back = f"{HOME}/sectors/{sector['code']}"
+    return FormPage(office.t("admin.edit_names"), _crumbs(office, (back, _name(sector, office))),
+                    back, section="directory")
+
+
 @router.get("/sectors/{code}/edit")
 async def edit_sector_page(office: StaffDep, code: Code) -> HTMLResponse:
     office.require(MANAGE)
     sector = await office.get(f"/api/v1/sectors/{code}")
     form = _sector_form(office, new=False, action=f"{HOME}/sectors/{code}/edit", values=sector)
-    return _render_form(office, form, title=office.t("admin.edit_names"),
-                        crumbs=_crumbs(office, (f"{HOME}/sectors/{code}", _name(sector, office))),
-                        cancel=f"{HOME}/sectors/{code}")
+    return _edit_sector_page(office, sector).show(office, form)
 
 
 @router.post("/sectors/{code}/edit")
@@ -201,59 +205,62 @@ async def edit_sector(office: StaffDep, code: Code) -> Response:
     sector = await office.get(f"/api/v1/sectors/{code}")
     form = _sector_form(office, new=False, action=f"{HOME}/sectors/{code}/edit", values={})
     values = typed(posted, form.fields)
-    changes = changed({"name_ar": text(values, "name_ar"), "name_en": text(values, "name_en")},
-                      sector)
+    changes = changed({"name_ar": as_typed(values, "name_ar"),
+                       "name_en": as_typed(values, "name_en")}, sector)
     if changes:
         _, problem = await attempt(office.call("PATCH", f"/api/v1/sectors/{code}", changes))
         if problem is not None:
-            return _render_form(
-                office, form.refused(problem, values), status=422,
-                title=office.t("admin.edit_names"), cancel=f"{HOME}/sectors/{code}",
-                crumbs=_crumbs(office, (f"{HOME}/sectors/{code}", _name(sector, office))))
+            return _edit_sector_page(office, sector).show(office, form.refused(problem, values),
+                                                          status=422)
         _changed_directory(office)
     return office.redirect(f"{HOME}/sectors/{code}?done=updated")
 
 
 # --- retiring (a sector, an entity, a classification): a page that asks first ----------------
 
+RETIRABLE: Final = {"sectors": "sector", "entities": "entity",
+                    "classifications": "classification"}
 
-async def _retire_page(office: Office, *, kind: str, row: dict[str, Any], back: str,
-                       action: str, problem: ApiProblem | None = None) -> HTMLResponse:
-    return office.render(
-        "office/admin/confirm.html", status=409 if problem else 200,
-        title=office.t(f"admin.retire_{kind}"), section="directory",
-        crumbs=_crumbs(office, (back, _name(row, office))), lead=office.t("admin.retire_lead"),
+
+async def _retirable(office: Office, kind: str, code: str) -> tuple[str, dict[str, Any]]:
+    """What is to be retired (its kind's singular, its row); 404 for another kind."""
+    if kind not in RETIRABLE:
+        raise ApiProblem(404)
+    row = await (_classification(office, code) if kind == "classifications"
+                 else office.get(f"/api/v1/{kind}/{code}"))
+    return RETIRABLE[kind], row
+
+
+def _retire_page(office: Office, kind: str, row: dict[str, Any],
+                 problem: ApiProblem | None = None) -> HTMLResponse:
+    back = f"{HOME}/{kind}/{row['code']}"
+    return confirmation(
+        office, title=office.t(f"admin.retire_{RETIRABLE[kind]}"),
+        lead=office.t("admin.retire_lead"), crumbs=_crumbs(office, (back, _name(row, office))),
         facts=[(office.t("admin.name"), _name(row, office)), (office.t("admin.code"),
                                                                 row["code"])],
-        action=action, submit=office.t(f"admin.retire_{kind}"), cancel=back,
-        errors={"_": problem.detail or problem.title} if problem else {}, done=None)
+        action=f"{back}/retire", cancel=back, problem=problem)
 
 
-async def _retire(office: Office, *, kind: str, api: str, row: dict[str, Any], back: str,
-                  action: str) -> Response:
+@router.get("/{kind}/{code}/retire")
+async def retire_page(office: StaffDep, kind: Annotated[str, Path(max_length=20)],
+                      code: Code) -> HTMLResponse:
+    office.require(MANAGE)
+    _, row = await _retirable(office, kind, code)
+    return _retire_page(office, kind, row)
+
+
+@router.post("/{kind}/{code}/retire")
+async def retire(office: StaffDep, kind: Annotated[str, Path(max_length=20)], code: Code
+                 ) -> Response:
+    office.require(MANAGE)
     await office.form()
-    _, problem = await attempt(office.call("DELETE", api))
+    _, row = await _retirable(office, kind, code)
+    _, problem = await attempt(office.call("DELETE", f"/api/v1/{kind}/{code}"))
     if problem is not None:
-        return await _retire_page(office, kind=kind, row=row, back=back, action=action,
-                                  problem=problem)
+        return _retire_page(office, kind, row, problem)
     _changed_directory(office)
-    return office.redirect(f"{back}?done=retired")
-
-
-@router.get("/sectors/{code}/retire")
-async def retire_sector_page(office: StaffDep, code: Code) -> HTMLResponse:
-    office.require(MANAGE)
-    sector = await office.get(f"/api/v1/sectors/{code}")
-    return await _retire_page(office, kind="sector", row=sector, back=f"{HOME}/sectors/{code}",
-                              action=f"{HOME}/sectors/{code}/retire")
-
-
-@router.post("/sectors/{code}/retire")
-async def retire_sector(office: StaffDep, code: Code) -> Response:
-    office.require(MANAGE)
-    sector = await office.get(f"/api/v1/sectors/{code}")
-    return await _retire(office, kind="sector", api=f"/api/v1/sectors/{code}", row=sector,
-                         back=f"{HOME}/sectors/{code}", action=f"{HOME}/sectors/{code}/retire")
+    return office.redirect(f"{HOME}/{kind}/{code}?done=retired")
 
 
 # --- entities and departments ------------------------------------------------------------------
@@ -280,9 +287,10 @@ def _entity_form(office: Office, *, new: bool, action: str, values: dict[str, An
 
 
 def _entity_body(values: dict[str, Any]) -> dict[str, Any]:
+    """The entity's fields (no parent: a top-level entity; names as typed, for an edit)."""
     return {"code": text(values, "code"), "sector": text(values, "sector"),
             "parent": text(values, "parent"), "kind": text(values, "kind"),
-            "name_ar": text(values, "name_ar"), "name_en": text(values, "name_en")}
+            "name_ar": as_typed(values, "name_ar"), "name_en": as_typed(values, "name_en")}
 
 
 @router.get("/entities/new")
@@ -298,7 +306,7 @@ async def new_entity_page(office: StaffDep,
                         sectors=sectors, entities=entities)
     back = f"{HOME}/entities/{parent}" if parent else (
         f"{HOME}/sectors/{sector}" if sector else HOME)
-    return _render_form(office, form, title=form.submit, crumbs=_crumbs(office), cancel=back)
+    return FormPage(form.submit, _crumbs(office), back, section="directory").show(office, form)
 
 
 @router.post("/entities/new")
@@ -309,14 +317,15 @@ async def new_entity(office: StaffDep) -> Response:
     fields = _entity_form(office, new=True, action="", values={}, sectors=sectors,
                           entities=entities).fields
     values = typed(posted, fields)
-    body = {k: v for k, v in _entity_body(values).items() if v is not None or k == "code"}
+    body = present({**_entity_body(values), "name_ar": text(values, "name_ar"),
+                    "name_en": text(values, "name_en")})
     made, problem = await attempt(office.post("/api/v1/entities", body,
                                               idempotency_key=key_of(posted)))
     if problem is not None:
         form = _entity_form(office, new=True, action=f"{HOME}/entities/new", values=values,
                             sectors=sectors, entities=entities)
-        return _render_form(office, form.refused(problem, values), status=422,
-                            title=form.submit, crumbs=_crumbs(office), cancel=HOME)
+        return FormPage(form.submit, _crumbs(office), HOME, section="directory").show(
+            office, form.refused(problem, values), status=422)
     assert made is not None
     _changed_directory(office)
     return office.redirect(f"{HOME}/entities/{made['code']}?done=created")
@@ -351,6 +360,12 @@ def _below(entity: dict[str, Any], ancestor: str, by_code: dict[str, dict[str, A
     return False
 
 
+def _edit_entity_page(office: Office, entity: dict[str, Any]) -> FormPage:
+    back = f"{HOME}/entities/{entity['code']}"
+    return FormPage(office.t("admin.edit_entity"), _crumbs(office, (back, _name(entity, office))),
+                    back, section="directory")
+
+
 @router.get("/entities/{code}/edit")
 async def edit_entity_page(office: StaffDep, code: Code) -> HTMLResponse:
     office.require(MANAGE)
@@ -359,10 +374,7 @@ async def edit_entity_page(office: StaffDep, code: Code) -> HTMLResponse:
     form = _entity_form(office, new=False, action=f"{HOME}/entities/{code}/edit",
                         values={**entity, "parent": entity["parent"] or ""},
                         sectors=sectors, entities=entities)
-    return _render_form(office, form, title=office.t("admin.edit_entity"),
-                        crumbs=_crumbs(office, (f"{HOME}/entities/{code}",
-                                                _name(entity, office))),
-                        cancel=f"{HOME}/entities/{code}")
+    return _edit_entity_page(office, entity).show(office, form)
 
 
 @router.post("/entities/{code}/edit")
@@ -380,30 +392,10 @@ async def edit_entity(office: StaffDep, code: Code) -> Response:
     if changes:
         _, problem = await attempt(office.call("PATCH", f"/api/v1/entities/{code}", changes))
         if problem is not None:
-            return _render_form(office, form.refused(problem, values), status=422,
-                                title=office.t("admin.edit_entity"),
-                                crumbs=_crumbs(office, (f"{HOME}/entities/{code}",
-                                                        _name(entity, office))),
-                                cancel=f"{HOME}/entities/{code}")
+            return _edit_entity_page(office, entity).show(
+                office, form.refused(problem, values), status=422)
         _changed_directory(office)
     return office.redirect(f"{HOME}/entities/{code}?done=updated")
-
-
-@router.get("/entities/{code}/retire")
-async def retire_entity_page(office: StaffDep, code: Code) -> HTMLResponse:
-    office.require(MANAGE)
-    entity = await office.get(f"/api/v1/entities/{code}")
-    return await _retire_page(office, kind="entity", row=entity,
-                              back=f"{HOME}/entities/{code}",
-                              action=f"{HOME}/entities/{code}/retire")
-
-
-@router.post("/entities/{code}/retire")
-async def retire_entity(office: StaffDep, code: Code) -> Response:
-    office.require(MANAGE)
-    entity = await office.get(f"/api/v1/entities/{code}")
-    return await _retire(office, kind="entity", api=f"/api/v1/entities/{code}", row=entity,
-                         back=f"{HOME}/entities/{code}", action=f"{HOME}/entities/{code}/retire")
 
 
 # --- classifications ---------------------------------------------------------------------------
@@ -452,14 +444,17 @@ def _classifications_crumbs(office: Office) -> list[tuple[str, str]]:
     return _crumbs(office, (f"{HOME}/classifications", office.t("admin.classifications")))
 
 
+def _new_classification_page(office: Office) -> FormPage:
+    return FormPage(office.t("admin.add_classification"), _classifications_crumbs(office),
+                    f"{HOME}/classifications", section="classifications")
+
+
 @router.get("/classifications/new")
 async def new_classification_page(office: StaffDep) -> HTMLResponse:
     office.require(MANAGE)
     form = _classification_form(office, new=True, action=f"{HOME}/classifications/new",
                                 values={})
-    return _render_form(office, form, title=office.t("admin.add_classification"),
-                        crumbs=_classifications_crumbs(office),
-                        cancel=f"{HOME}/classifications")
+    return _new_classification_page(office).show(office, form)
 
 
 @router.post("/classifications/new")
@@ -469,18 +464,22 @@ async def new_classification(office: StaffDep) -> Response:
     form = _classification_form(office, new=True, action=f"{HOME}/classifications/new",
                                 values={})
     values = typed(posted, form.fields)
-    body = {"code": text(values, "code"), "kind": text(values, "kind"),
-            "name_ar": text(values, "name_ar"), "name_en": text(values, "name_en"),
-            "max_working_days": number(values, "max_working_days")}
+    body = present({"code": text(values, "code"), "kind": text(values, "kind"),
+                    "name_ar": text(values, "name_ar"), "name_en": text(values, "name_en"),
+                    "max_working_days": number(values, "max_working_days")})
     _, problem = await attempt(office.post("/api/v1/classifications", body,
                                            idempotency_key=key_of(posted)))
     if problem is not None:
-        return _render_form(office, form.refused(problem, values), status=422,
-                            title=office.t("admin.add_classification"),
-                            crumbs=_classifications_crumbs(office),
-                            cancel=f"{HOME}/classifications")
+        return _new_classification_page(office).show(office, form.refused(problem, values),
+                                                     status=422)
     _changed_directory(office)
     return office.redirect(f"{HOME}/classifications?done=created")
+
+
+def _as_number(values: dict[str, Any], name: str) -> int | str:
+    """A number an edit must not lose: empty stays empty, for the API to refuse."""
+    value = number(values, name)
+    return "" if value is None else value
 
 
 @router.get("/classifications/{code}")
@@ -504,8 +503,9 @@ async def edit_classification(office: StaffDep, code: Code) -> Response:
     form = _classification_form(office, new=False, action=f"{HOME}/classifications/{code}",
                                 values={})
     values = typed(posted, form.fields)
-    changes = changed({"name_ar": text(values, "name_ar"), "name_en": text(values, "name_en"),
-                       "max_working_days": number(values, "max_working_days")}, found)
+    changes = changed({"name_ar": as_typed(values, "name_ar"),
+                       "name_en": as_typed(values, "name_en"),
+                       "max_working_days": _as_number(values, "max_working_days")}, found)
     if changes:
         _, problem = await attempt(office.call("PATCH", f"/api/v1/classifications/{code}",
                                                changes))
@@ -516,25 +516,6 @@ async def edit_classification(office: StaffDep, code: Code) -> Response:
                                  form=form.refused(problem, values), cancel=None, done=None)
         _changed_directory(office)
     return office.redirect(f"{HOME}/classifications/{code}?done=updated")
-
-
-@router.get("/classifications/{code}/retire")
-async def retire_classification_page(office: StaffDep, code: Code) -> HTMLResponse:
-    office.require(MANAGE)
-    found = await _classification(office, code)
-    return await _retire_page(office, kind="classification", row=found,
-                              back=f"{HOME}/classifications/{code}",
-                              action=f"{HOME}/classifications/{code}/retire")
-
-
-@router.post("/classifications/{code}/retire")
-async def retire_classification(office: StaffDep, code: Code) -> Response:
-    office.require(MANAGE)
-    found = await _classification(office, code)
-    return await _retire(office, kind="classification", row=found,
-                         api=f"/api/v1/classifications/{code}",
-                         back=f"{HOME}/classifications/{code}",
-                         action=f"{HOME}/classifications/{code}/retire")
 
 
 # --- the log --------------------------------------------------------------------------------------

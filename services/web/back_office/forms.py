@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeVar
 
+from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
+from services.web.office import Office
 from services.web.platform import ApiProblem, new_idempotency_key
 
 T = TypeVar("T")
@@ -72,6 +74,43 @@ class Form:
         return self
 
 
+Crumbs = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class FormPage:
+    """Where a form is shown: its heading and lead, where it sits, where Cancel goes back to."""
+
+    title: str
+    crumbs: Crumbs
+    cancel: str
+    lead: str | None = None
+    section: str | None = None  # the area's tab the page sits under, if any
+
+    def show(self, office: Office, form: Form, *, status: int = 200) -> HTMLResponse:
+        return office.render("office/admin/form.html", status=status, title=self.title,
+                             form=form, crumbs=self.crumbs, cancel=self.cancel, lead=self.lead,
+                             section=self.section, done=None)
+
+
+def confirmation(office: Office, *, title: str, lead: str, facts: Sequence[tuple[str, str]],
+                 action: str, cancel: str, crumbs: Crumbs, problem: ApiProblem | None = None
+                 ) -> HTMLResponse:
+    """The second step before what cannot simply be undone: what, what follows, and (when the
+    platform refused it) why not."""
+    return office.render(
+        "office/admin/confirm.html", status=problem.status if problem else 200, title=title,
+        section=None, lead=lead, crumbs=crumbs, facts=facts, action=action, submit=title,
+        cancel=cancel, errors={GENERAL: problem.detail or problem.title} if problem else {},
+        done=None)
+
+
+def done_notice(office: Office, area: str, done: str | None, known: frozenset[str]
+                ) -> str | None:
+    """What the page's last form did (`?done=`), in words; nothing for an unknown word."""
+    return office.t(f"{area}.done_{done}") if done in known else None
+
+
 def errors_by_field(problem: ApiProblem, fields: Iterable[Field]) -> dict[str, str]:
     """Each message beside the field it names; one about no field of the form in the summary
     (the problem's own words when it names none)."""
@@ -116,6 +155,18 @@ def text(values: Mapping[str, Any], name: str) -> str | None:
     """A text the person typed; None when left empty (the API says whether it may be)."""
     value = values.get(name)
     return value or None if isinstance(value, str) else None
+
+
+def as_typed(values: Mapping[str, Any], name: str) -> str:
+    """A text an edit must not lose: empty stays empty, for the API to refuse (None would mean
+    "no change" to it)."""
+    value = values.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def present(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A new thing's body without what was left empty: the API names each field it requires."""
+    return {name: value for name, value in body.items() if value is not None}
 
 
 def number(values: Mapping[str, Any], name: str) -> int | str | None:

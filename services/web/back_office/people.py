@@ -31,9 +31,14 @@ from services.web.back_office.directory import (
 from services.web.back_office.forms import (
     Field,
     Form,
+    FormPage,
+    as_typed,
     attempt,
     changed,
+    confirmation,
+    done_notice,
     key_of,
+    present,
     text,
     typed,
 )
@@ -63,7 +68,7 @@ def suggested_password() -> str:
 
 
 def _done(office: Office, done: str | None) -> str | None:
-    return office.t(f"people.done_{done}") if done in DONE else None
+    return done_notice(office, "people", done, DONE)
 
 
 def _crumbs(office: Office, *more: tuple[str, str]) -> list[tuple[str, str]]:
@@ -117,15 +122,22 @@ def _contact_fields(office: Office) -> list[Field]:
 
 
 def _contact_body(values: dict[str, Any]) -> dict[str, Any]:
-    return {"full_name": text(values, "full_name"), "phone": text(values, "phone"),
+    return {"full_name": as_typed(values, "full_name"), "phone": text(values, "phone"),
             "email": text(values, "email"), "language": text(values, "language"),
             "notice_channel": text(values, "notice_channel")}
 
 
-def _form_page(office: Office, form: Form, *, title: str, crumbs: list[tuple[str, str]],
-               cancel: str, lead: str | None = None, status: int = 200) -> HTMLResponse:
-    return office.render("office/admin/form.html", status=status, title=title, form=form,
-                         crumbs=crumbs, cancel=cancel, lead=lead, section=None, done=None)
+def _about(office: Office, person: dict[str, Any], title: str, lead: str | None = None
+           ) -> FormPage:
+    """A form about one person: under their page, Cancel back to it."""
+    back = f"{HOME}/{person['id']}"
+    return FormPage(office.t(title), _crumbs(office, (back, person["full_name"])), back,
+                    lead=office.t(lead) if lead else None)
+
+
+def _new_person_page(office: Office) -> FormPage:
+    return FormPage(office.t("people.add"), _crumbs(office), HOME,
+                    lead=office.t("people.add_lead"))
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -192,9 +204,8 @@ async def new_person_page(
     sectors, entities = await _choices(office)
     preset = {"language": "ar", "notice_channel": "sms", "role": role or "",
               "sector": sector or "", "entity": entity or "", "password": suggested_password()}
-    return _form_page(office, _new_person_form(office, sectors, entities, preset),
-                      title=office.t("people.add"), lead=office.t("people.add_lead"),
-                      crumbs=_crumbs(office), cancel=HOME)
+    return _new_person_page(office).show(office,
+                                         _new_person_form(office, sectors, entities, preset))
 
 
 @router.post("/new")
@@ -204,16 +215,13 @@ async def new_person(office: StaffDep, request: Request) -> Response:
     sectors, entities = await _choices(office)
     form = _new_person_form(office, sectors, entities, {})
     values = typed(posted, form.fields)
-    body = {"username": text(values, "username"), "password": text(values, "password"),
-            **_contact_body(values), "role": _grant(values)}
-    body = {k: v for k, v in body.items() if v is not None
-            or k in ("username", "full_name", "password")}
+    body = present({"username": text(values, "username"), "password": text(values, "password"),
+                    **_contact_body(values), "full_name": text(values, "full_name"),
+                    "role": _grant(values)})
     made, problem = await attempt(office.post("/api/v1/directory/people", body,
                                               idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=office.t("people.add"), lead=office.t("people.add_lead"),
-                          crumbs=_crumbs(office), cancel=HOME)
+        return _new_person_page(office).show(office, form.refused(problem, values), status=422)
     # Shown in this answer alone (never a redirect: the password would have to be kept).
     return office.render("office/admin/handover.html", status=201,
                          title=office.t("people.handover_title"), crumbs=_crumbs(office),
@@ -250,6 +258,12 @@ def _group_form(office: Office, role: Role, catalog: dict[str, Any], values: dic
                               options=_permission_options(office, catalog))])
 
 
+def _group_page(office: Office, group: Role) -> FormPage:
+    return FormPage(label("role", group, office.language),
+                    _crumbs(office, (f"{HOME}/permissions", office.t("people.groups"))),
+                    f"{HOME}/permissions", lead=office.t("people.group_lead"))
+
+
 def _staff_role(role: str) -> Role:
     if role not in {r.value for r in ROLES}:
         raise ApiProblem(404)
@@ -264,9 +278,7 @@ async def group_page(office: StaffDep, role: Annotated[str, Path(max_length=40)]
     catalog = await office.get("/api/v1/directory/permissions")
     form = _group_form(office, group, catalog,
                        {"permissions": catalog["roles"].get(group.value, [])})
-    return _form_page(office, form, title=label("role", group, office.language),
-                      lead=office.t("people.group_lead"), cancel=f"{HOME}/permissions",
-                      crumbs=_crumbs(office, (f"{HOME}/permissions", office.t("people.groups"))))
+    return _group_page(office, group).show(office, form)
 
 
 @router.post("/permissions/{role}")
@@ -280,11 +292,8 @@ async def set_group(office: StaffDep, role: Annotated[str, Path(max_length=40)])
     _, problem = await attempt(office.call("PUT", f"/api/v1/directory/permissions/roles/{role}",
                                            {"permissions": values["permissions"]}))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=label("role", group, office.language),
-                          lead=office.t("people.group_lead"), cancel=f"{HOME}/permissions",
-                          crumbs=_crumbs(office, (f"{HOME}/permissions",
-                                                  office.t("people.groups"))))
+        return _group_page(office, group).show(office, form.refused(problem, values),
+                                               status=422)
     return office.redirect(f"{HOME}/permissions?done=permissions")
 
 
@@ -314,9 +323,7 @@ async def edit_person_page(office: StaffDep, person_id: PersonId) -> HTMLRespons
     person = await office.get(f"/api/v1/directory/people/{person_id}")
     form = Form(action=f"{HOME}/{person_id}/edit", fields=_contact_fields(office),
                 values={k: v or "" for k, v in person.items()}, submit=office.t("admin.save"))
-    return _form_page(office, form, title=office.t("people.edit"),
-                      crumbs=_crumbs(office, (f"{HOME}/{person_id}", person["full_name"])),
-                      cancel=f"{HOME}/{person_id}")
+    return _about(office, person, "people.edit").show(office, form)
 
 
 @router.post("/{person_id}/edit")
@@ -332,10 +339,8 @@ async def edit_person(office: StaffDep, person_id: PersonId) -> Response:
         _, problem = await attempt(office.call("PATCH", f"/api/v1/directory/people/{person_id}",
                                                changes))
         if problem is not None:
-            return _form_page(office, form.refused(problem, values), status=422,
-                              title=office.t("people.edit"), cancel=f"{HOME}/{person_id}",
-                              crumbs=_crumbs(office, (f"{HOME}/{person_id}",
-                                                      person["full_name"])))
+            return _about(office, person, "people.edit").show(
+                office, form.refused(problem, values), status=422)
     return office.redirect(f"{HOME}/{person_id}?done=updated")
 
 
@@ -350,9 +355,8 @@ async def role_page(office: StaffDep, person_id: PersonId) -> HTMLResponse:
     form = Form(action=f"{HOME}/{person_id}/role", creates=True,
                 fields=_role_fields(office, sectors, entities, within=""),
                 values={"role": person["role"] or ""}, submit=office.t("people.grant"))
-    return _form_page(office, form, title=office.t("people.change_role"),
-                      lead=office.t("people.change_role_lead"), cancel=f"{HOME}/{person_id}",
-                      crumbs=_crumbs(office, (f"{HOME}/{person_id}", person["full_name"])))
+    return _about(office, person, "people.change_role", "people.change_role_lead").show(
+        office, form)
 
 
 @router.post("/{person_id}/role")
@@ -365,14 +369,12 @@ async def grant_role(office: StaffDep, person_id: PersonId) -> Response:
                 fields=_role_fields(office, sectors, entities, within=""),
                 submit=office.t("people.grant"))
     values = typed(posted, form.fields)
-    grant = _grant(values) or {"role": None}
+    grant = _grant(values) or {}
     _, problem = await attempt(office.post(f"/api/v1/directory/people/{person_id}/roles", grant,
                                            idempotency_key=key_of(posted)))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=office.t("people.change_role"),
-                          lead=office.t("people.change_role_lead"), cancel=f"{HOME}/{person_id}",
-                          crumbs=_crumbs(office, (f"{HOME}/{person_id}", person["full_name"])))
+        return _about(office, person, "people.change_role", "people.change_role_lead").show(
+            office, form.refused(problem, values), status=422)
     return office.redirect(f"{HOME}/{person_id}?done=role")
 
 
@@ -384,14 +386,31 @@ def _scope_name(office: Office, assignment: dict[str, Any]) -> str:
     return office.t("people.everywhere")
 
 
-async def _confirm(office: Office, person: dict[str, Any], *, what: str, action: str,
-                   facts: list[tuple[str, str]], problem: ApiProblem | None = None) -> HTMLResponse:
-    return office.render(
-        "office/admin/confirm.html", status=409 if problem else 200,
-        title=office.t(f"people.{what}"), section=None, lead=office.t(f"people.{what}_lead"),
-        crumbs=_crumbs(office, (f"{HOME}/{person['id']}", person["full_name"])), facts=facts,
-        action=action, submit=office.t(f"people.{what}"), cancel=f"{HOME}/{person['id']}",
-        errors={"_": problem.detail or problem.title} if problem else {}, done=None)
+def _confirm(office: Office, person: dict[str, Any], *, what: str, action: str,
+             facts: list[tuple[str, str]], problem: ApiProblem | None = None) -> HTMLResponse:
+    back = f"{HOME}/{person['id']}"
+    return confirmation(office, title=office.t(f"people.{what}"),
+                        lead=office.t(f"people.{what}_lead"), facts=facts, action=action,
+                        cancel=back, crumbs=_crumbs(office, (back, person["full_name"])),
+                        problem=problem)
+
+
+def _ending(office: Office, person: dict[str, Any], held: dict[str, Any],
+            problem: ApiProblem | None = None) -> HTMLResponse:
+    return _confirm(office, person, what="end_role", problem=problem,
+                    action=f"{HOME}/{person['id']}/roles/{held['id']}/end",
+                    facts=[(office.t("people.name"), person["full_name"]),
+                           (office.t("people.role"), label("role", held["role"],
+                                                           office.language)),
+                           (office.t("people.scope"), _scope_name(office, held))])
+
+
+def _deactivation(office: Office, person: dict[str, Any], problem: ApiProblem | None = None
+                  ) -> HTMLResponse:
+    return _confirm(office, person, what="deactivate", problem=problem,
+                    action=f"{HOME}/{person['id']}/deactivate",
+                    facts=[(office.t("people.name"), person["full_name"]),
+                           (office.t("people.username"), person["username"])])
 
 
 def _held(person: dict[str, Any], assignment_id: UUID) -> dict[str, Any]:
@@ -407,13 +426,7 @@ async def end_role_page(office: StaffDep, person_id: PersonId, assignment_id: UU
     office.require(STAFF)
     await office.web.directory.fresh()
     person = await office.get(f"/api/v1/directory/people/{person_id}")
-    held = _held(person, assignment_id)
-    return await _confirm(office, person, what="end_role",
-                          action=f"{HOME}/{person_id}/roles/{assignment_id}/end",
-                          facts=[(office.t("people.name"), person["full_name"]),
-                                 (office.t("people.role"), label("role", held["role"],
-                                                                 office.language)),
-                                 (office.t("people.scope"), _scope_name(office, held))])
+    return _ending(office, person, _held(person, assignment_id))
 
 
 @router.post("/{person_id}/roles/{assignment_id}/end")
@@ -425,9 +438,7 @@ async def end_role(office: StaffDep, person_id: PersonId, assignment_id: UUID) -
     _, problem = await attempt(office.call(
         "DELETE", f"/api/v1/directory/people/{person_id}/roles/{assignment_id}"))
     if problem is not None:
-        return await _confirm(office, person, what="end_role", problem=problem,
-                              action=f"{HOME}/{person_id}/roles/{assignment_id}/end",
-                              facts=[(office.t("people.scope"), _scope_name(office, held))])
+        return _ending(office, person, held, problem)
     return office.redirect(f"{HOME}/{person_id}?done=role_ended")
 
 
@@ -495,9 +506,8 @@ async def password_page(office: StaffDep, person_id: PersonId) -> HTMLResponse:
     office.require(STAFF)
     person = await office.get(f"/api/v1/directory/people/{person_id}")
     form = _password_form(office, person_id, {"new_password": suggested_password()})
-    return _form_page(office, form, title=office.t("people.reset_password"),
-                      lead=office.t("people.reset_password_lead"), cancel=f"{HOME}/{person_id}",
-                      crumbs=_crumbs(office, (f"{HOME}/{person_id}", person["full_name"])))
+    return _about(office, person, "people.reset_password", "people.reset_password_lead").show(
+        office, form)
 
 
 @router.post("/{person_id}/password")
@@ -509,13 +519,10 @@ async def reset_password(office: StaffDep, request: Request, person_id: PersonId
     values = typed(posted, form.fields)
     password = text(values, "new_password")
     _, problem = await attempt(office.post(f"/api/v1/directory/people/{person_id}/password",
-                                           {"new_password": password}))
+                                           present({"new_password": password})))
     if problem is not None:
-        return _form_page(office, form.refused(problem, values), status=422,
-                          title=office.t("people.reset_password"),
-                          lead=office.t("people.reset_password_lead"),
-                          cancel=f"{HOME}/{person_id}",
-                          crumbs=_crumbs(office, (f"{HOME}/{person_id}", person["full_name"])))
+        return _about(office, person, "people.reset_password", "people.reset_password_lead"
+                      ).show(office, form.refused(problem, values), status=422)
     return office.render("office/admin/handover.html", title=office.t("people.handover_reset"),
                          crumbs=_crumbs(office), section=None, account=person, password=password,
                          created=False, done=None,
@@ -525,11 +532,7 @@ async def reset_password(office: StaffDep, request: Request, person_id: PersonId
 @router.get("/{person_id}/deactivate")
 async def deactivate_page(office: StaffDep, person_id: PersonId) -> HTMLResponse:
     office.require(STAFF)
-    person = await office.get(f"/api/v1/directory/people/{person_id}")
-    return await _confirm(office, person, what="deactivate",
-                          action=f"{HOME}/{person_id}/deactivate",
-                          facts=[(office.t("people.name"), person["full_name"]),
-                                 (office.t("people.username"), person["username"])])
+    return _deactivation(office, await office.get(f"/api/v1/directory/people/{person_id}"))
 
 
 @router.post("/{person_id}/deactivate")
@@ -540,10 +543,7 @@ async def deactivate(office: StaffDep, person_id: PersonId) -> Response:
     _, problem = await attempt(office.call("PATCH", f"/api/v1/directory/people/{person_id}",
                                            {"active": False}))
     if problem is not None:
-        return await _confirm(office, person, what="deactivate", problem=problem,
-                              action=f"{HOME}/{person_id}/deactivate",
-                              facts=[(office.t("people.name"), person["full_name"]),
-                                     (office.t("people.username"), person["username"])])
+        return _deactivation(office, person, problem)
     return office.redirect(f"{HOME}/{person_id}?done=deactivated")
 
 
