@@ -317,6 +317,9 @@ WORDS: Final[dict[str, Text]] = {
     "people.list": Text("الموظفون", "People"),
     "people.filters": Text("تصفية الموظفين", "Filter people"),
     "people.none": Text("لا موظفين يطابقون هذه التصفية.", "Nobody matches these filters."),
+    "people.search": Text("بحث", "Search"),
+    "people.search_hint": Text("جزء من الاسم أو من اسم المستخدم", "Part of the name or the "
+                               "username"),
     "people.add": Text("إضافة موظف", "Add a person"),
     "people.add_lead": Text("أنشئ الحساب ثم سلّم صاحبه اسم المستخدم وكلمة المرور.",
                             "Create the account, then hand its owner the username and the "

@@ -263,7 +263,12 @@ async def test_a_role_scope_permissions_and_a_new_password_are_set_by_pages(
         office: Office, new_page: NewPage) -> None:
     person = await new_person(office, "huda.nasser", full_name="هدى ناصر")
     page = await administrator(new_page, office, "ar", DESK)
-    await page.goto(f"{office.url}/office/people/{person['id']}")
+    await page.goto(f"{office.url}/office/people")
+    await page.locator("#field-q").fill("ناصر")
+    await page.locator("#field-q").press("Enter")
+    await expect(page.get_by_role("table", name="الموظفون").locator("tbody tr")).to_have_count(1)
+    await page.get_by_role("link", name="هدى ناصر").click()
+    await expect(page).to_have_url(f"{office.url}/office/people/{person['id']}")
     await page.get_by_role("link", name="تغيير الدور أو إضافة نطاق").click()
     await page.locator("#field-role").select_option("sub_liaison_officer")
     await page.locator("#field-entity").select_option("MOH-JFDA")

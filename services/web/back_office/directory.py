@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -532,13 +533,13 @@ async def log_page(office: StaffDep,
                             limit=LOG_PAGE)
     entries = [log_entry(e, office) for e in page["items"]]
     names = await people_named(office, {i for e in entries for i in e["people"]})
-    query = "&".join(f"{k}={v}" for k, v in (("subject", chosen), ("key", key)) if v)
+    filters = {k: v for k, v in (("subject", chosen), ("key", key)) if v}
     return office.render(
         "office/admin/log.html", title=office.t("admin.log"), section="log",
         crumbs=_crumbs(office), entries=entries, names=names, subject=chosen,
         subjects=[(s, label("log_subject", s, office.language)) for s in LOG_SUBJECTS],
-        first_page=f"{HOME}/log" + (f"?{query}" if query else ""),
-        next_page=f"{HOME}/log?{query + '&' if query else ''}before={page['next_before']}"
+        first_page=f"{HOME}/log?{urlencode(filters)}",
+        next_page=f"{HOME}/log?{urlencode({**filters, 'before': page['next_before']})}"
         if page.get("next_before") else None, paged=before is not None, done=None)
 
 

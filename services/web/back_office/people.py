@@ -17,6 +17,7 @@ import asyncio
 import secrets
 from dataclasses import replace
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
@@ -151,15 +152,17 @@ async def people_page(
     entity: Annotated[str | None, Query(max_length=40)] = None,
     active: Annotated[str | None, Query(max_length=5)] = None,
     after: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     office.require(STAFF)
-    chosen = {"role": role if role in {r.value for r in ROLES} else None,
+    chosen = {"q": (q or "").strip() or None,
+              "role": role if role in {r.value for r in ROLES} else None,
               "sector": sector or None, "entity": entity or None,
               "active": active if active in ("true", "false") else None}
     page, (sectors, entities), _ = await asyncio.gather(
         office.get("/api/v1/directory/people", **chosen, after=after, limit=PAGE_SIZE),
         _choices(office), office.web.directory.fresh())  # names the scopes
-    query = "&".join(f"{k}={v}" for k, v in chosen.items() if v)
+    filters = {k: v for k, v in chosen.items() if v}
     return office.render(
         "office/admin/people.html", title=office.t("nav.people"), crumbs=[], section="people",
         people=page["items"], chosen=chosen, paged=after is not None,
@@ -169,8 +172,8 @@ async def people_page(
                        blank=office.t("queue.any"),
                        options=[("true", office.t("people.active")),
                                 ("false", office.t("people.inactive"))])],
-        first_page=f"{HOME}?{query}",
-        next_page=f"{HOME}?{query + '&' if query else ''}after={page['next_after']}"
+        first_page=f"{HOME}?{urlencode(filters)}",
+        next_page=f"{HOME}?{urlencode({**filters, 'after': page['next_after']})}"
         if page.get("next_after") else None, done=None)
 
 
