@@ -54,6 +54,8 @@ from pydantic import (
     model_validator,
 )
 
+from shared.errors import Text, field_error
+
 AMMAN: Final = ZoneInfo("Asia/Amman")
 # The years the API answers for. A date outside them (0001, 9999) is a client's mistake: refused
 # as invalid (422), never computed with, where a month or a span around it would overflow.
@@ -106,9 +108,12 @@ class OfficialHours(_Rule):
     @model_validator(mode="after")
     def _opens_before_it_closes(self) -> Self:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
-            raise ValueError("official hours are Amman wall-clock times, without a zone")
+            raise field_error("hours_zoned", Text(
+                "ساعات الدوام بتوقيت عمّان المحلي، بلا منطقة زمنية.",
+                "Official hours are Amman wall-clock times, without a zone."))
         if self.opens >= self.closes:
-            raise ValueError("official hours must open before they close")
+            raise field_error("hours_order", Text(
+                "يجب أن يبدأ الدوام قبل أن ينتهي.", "Official hours must open before they close."))
         return self
 
     @property
@@ -150,7 +155,9 @@ class RamadanPeriod(_Rule):
     @model_validator(mode="after")
     def _is_a_month(self) -> Self:
         if not 29 <= (self.last_day - self.first_day).days + 1 <= 30:
-            raise ValueError("Ramadan lasts 29 or 30 days")
+            raise field_error("ramadan_length", Text(
+                "رمضان 29 أو 30 يوماً: راجع اليوم الأول والأخير.",
+                "Ramadan lasts 29 or 30 days: check its first and last day."))
         return self
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +36,8 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "/problems/"
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P", bound="Problem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,17 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
         headers={**problem.headers, "Content-Language": language},
         media_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def on_field(problem: P, field: str | None) -> P:
+    """The problem, named as one about `field` of the request body (`errors`, as validation
+    errors name theirs), so a form shows its message beside that field; unchanged for None."""
+    if field is not None:
+        problem.extensions.setdefault("errors", []).append({
+            "field": field, "code": problem.code.replace("-", "_"),
+            "message": problem.detail or problem.title,
+        })
+    return problem
 
 
 def field_error(code: str, message: Text) -> PydanticCustomError:

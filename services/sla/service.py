@@ -51,7 +51,7 @@ from services.sla.recompute import move_open_deadlines
 from shared.bus import Outbox, ReceivedEvent
 from shared.calendar import AMMAN, DayOverride, DayStatus, RamadanPeriod, WorkingCalendar
 from shared.clock import Clock
-from shared.errors import Text
+from shared.errors import Text, on_field
 from shared.events.catalog import (
     DirectoryRoleChanged,
     SlaBreached,
@@ -139,13 +139,14 @@ async def _rules_changed(
     return revision
 
 
-def _check_override_day(day: date, now: datetime) -> None:
+def _check_override_day(day: date, now: datetime, *, field: str | None = None) -> None:
+    """Refuses a day too far from today (a refusal names the body's `field`, if it holds it)."""
     today = now.astimezone(AMMAN).date()
     if not today - OVERRIDE_PAST <= day <= today + OVERRIDE_FUTURE:
-        raise DayOutOfRange(Text(
+        raise on_field(DayOutOfRange(Text(
             "يقبل التعديل لأيام من سنة مضت إلى خمس سنوات قادمة.",
             "Days from one year ago to five years ahead are accepted.",
-        ), day=day.isoformat())
+        ), day=day.isoformat()), field)
 
 
 async def add_holiday(
@@ -153,11 +154,11 @@ async def add_holiday(
     name_en: str, by: UUID | None,
 ) -> int:
     now = clock.now()
-    _check_override_day(day, now)
+    _check_override_day(day, now, field="day")
     state = await repository.lock_rules(session, exclusive=True)
     rules = await load_rules(session, state.revision)
     if not rules.calendar.is_working_day(day):
-        raise AlreadyADayOff(day=day.isoformat())
+        raise on_field(AlreadyADayOff(day=day.isoformat()), "day")
     await repository.save_override(
         session, DayOverride(day=day, status=DayStatus.holiday, name_ar=name_ar,
                              name_en=name_en), changed_by=by, at=now,
@@ -188,11 +189,11 @@ async def move_holiday(
 ) -> int:
     now = clock.now()
     _check_override_day(day, now)
-    _check_override_day(to, now)
+    _check_override_day(to, now, field="to")
     state = await repository.lock_rules(session, exclusive=True)
     calendar = (await load_rules(session, state.revision)).calendar
     if not calendar.is_working_day(to):
-        raise AlreadyADayOff(day=to.isoformat())
+        raise on_field(AlreadyADayOff(day=to.isoformat()), "to")
     holiday = await _unset_holiday(session, calendar, day, by=by, at=now)
     await repository.save_override(
         session, DayOverride(day=to, status=DayStatus.holiday, name_ar=holiday.name_ar,
@@ -228,7 +229,7 @@ async def announce_ramadan(
     by: UUID | None,
 ) -> int:
     now = clock.now()
-    _check_override_day(period.first_day, now)
+    _check_override_day(period.first_day, now, field="first_day")
     state = await repository.lock_rules(session, exclusive=True)
     calendar = (await load_rules(session, state.revision)).calendar
     # The Ramadan it corrects: the estimate (or an earlier announcement) of the same month.
@@ -238,7 +239,7 @@ async def announce_ramadan(
               if abs((p.first_day - period.first_day).days) <= 15]
     if any(p.first_day <= period.last_day and period.first_day <= p.last_day
            for p in calendar.announced_ramadans if p not in nearby):
-        raise RamadanOverlaps()
+        raise on_field(RamadanOverlaps(), "first_day")
     await repository.replace_ramadan_period(
         session, period, replaces=[p for p in nearby if p in calendar.announced_ramadans],
         changed_by=by, at=now,

@@ -57,6 +57,10 @@ class Directory:
             self._read_at = time.monotonic()
         return self
 
+    def forget(self) -> None:
+        """Read the lists again at the next page: this process just changed the directory."""
+        self._read_at = float("-inf")
+
     def list(self, name: str) -> list[dict[str, Any]]:
         return self._lists.get(name, [])
 

@@ -12,12 +12,12 @@ or an instant by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from starlette.requests import Request
 
@@ -54,6 +54,19 @@ def when(value: datetime | str | None, language: Language, *, with_time: bool = 
     pattern = ("d MMM y، HH:mm" if language == "ar" else "d MMM y, HH:mm") if with_time \
         else "d MMM y"
     return format_datetime(instant, pattern, tzinfo=AMMAN, locale=_LOCALES[language])
+
+
+def day(value: date | str | None, language: Language) -> str:
+    """A calendar day with its weekday: "الأحد 20 سبتمبر 2027" / "Sunday 20 September 2027"."""
+    if value is None or value == "":
+        return ""
+    found = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(found, "EEEE d MMMM y", locale=_LOCALES[language])
+
+
+def month(value: date, language: Language) -> str:
+    """A month of a year: "مارس 2027" / "March 2027"."""
+    return format_date(value, "MMMM y", locale=_LOCALES[language])
 
 
 @dataclass(frozen=True, slots=True)

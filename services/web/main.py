@@ -23,7 +23,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.web.back_office import auth, callers, cases, paper, queue, sealed, search
+from services.web.back_office import (
+    auth,
+    calendar,
+    callers,
+    cases,
+    directory,
+    paper,
+    people,
+    queue,
+    sealed,
+    search,
+)
 from services.web.config import WebSettings
 from services.web.directory import Directory
 from services.web.files import BodyLimitMiddleware, BodyTooLarge
@@ -82,7 +93,8 @@ def create_web_app(settings: WebSettings | None = None, *,
                        max_upload_bytes=settings.max_upload_bytes)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
     _install_health(app)
-    for module in (auth, queue, cases, search, callers, paper, sealed):
+    for module in (auth, queue, cases, search, callers, paper, sealed, directory, people,
+                   calendar):
         app.include_router(module.router)
     _install_page_errors(app)
     return app

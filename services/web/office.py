@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from services.web.config import WebSettings
 from services.web.directory import Directory
-from services.web.i18n import direction, language_of, number, when
+from services.web.i18n import day, direction, language_of, number, when
 from services.web.platform import ApiProblem, Caller, Platform, SignInRequired
 from services.web.security import CSRF_FIELD, CSRF_HEADER, csrf_matches
 from services.web.sessions import OfficeSession, Person, SessionStore
@@ -32,7 +32,7 @@ from shared.errors import Language
 OFFICE: Final = "/office"
 STATIC: Final = f"{OFFICE}/static"
 SESSION_COOKIE: Final = "bkh_office"
-ASSETS_VERSION: Final = "2"  # bump when a vendored file or the CSS changes: browsers cache them
+ASSETS_VERSION: Final = "3"  # bump when a vendored file or the CSS changes: browsers cache them
 
 
 def static_url(path: str) -> str:
@@ -148,6 +148,11 @@ class Office:
         return await self.platform.post(self.caller, path, body, if_match=if_match,
                                         idempotency_key=idempotency_key)
 
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        """PATCH, PUT or DELETE for the person (creating: `post`); the answer's JSON, if any."""
+        response = await self.platform.call(self.caller, method, path, json=body)
+        return response.json() if response.content else None
+
     # --- answering --------------------------------------------------------------------------
 
     def t(self, key: str) -> str:
@@ -165,6 +170,7 @@ class Office:
             label=lambda vocabulary, value: label(vocabulary, value, self.language),
             when=lambda value, with_time=True: when(value, self.language, with_time=with_time),
             number=lambda value: number(value, self.language),
+            day=lambda value: day(value, self.language),
             plural=lambda key, count: PLURALS[key].of(count, self.language),
             name_of=lambda code, kind="entities": self.web.directory.name(
                 code, self.language, kind),

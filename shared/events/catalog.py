@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.calendar import CalendarPolicy, DayOverride, RamadanPeriod, WorkingCalendar
+from shared.errors import Text, field_error
 from shared.events.envelope import EventPayload
 from shared.events.vocabulary import (
     Channel,
@@ -488,9 +489,12 @@ class SlaPolicy(BaseModel):
     @model_validator(mode="after")
     def _escalation_climbs(self) -> SlaPolicy:
         if self.entity_head_after_working_days < self.first_response_working_days:
-            raise ValueError("the entity head hears no earlier than the first response is due")
+            raise field_error("escalation_too_early", Text(
+                "لا يُبلَّغ رئيس الجهة قبل موعد الرد الأول.",
+                "The entity head hears no earlier than the first response is due."))
         if self.minister_after_working_days <= self.entity_head_after_working_days:
-            raise ValueError("the minister hears after the entity head")
+            raise field_error("escalation_order", Text(
+                "يُبلَّغ الوزير بعد رئيس الجهة.", "The minister hears after the entity head."))
         return self
 
 

@@ -34,10 +34,12 @@ DEMO_PEOPLE = 7 + 2 * SECTORS + 2 * ENTITIES  # with the CMU's, the commission's
 
 async def admin(routing: RoutingService, method: str, path: str,
                 json: dict[str, Any] | None = None, *, who: str = "cmu.admin",
-                key: str | None = None) -> httpx.Response:
+                key: str | None = None, params: dict[str, str] | None = None
+                ) -> httpx.Response:
     headers = {**await routing.auth(who), "Idempotency-Key": key or str(uuid.uuid4()),
                "Accept-Language": "en"}
-    return await routing.client.request(method, path, json=json, headers=headers)
+    return await routing.client.request(method, path, json=json, headers=headers,
+                                        params=params)
 
 
 async def announced(routing: RoutingService, event_type: str, key: str, value: str,
@@ -303,6 +305,69 @@ async def test_people_are_created_with_a_good_password_and_announced_for_notify(
     not_staff = await admin(routing, "POST", f"/api/v1/directory/people/{person['id']}/roles",
                             {"role": "citizen"})
     assert not_staff.status_code == 422
+
+
+async def test_a_refusal_names_the_field_it_is_about_for_forms(routing: RoutingService) -> None:
+    """A back-office form shows each problem beside its field: `errors` names the field, as the
+    validation errors of the same body do."""
+
+    async def fields(method: str, path: str, body: dict[str, Any]) -> list[str]:
+        answer = await admin(routing, method, path, body)
+        assert answer.status_code in (409, 422), answer.text
+        errors = problem(answer)["errors"]
+        assert all(e["message"] and e["code"] for e in errors)
+        return [e["field"] for e in errors]
+
+    person = {"username": "lina.officer", "full_name": "لينا", "phone": "+962791112255",
+              "password": "a long private phrase 9"}
+    people = "/api/v1/directory/people"
+    assert await fields("POST", people, {**person, "password": "short"}) == ["password"]
+    assert await fields("POST", people, {**person, "username": "cmu.admin"}) == ["username"]
+    assert await fields("POST", people, {**person, "role": {
+        "role": "sub_liaison_officer", "sector": "MOH"}}) == ["role.entity"]
+    assert await fields("POST", people, {**person, "role": {
+        "role": "sub_liaison_officer", "entity": "NO-SUCH"}}) == ["role.entity"]
+    assert await fields("POST", people, {**person, "role": {
+        "role": "minister", "sector": "NOSUCH"}}) == ["role.sector"]
+    someone = demo_person_id("slo.moh-hq")
+    assert await fields("POST", f"{people}/{someone}/password",
+                        {"new_password": "password123"}) == ["new_password"]
+    assert await fields("POST", f"{people}/{someone}/roles", {"role": "cmu_staff",
+                                                             "entity": "MOH-HQ"}) == ["entity"]
+    assert await fields("PATCH", f"{people}/{someone}", {"phone": None}) == ["phone"]
+    assert await fields("POST", "/api/v1/entities", {
+        "code": "MOH-HQ", "sector": "MOH", "kind": "ministry", "name_ar": "ع",
+        "name_en": "x"}) == ["code"]
+    assert await fields("POST", "/api/v1/entities", {
+        "code": "MOH-NEW", "sector": "NOSUCH", "kind": "ministry", "name_ar": "ع",
+        "name_en": "x"}) == ["sector"]
+    assert await fields("POST", "/api/v1/entities", {
+        "code": "MOH-NEW", "sector": "MOH", "parent": "MOI-HQ", "kind": "department",
+        "name_ar": "ع", "name_en": "x"}) == ["parent"]
+    assert await fields("POST", "/api/v1/sectors", {
+        "code": "MOH", "name_ar": "ع", "name_en": "x"}) == ["code"]
+
+
+async def test_people_are_found_by_part_of_their_username_or_name(
+    routing: RoutingService,
+) -> None:
+    made = await admin(routing, "POST", "/api/v1/directory/people", {
+        "username": "maha_100.officer", "full_name": "مها الزعبي", "phone": "+962791112266",
+        "password": "a long private phrase 10"})
+    assert made.status_code == 201, made.text
+
+    async def found(words: str) -> list[str]:
+        answer = await admin(routing, "GET", "/api/v1/directory/people",
+                             params={"q": words, "limit": "200"})
+        assert answer.status_code == 200, answer.text
+        return [p["username"] for p in answer.json()["items"]]
+
+    assert await found("الزعبي") == ["maha_100.officer"]
+    assert await found("MAHA_100") == ["maha_100.officer"]
+    assert await found("a_1") == ["maha_100.officer"]
+    assert await found("mo_") == []  # `_` and `%` are characters here, not wildcards
+    assert await found("100%") == []
+    assert "maha_100.officer" not in await found("slo.")
 
 
 async def test_revoking_a_role_keeps_the_assignment_in_history(routing: RoutingService) -> None:

@@ -181,6 +181,47 @@ async def test_bad_days_are_refused_clearly_and_change_nothing(world: World) -> 
     assert await revision(world) == 1
 
 
+async def test_a_refused_day_names_the_field_it_is_about_for_forms(world: World) -> None:
+    """A back-office form shows the problem beside the field it is about: `errors` names it."""
+    headers = {**admin(world), "Accept-Language": "en"}
+    friday = await world.client.post(
+        "/api/v1/holidays", json={"day": "2027-09-10", "name_ar": "ع", "name_en": "x"},
+        headers={**headers, **key()})
+    assert friday.json()["errors"] == [{"field": "day", "code": "already_a_day_off",
+                                        "message": "This day is already a day off"}]
+    far = await world.client.post(
+        "/api/v1/holidays/2027-05-25/move", json={"to": "2040-09-10"},
+        headers={**headers, **key()})
+    assert [e["field"] for e in far.json()["errors"]] == ["to"]
+    to_a_friday = await world.client.post(
+        "/api/v1/holidays/2027-05-25/move", json={"to": "2027-09-10"},
+        headers={**headers, **key()})
+    assert [e["field"] for e in to_a_friday.json()["errors"]] == ["to"]
+    assert await revision(world) == 1
+
+
+async def test_policy_rules_are_explained_in_arabic_too(world: World) -> None:
+    policy = (await world.client.get("/api/v1/sla/policy")).json()["policy"]
+    policy["minister_after_working_days"] = policy["entity_head_after_working_days"]
+    policy["calendar"]["official_hours"] = {"opens": "15:00", "closes": "08:00"}
+    refused = await world.client.post(
+        "/api/v1/sla/policy/versions", json={"policy": policy, "based_on_version": 1},
+        headers={**admin(world), **key()})
+    assert_problem(refused, 422, "validation-failed")
+    messages = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    assert messages["body.policy.calendar.official_hours"] == "يجب أن يبدأ الدوام قبل أن ينتهي."
+    short = await world.client.post(
+        "/api/v1/calendar/ramadan", json={"first_day": "2028-01-27", "last_day": "2028-02-10"},
+        headers={**admin(world), **key()})
+    assert short.json()["errors"][0]["message"].startswith("رمضان 29 أو 30 يوماً")
+    policy["calendar"]["official_hours"] = {"opens": "08:00", "closes": "15:00"}
+    late = await world.client.post(
+        "/api/v1/sla/policy/versions", json={"policy": policy, "based_on_version": 1},
+        headers={**admin(world), **key()})
+    assert late.json()["errors"][0]["message"] == "يُبلَّغ الوزير بعد رئيس الجهة."
+    assert (await world.client.get("/api/v1/sla/policy")).json()["version"] == 1
+
+
 async def test_an_official_holiday_can_be_cancelled_and_a_declared_one_moved(
     world: World,
 ) -> None:

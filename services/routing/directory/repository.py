@@ -136,11 +136,16 @@ async def people(
     active: bool | None,
     after: str | None,
     limit: int,
+    words: str | None = None,
 ) -> Sequence[Person]:
-    """People by username, optionally only those currently holding a role or scope."""
+    """People by username; optionally only those holding a role or scope now, and only those
+    whose username or full name holds `words` (any case; `%` and `_` are plain characters)."""
     query = select(Person).order_by(Person.username).limit(limit)
     if active is not None:
         query = query.where(Person.active.is_(active))
+    if words:
+        query = query.where(Person.username.icontains(words, autoescape=True)
+                            | Person.full_name.icontains(words, autoescape=True))
     if after is not None:
         query = query.where(Person.username > after)
     if role is not None or sector_code is not None or entity_code is not None:

@@ -259,10 +259,12 @@ async def list_people(
     entity: Annotated[str | None, Query(max_length=40)] = None, active: bool | None = None,
     after: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    q: Annotated[str | None, Query(max_length=100,
+                                   description="Part of the username or the full name.")] = None,
 ) -> PersonPage:
     people = await repository.people(session, role=role, sector_code=sector,
                                      entity_code=entity, active=active, after=after,
-                                     limit=limit)
+                                     limit=limit, words=q.strip() if q else None)
     return PersonPage(items=await _people_public(session, people),
                       next_after=people[-1].username if len(people) == limit else None)
 

@@ -53,7 +53,7 @@ from services.routing.models import (
 from services.routing.permissions import Permission
 from shared.bus import Outbox
 from shared.clock import Clock
-from shared.errors import Conflict, Text
+from shared.errors import Conflict, Text, on_field
 from shared.events.catalog import (
     DirectoryEntityChanged,
     DirectoryPersonChanged,
@@ -205,13 +205,16 @@ async def _sector(session: AsyncSession, code: str) -> Sector:
     return found
 
 
-async def _active_sector(session: AsyncSession, code: str) -> Sector:
+async def _active_sector(session: AsyncSession, code: str, *, field: str | None = None
+                         ) -> Sector:
+    """A sector a body names (in `field`): unknown is bad input (422), retired a conflict."""
     found = await repository.sector(session, code)
     if found is None:
-        raise InvalidInput(Text(f"لا يوجد قطاع بالرمز {code}.", f"There is no sector {code}."),
-                           sector=code)
+        raise on_field(InvalidInput(Text(f"لا يوجد قطاع بالرمز {code}.",
+                                         f"There is no sector {code}."), sector=code), field)
     if found.retired_at is not None:
-        raise Retired(Text(f"أُوقف العمل بالقطاع {code}.", f"The sector {code} is retired."))
+        raise on_field(Retired(Text(f"أُوقف العمل بالقطاع {code}.",
+                                    f"The sector {code} is retired.")), field)
     return found
 
 
@@ -220,7 +223,8 @@ async def create_sector(
     new: SectorCreate,
 ) -> Sector:
     if await repository.sector(session, new.code) is not None:
-        raise AlreadyExists(Text(f"القطاع {new.code} موجود.", f"The sector {new.code} exists."))
+        raise on_field(AlreadyExists(Text(f"القطاع {new.code} موجود.",
+                                          f"The sector {new.code} exists.")), "code")
     sector = Sector(code=new.code, name_ar=new.name_ar, name_en=new.name_en,
                     created_at=clock.now(), retired_at=None)
     session.add(sector)
@@ -259,28 +263,31 @@ async def _entity(session: AsyncSession, code: str) -> Entity:
     return found
 
 
-async def active_entity(session: AsyncSession, code: str) -> Entity:
-    """An entity a body names: unknown is bad input (422), retired is a conflict (409)."""
+async def active_entity(session: AsyncSession, code: str, *, field: str | None = None
+                        ) -> Entity:
+    """An entity a body names (in `field`): unknown is bad input (422), retired a conflict (409)."""
     found = await repository.entity(session, code)
     if found is None:
-        raise InvalidInput(Text(f"لا توجد جهة بالرمز {code}.", f"There is no entity {code}."),
-                           entity=code)
+        raise on_field(InvalidInput(Text(f"لا توجد جهة بالرمز {code}.",
+                                         f"There is no entity {code}."), entity=code), field)
     if found.retired_at is not None:
-        raise Retired(Text(f"أُوقف العمل بالجهة {code}.", f"The entity {code} is retired."))
+        raise on_field(Retired(Text(f"أُوقف العمل بالجهة {code}.",
+                                    f"The entity {code} is retired.")), field)
     return found
 
 
 async def _check_parent(session: AsyncSession, entity_code: str, parent_code: str,
                         sector_code: str) -> None:
-    parent: Entity | None = await active_entity(session, parent_code)
+    parent: Entity | None = await active_entity(session, parent_code, field="parent")
     assert parent is not None
     if parent.sector_code != sector_code:
-        raise InvalidInput(Text("الجهة الأم في قطاع آخر.", "The parent is in another sector."))
+        raise on_field(InvalidInput(Text("الجهة الأم في قطاع آخر.",
+                                         "The parent is in another sector.")), "parent")
     seen = {entity_code}
     while parent is not None:  # a department's parent may not be below it
         if parent.code in seen:
-            raise InvalidInput(Text("تسلسل الجهات يدور على نفسه.",
-                                    "The parent chain would loop."))
+            raise on_field(InvalidInput(Text("تسلسل الجهات يدور على نفسه.",
+                                             "The parent chain would loop.")), "parent")
         seen.add(parent.code)
         parent = (await repository.entity(session, parent.parent_code)
                   if parent.parent_code else None)
@@ -291,8 +298,9 @@ async def create_entity(
     new: EntityCreate,
 ) -> Entity:
     if await repository.entity(session, new.code) is not None:
-        raise AlreadyExists(Text(f"الجهة {new.code} موجودة.", f"The entity {new.code} exists."))
-    await _active_sector(session, new.sector)
+        raise on_field(AlreadyExists(Text(f"الجهة {new.code} موجودة.",
+                                          f"The entity {new.code} exists.")), "code")
+    await _active_sector(session, new.sector, field="sector")
     if new.parent is not None:
         await _check_parent(session, new.code, new.parent, new.sector)
     entity = Entity(code=new.code, sector_code=new.sector, parent_code=new.parent,
@@ -315,7 +323,7 @@ async def update_entity(
     fields = changes.model_fields_set
     sector_code = changes.sector if "sector" in fields and changes.sector else entity.sector_code
     if sector_code != entity.sector_code:
-        await _active_sector(session, sector_code)
+        await _active_sector(session, sector_code, field="sector")
         if await repository.has_active_children(session, parent_code=code):
             raise Conflict(Text("انقل الدوائر التابعة أولاً.", "Move its departments first."))
     parent_code = changes.parent if "parent" in fields else entity.parent_code
@@ -353,8 +361,8 @@ async def create_classification(
     session: AsyncSession, *, clock: Clock, actor_id: uuid.UUID, new: ClassificationCreate,
 ) -> Classification:
     if await repository.classification(session, new.code) is not None:
-        raise AlreadyExists(Text(f"التصنيف {new.code} موجود.",
-                                 f"The classification {new.code} exists."))
+        raise on_field(AlreadyExists(Text(f"التصنيف {new.code} موجود.",
+                                          f"The classification {new.code} exists.")), "code")
     classification = Classification(
         code=new.code, kind=new.kind, name_ar=new.name_ar, name_en=new.name_en,
         max_working_days=new.max_working_days, created_at=clock.now(), retired_at=None,
@@ -396,10 +404,11 @@ async def _person(session: AsyncSession, person_id: uuid.UUID) -> Person:
     return found
 
 
-def _checked_password(password: str, *personal: str | None) -> str:
+def _checked_password(password: str, *personal: str | None, field: str = "password") -> str:
+    """The password, unless the rules refuse it (the refusal names the body's `field`)."""
     problem = password_problem(password, personal=tuple(p for p in personal if p))
     if problem is not None:
-        raise InvalidInput(problem, field="password")
+        raise on_field(InvalidInput(problem, field=field), field)
     return password
 
 
@@ -418,7 +427,8 @@ async def create_person(
 ) -> Person:
     """A new staff member (`actor_id` None: the operators' bootstrap, `bootstrap.py`)."""
     if await repository.person_by_username(session, new.username) is not None:
-        raise AlreadyExists(Text("اسم المستخدم مستخدم.", "The username is taken."))
+        raise on_field(AlreadyExists(Text("اسم المستخدم مستخدم.", "The username is taken.")),
+                       "username")
     password = _checked_password(new.password, new.username, new.full_name, new.phone,
                                  new.email)
     now = clock.now()
@@ -435,7 +445,7 @@ async def create_person(
     if new.role is not None:
         await session.flush()  # the assignment refers to the person
         await grant_role(session, outbox=outbox, clock=clock, actor_id=actor_id,
-                         person_id=person.id, grant=new.role)
+                         person_id=person.id, grant=new.role, within="role.")
     return person
 
 
@@ -455,10 +465,11 @@ async def update_person(
     for field in ("phone", "email"):  # contact points may be cleared with null
         if field in fields:
             setattr(person, field, getattr(changes, field))
-    reachable = person.phone if person.notice_channel == "sms" else person.email
-    if reachable is None:
-        raise InvalidInput(Text("قناة الإشعار تحتاج رقم هاتف أو بريداً.",
-                                "The notice channel needs its contact point."))
+    contact_point = "phone" if person.notice_channel == "sms" else "email"
+    if getattr(person, contact_point) is None:
+        raise on_field(InvalidInput(Text("قناة الإشعار تحتاج رقم هاتف أو بريداً.",
+                                         "The notice channel needs its contact point.")),
+                       contact_point)
     now = clock.now()
     person.updated_at = now
     deactivated = before["active"] and not person.active
@@ -479,7 +490,7 @@ async def reset_password(
 ) -> Person:
     person = await _person(session, person_id)
     password = _checked_password(new_password, person.username, person.full_name, person.phone,
-                                 person.email)
+                                 person.email, field="new_password")
     await set_password(session, person, password, now=clock.now())
     log(session, at=clock.now(), actor_id=actor_id, subject="person", key=str(person.id),
         change="password_reset")
@@ -498,37 +509,46 @@ async def set_password(session: AsyncSession, person: Person, password: str, *,
 # --- roles ---------------------------------------------------------------------------------------
 
 
-async def _scope(session: AsyncSession, grant: RoleGrant) -> tuple[str | None, str | None]:
+async def _scope(session: AsyncSession, grant: RoleGrant, *, within: str = ""
+                 ) -> tuple[str | None, str | None]:
+    """The grant's sector and entity, checked; a refusal names the field it is about (under
+    `within`, the grant's place in the body: `role.` when it comes with a new person)."""
     if grant.role not in STAFF_ROLES:
-        raise InvalidInput(Text("هذا الدور لا يُمنح لموظف.", "This role is not a staff role."),
-                           role=grant.role)
+        raise on_field(InvalidInput(Text("هذا الدور لا يُمنح لموظف.",
+                                         "This role is not a staff role."), role=grant.role),
+                       f"{within}role")
     if grant.role in SECTOR_ROLES:
         if grant.sector is None or grant.entity is not None:
-            raise InvalidInput(Text("هذا الدور يُمنح لقطاع واحد.",
-                                    "This role is held for one sector."), role=grant.role)
-        await _active_sector(session, grant.sector)
+            raise on_field(InvalidInput(Text("هذا الدور يُمنح لقطاع واحد.",
+                                             "This role is held for one sector."),
+                                        role=grant.role),
+                           f"{within}{'sector' if grant.sector is None else 'entity'}")
+        await _active_sector(session, grant.sector, field=f"{within}sector")
         return grant.sector, None
     if grant.role in ENTITY_ROLES:
         if grant.entity is None or grant.sector is not None:
-            raise InvalidInput(Text("هذا الدور يُمنح لجهة أو دائرة واحدة.",
-                                    "This role is held for one entity or department."),
-                               role=grant.role)
-        await active_entity(session, grant.entity)
+            raise on_field(InvalidInput(Text("هذا الدور يُمنح لجهة أو دائرة واحدة.",
+                                             "This role is held for one entity or department."),
+                                        role=grant.role),
+                           f"{within}{'entity' if grant.entity is None else 'sector'}")
+        await active_entity(session, grant.entity, field=f"{within}entity")
         return None, grant.entity
     if grant.sector is not None or grant.entity is not None:
-        raise InvalidInput(Text("هذا الدور لا يُقيَّد بقطاع أو جهة.",
-                                "This role has no sector or entity."), role=grant.role)
+        raise on_field(InvalidInput(Text("هذا الدور لا يُقيَّد بقطاع أو جهة.",
+                                         "This role has no sector or entity."), role=grant.role),
+                       f"{within}{'sector' if grant.sector is not None else 'entity'}")
     return None, None
 
 
 async def grant_role(
     session: AsyncSession, *, outbox: Outbox, clock: Clock, actor_id: uuid.UUID | None,
-    person_id: uuid.UUID, grant: RoleGrant,
+    person_id: uuid.UUID, grant: RoleGrant, within: str = "",
 ) -> RoleAssignment:
     """Give a role for a scope. A person holds one role at a time: another role ends the
-    current one (its scopes are revoked, announced, and the person's tokens stop working)."""
+    current one (its scopes are revoked, announced, and the person's tokens stop working).
+    `within`: where the grant sits in the request's body, for the fields a refusal names."""
     person = await _person(session, person_id)
-    sector_code, entity_code = await _scope(session, grant)
+    sector_code, entity_code = await _scope(session, grant, within=within)
     current = (await repository.current_assignments(session, [person.id]))[person.id]
     if person_id == actor_id and any(a.role is not grant.role for a in current):
         raise Conflict(Text("لا يمكنك تغيير دورك بنفسك.", "You cannot change your own role."))

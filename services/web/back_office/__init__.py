@@ -6,4 +6,8 @@
     callers   the call center: check a caller's identity, submit for them, read them a status
     paper     the complaint box: a paper request keyed in with its scan, and its receipt
     sealed    the integrity commission: the sealed-report inbox, envelopes, acknowledgements
+    directory the CMU administrators' directory: sectors, entities, departments, classifications
+    people    people, their roles, scopes and permissions; new accounts, resets, deactivation
+    calendar  days off, Ramadan, the days of a month, the SLA policy's versions
+    forms     the administrators' forms, described once and drawn by one template
 """
