@@ -43,7 +43,8 @@ def _is_error(status: str) -> bool:
 def _describe_operation(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status, response in responses.items():
-        if _is_error(status):
+        # A page's own error (an HTML answer a phone opens) stays as the route declared it.
+        if _is_error(status) and set(response.get("content") or {}) <= {"application/json"}:
             response["content"] = _problem_content()
             if status == "422":
                 response["description"] = _INVALID_DESCRIPTION

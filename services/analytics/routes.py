@@ -37,7 +37,7 @@ from services.analytics.slices import Period, Scope, Slice
 from services.analytics.worktime import amman_day
 from shared.calendar import FIRST_YEAR, LAST_YEAR
 from shared.dependencies import ClockDep, PrincipalDep, RuntimeDep, SessionDep
-from shared.errors import NotFound, Text, preferred_language
+from shared.errors import PROBLEM_CONTENT_TYPE, NotFound, Text, preferred_language
 from shared.ratelimit import RateLimits
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -347,7 +347,10 @@ async def get_published_report(
 @router.get(
     "/published-reports/{report_id}/page", response_class=HTMLResponse,
     responses={404: {"description": "The link expired, was altered, or names no report: a "
-                                    "page that says so.", "content": {"text/html": {}}}},
+                                    "page that says so (a problem when the address itself is "
+                                    "malformed).",
+                      "content": {"text/html": {}, PROBLEM_CONTENT_TYPE: {
+                          "schema": {"$ref": "#/components/schemas/Problem"}}}}},
     summary="One periodic report as a page, opened from its message's signed link",
     description=(
         "No token: the signed, expiring `token` the report's message carries is the key "

@@ -17,9 +17,14 @@ from fastapi import APIRouter, Query, Response
 
 from services.intake import staff_reads
 from services.intake.schemas import AttachmentList, RequesterContact, StaffAccessList
-from shared.dependencies import ClockDep, PrincipalDep, SessionDep
+from shared.auth import Principal
+from shared.dependencies import ClockDep, SessionDep, principal_in
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
+
+# Judged before the request is read: a role that handles no request is refused whatever it sent.
+Handler = Annotated[Principal, principal_in(*staff_reads.HANDLING_ROLES)]
+Auditor = Annotated[Principal, principal_in(*staff_reads.AUDITORS)]
 
 NO_STORE: Final = {"Cache-Control": "no-store"}
 _OUTSIDE = ("403 for roles that handle no request (decision makers, citizens, agents, clerks, "
@@ -28,7 +33,7 @@ _OUTSIDE = ("403 for roles that handle no request (decision makers, citizens, ag
 
 @router.get("/requests/{reference}/requester", description=_OUTSIDE)
 async def requester_contact(
-    reference: str, session: SessionDep, clock: ClockDep, principal: PrincipalDep,
+    reference: str, session: SessionDep, clock: ClockDep, principal: Handler,
     response: Response,
 ) -> RequesterContact:
     """Who is asking: name, phone, email, this request's governorate and city, language, and
@@ -41,7 +46,7 @@ async def requester_contact(
 
 @router.get("/requests/{reference}/attachments", description=_OUTSIDE)
 async def request_attachments(
-    reference: str, session: SessionDep, principal: PrincipalDep, response: Response,
+    reference: str, session: SessionDep, principal: Handler, response: Response,
 ) -> AttachmentList:
     """The request's files, those added with requested information too, oldest first."""
     response.headers.update(NO_STORE)
@@ -50,7 +55,7 @@ async def request_attachments(
 
 @router.get("/requests/{reference}/requester/views")
 async def staff_access(
-    reference: str, session: SessionDep, principal: PrincipalDep, response: Response,
+    reference: str, session: SessionDep, principal: Auditor, response: Response,
     before: Annotated[int | None, Query(ge=1, description="From a page's `next_before`.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StaffAccessList:

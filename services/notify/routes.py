@@ -231,7 +231,8 @@ async def _renderer(request: Request, runtime: RuntimeDep) -> Renderer:
 
 @router.post("/previews/response")
 async def preview_response(
-    body: ResponsePreviewCreate, session: SessionDep, principal: PrincipalDep, clock: ClockDep,
+    body: ResponsePreviewCreate, session: SessionDep,
+    principal: Annotated[Principal, principal_in(*previews.RESPONDERS)], clock: ClockDep,
     renderer: Annotated[Renderer, Depends(_renderer)], response: Response,
 ) -> ResponsePreview:
     """The message the requester will get when this answer is sent: its channel, language and

@@ -451,4 +451,4 @@ async def test_a_rating_score_is_a_whole_number_never_text(
     tapped = await intake.client.post(link, params={"token": token}, files={"score": (None, "5")})
     assert tapped.status_code == 201
     assert await intake.events("request.rated") == [
-        {"reference": ref, "score": 5, "comment": None}]
+        {"reference": ref, "score": 5, "comment": None, "round": 1}]
