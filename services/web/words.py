@@ -422,6 +422,19 @@ WORDS: Final[dict[str, Text]] = {
     "sealed.post_note": Text("أرسل الملاحظة", "Release the note"),
     "sealed.no_notes": Text("لم تُرسل ملاحظات بعد.", "No notes released yet."),
     "sealed.done.acknowledgement": Text("تم تأكيد الاستلام.", "Receipt acknowledged."),
+    "sealed.done.cannot-be-opened": Text(
+        "سُجّل أن البلاغ لا يمكن فتحه؛ يطلب إيصال المبلّغ منه إرسال بلاغ جديد.",
+        "Recorded as impossible to open; the reporter's receipt asks for a new report."),
+    "sealed.unopenable": Text("لا يمكن فتح البلاغ", "The report cannot be opened"),
+    "sealed.unopenable_hint": Text(
+        "إن لم تفتحه أداة الهيئة بمفتاحها الصحيح (تالف أو مختوم على غير وجهه) فصرّح بذلك: يُبلَّغ "
+        "المبلّغ عبر إيصاله بأن يرسل بلاغاً جديداً. لا رجوع عن هذا التصريح.",
+        "If the commission's tool does not open it with the right key (damaged, or badly "
+        "sealed), declare so: the reporter's receipt asks them for a new report. It cannot be "
+        "undone."),
+    "sealed.unopenable_declare": Text("التصريح بأنه لا يمكن فتحه",
+                                      "Declare it cannot be opened"),
+    "sealed.declared_unopenable": Text("صُرّح بأنه لا يمكن فتحه في", "Declared impossible to open on"),
     "sealed.done.notes": Text("أُرسلت الملاحظة إلى المبلّغ.",
                               "The note was released to the reporter."),
     # --- administration: the frame of its pages ---

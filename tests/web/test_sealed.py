@@ -223,3 +223,20 @@ async def test_only_the_commission_opens_the_inbox_and_its_envelopes(
                  f"/office/sealed/{report.envelope_id}/envelope"):
         answer: Any = await page.goto(f"{office.url}{path}")
         assert answer.status == 403, path
+
+
+async def test_a_report_the_tool_cannot_open_is_declared_so_and_its_receipt_asks_again(
+        office: Office, new_page: NewPage, file_report: FileReport) -> None:
+    report = await file_report("A report that, for this test, the tool could not open.")
+    page = await the_commission(new_page, office, "ar", TABLET)
+    await page.goto(f"{office.url}/office/sealed/{report.envelope_id}")
+
+    await tab_to(page, "form[action$='/cannot-be-opened'] button")
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+
+    await expect(page.locator(".notice--done")).to_contain_text("لا يمكن فتحه")
+    await expect(page.locator("form[action$='/cannot-be-opened']")).to_have_count(0)
+    await assert_accessible(page)
+    status = await receipt_status(office, report.receipt)
+    assert status["status"] == "cannot_be_opened"

@@ -33,12 +33,12 @@ INBOX: Final = "/api/v1/integrity/inbox"
 PAGE_SIZE: Final = 25
 FILTERS: Final = {"": None, "false": False, "true": True}  # the `acknowledged` choice
 ENVELOPES: Final = {"envelope": "report", "identity-envelope": "identity"}
-# Each action on a report: its API path under the report, and its body from the form. The
-# commission's "cannot be opened" declaration (integrity, i17) is one more entry here and one
-# more template in `office/desks/sealed_actions/`.
+# Each action on a report: its API path under the report, and its body from the form (each has
+# its template in `office/desks/sealed_actions/`).
 ACTIONS: Final[dict[str, Callable[[FormData], dict[str, Any] | None]]] = {
     "acknowledgement": lambda form: None,
     "notes": lambda form: {"text": _text(form, "text")},
+    "cannot-be-opened": lambda form: None,
 }
 
 EnvelopeId = Annotated[uuid.UUID, Path()]

@@ -1,0 +1,30 @@
+"""Every template compiles, and every sentence a template names exists in both languages: a
+merge that breaks a macro or a word fails here, in a second, not in a browser test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from services.web.main import HERE, templates
+from services.web.words import WORDS
+
+TEMPLATES = sorted(p.relative_to(HERE / "templates").as_posix()
+                   for p in (HERE / "templates").rglob("*.html"))
+_WORD = re.compile(r"""\bt\(\s*["']([a-z0-9_.\-]+)["']\s*\)""")
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_template_compiles(name: str) -> None:
+    templates().get_template(name)
+
+
+def test_every_word_a_template_names_is_said_in_both_languages() -> None:
+    named = {key for name in TEMPLATES
+             for key in _WORD.findall((HERE / "templates" / name).read_text(encoding="utf-8"))}
+    assert named, "the scan found no words: the pattern no longer matches the templates"
+    missing = sorted(named - set(WORDS))
+    assert missing == []
+    assert all(text.ar and text.en for text in WORDS.values())
