@@ -901,6 +901,7 @@ PERMISSION: Final[dict[str, Text]] = {
     "cases.merge": Text("دمج المكررات", "Merge duplicates"),
     "cases.triage": Text("الفرز", "Triage"),
     "cases.review": Text("مراجعة التقييمات المتدنية", "Review low ratings"),
+    "cases.comment": Text("ملاحظة للسجل", "Comment for the record"),
     "audit.verify": Text("التحقق من سلامة السجل", "Verify the audit trail"),
     "directory.manage": Text("إدارة الدليل", "Manage the directory"),
     "directory.staff": Text("إدارة الموظفين والصلاحيات", "Manage people and permissions"),

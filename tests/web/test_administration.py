@@ -306,7 +306,8 @@ async def test_a_roles_permissions_are_edited_for_everyone_in_it(
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.locator(".notice--done")).to_have_text("Permissions saved.")
     catalog = (await api(office, "GET", "/api/v1/directory/permissions")).json()
-    assert sorted(catalog["roles"]["entity_head"]) == ["audit.verify", "cases.read"]
+    assert sorted(catalog["roles"]["entity_head"]) == ["audit.verify", "cases.comment",
+                                                       "cases.read"]
 
 
 # --- the calendar and the SLA policy ----------------------------------------------------------

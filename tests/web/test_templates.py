@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from services.routing.permissions import Permission
 from services.web.main import HERE, templates
-from services.web.words import WORDS
+from services.web.words import PERMISSION, WORDS
 
 TEMPLATES = sorted(p.relative_to(HERE / "templates").as_posix()
                    for p in (HERE / "templates").rglob("*.html"))
@@ -28,3 +29,7 @@ def test_every_word_a_template_names_is_said_in_both_languages() -> None:
     missing = sorted(named - set(WORDS))
     assert missing == []
     assert all(text.ar and text.en for text in WORDS.values())
+
+
+def test_every_permission_routing_knows_has_a_name_on_the_pages() -> None:
+    assert sorted(set(Permission) - set(PERMISSION)) == []
