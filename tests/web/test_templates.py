@@ -4,7 +4,6 @@ merge that breaks a macro or a word fails here, in a second, not in a browser te
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
