@@ -434,7 +434,8 @@ WORDS: Final[dict[str, Text]] = {
         "undone."),
     "sealed.unopenable_declare": Text("التصريح بأنه لا يمكن فتحه",
                                       "Declare it cannot be opened"),
-    "sealed.declared_unopenable": Text("صُرّح بأنه لا يمكن فتحه في", "Declared impossible to open on"),
+    "sealed.declared_unopenable": Text("صُرّح بأنه لا يمكن فتحه في",
+                                       "Declared impossible to open on"),
     "sealed.done.notes": Text("أُرسلت الملاحظة إلى المبلّغ.",
                               "The note was released to the reporter."),
     # --- administration: the frame of its pages ---
