@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from services.web.back_office import submitting
-from services.web.back_office.cases import _text, _without_blanks
+from services.web.back_office.forms import present, text
 from services.web.office import OFFICE, Office, StaffDep
 from services.web.platform import ApiProblem
 
@@ -55,7 +55,7 @@ Before = Annotated[str | None, Query(max_length=40)]
 def _date(form: FormData, name: str) -> str | None:
     """Day, month and year boxes as one ISO date; as typed when they are not numbers (the API
     then says what is wrong); None when all three are empty."""
-    day, month, year = (_text(form, f"{name}_{part}") for part in ("day", "month", "year"))
+    day, month, year = (text(form, f"{name}_{part}") for part in ("day", "month", "year"))
     if day is None and month is None and year is None:
         return None
     if all(part is not None and part.isdecimal() for part in (day, month, year)):
@@ -64,11 +64,11 @@ def _date(form: FormData, name: str) -> str | None:
 
 
 def _check_body(form: FormData) -> dict[str, Any]:
-    return _without_blanks({
-        "id_type": _text(form, "id_type"), "id_number": _text(form, "id_number"),
-        **{part: _text(form, part) for part in NAME_PARTS},
-        "date_of_birth": _date(form, "date_of_birth"), "phone": _text(form, "phone"),
-        "language": _text(form, "language"),
+    return present({
+        "id_type": text(form, "id_type"), "id_number": text(form, "id_number"),
+        **{part: text(form, part) for part in NAME_PARTS},
+        "date_of_birth": _date(form, "date_of_birth"), "phone": text(form, "phone"),
+        "language": text(form, "language"),
     })
 
 
@@ -127,7 +127,7 @@ async def check_caller(office: StaffDep) -> HTMLResponse:
     form = await office.form()
     try:
         checked = await office.post(CHECKS_PATH, _check_body(form),
-                                    idempotency_key=_text(form, "key"))
+                                    idempotency_key=text(form, "key"))
     except ApiProblem as refused:
         if refused.status not in (422, 503):
             raise
@@ -135,7 +135,7 @@ async def check_caller(office: StaffDep) -> HTMLResponse:
             "typed": submitting.typed(form), **_refused_check(office, refused)})
     caller = FormData({
         "caller_check_id": str(checked["check_id"]),
-        "caller_name": " ".join(_text(form, part) or "" for part in NAME_PARTS),
+        "caller_name": " ".join(text(form, part) or "" for part in NAME_PARTS),
         "caller_has_account": "yes" if checked["has_account"] else "",
         "caller_good_until": str(checked["expires_at"]),
     })
@@ -146,9 +146,9 @@ async def check_caller(office: StaffDep) -> HTMLResponse:
 async def submit_for_caller(office: StaffDep) -> Response:
     office.require_role(ROLE)
     form = await office.form()
-    body = {**submitting.request_body(form), "caller_check_id": _text(form, "caller_check_id")}
+    body = {**submitting.request_body(form), "caller_check_id": text(form, "caller_check_id")}
     try:
-        receipt = await submitting.submit(office, body, idempotency_key=_text(form, "key"))
+        receipt = await submitting.submit(office, body, idempotency_key=text(form, "key"))
     except ApiProblem as refused:
         if refused.status not in (409, 422):
             raise
@@ -175,7 +175,7 @@ async def look_up(office: StaffDep) -> HTMLResponse:
     asked with never reaches a URL)."""
     office.require_role(ROLE)
     form = await office.form()
-    reference = _text(form, "reference")
+    reference = text(form, "reference")
     if reference is None:  # no path to ask the API on
         return await _desk(office, status=422, lookup={
             "typed": submitting.typed(form), "problem": None,
@@ -183,7 +183,7 @@ async def look_up(office: StaffDep) -> HTMLResponse:
     try:
         view = await office.post(
             f"/api/v1/requests/{quote(reference, safe='')}/caller-lookup",
-            _without_blanks({"id_number": _text(form, "id_number")}))
+            present({"id_number": text(form, "id_number")}))
     except ApiProblem as refused:
         if refused.status not in (404, 405, 422):
             raise

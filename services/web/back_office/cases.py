@@ -17,10 +17,11 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from fastapi import APIRouter, Path
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from services.web.back_office.forms import number, present, text
+from services.web.files import relay
 from services.web.office import OFFICE, Office, StaffDep
 from services.web.platform import ApiProblem
 from services.web.security import content_security_policy
@@ -34,46 +35,31 @@ AttachmentId = Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 INLINE_TYPES: Final = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
 
 
-def _text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def _number(form: FormData, name: str) -> int | str | None:
-    """A whole number when it is one; otherwise what was typed, for the API to refuse."""
-    value = _text(form, name)
-    return int(value) if value is not None and value.isdigit() and len(value) < 10 else value
-
-
 def _lines(form: FormData, name: str) -> list[str]:
     """Every value of a repeated field (ticked boxes), each line of a typed one."""
     return [line.strip() for value in form.getlist(name) if isinstance(value, str)
             for line in value.splitlines() if line.strip()]
 
 
-def _without_blanks(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if v is not None and v != []}
-
-
 # Each action's form fields, as its API body (the API validates every one of them).
 BODIES: Final[dict[str, Callable[[FormData], dict[str, Any]]]] = {
-    "accept": lambda f: {"classification": _text(f, "classification"),
-                         "processing_working_days": _number(f, "processing_working_days")},
-    "refuse-jurisdiction": lambda f: {"reason": _text(f, "reason"),
-                                      "suggested_entity": _text(f, "suggested_entity")},
-    "distribute": lambda f: {"entity": _text(f, "entity")},
-    "transfer": lambda f: {"to_entity": _text(f, "to_entity"), "reason": _text(f, "reason")},
-    "ask-info": lambda f: {"question": _text(f, "question")},
-    "extend": lambda f: {"added_working_days": _number(f, "added_working_days"),
-                         "reason": _text(f, "reason")},
-    "respond": lambda f: {"actions_taken": _text(f, "actions_taken"),
-                          "solution": _text(f, "solution"), "outcome": _text(f, "outcome")},
-    "reject": lambda f: {"legal_ground": _text(f, "legal_ground"), "reason": _text(f, "reason")},
-    "close": lambda f: {"closing_code": _text(f, "closing_code"), "note": _text(f, "note")},
+    "accept": lambda f: {"classification": text(f, "classification"),
+                         "processing_working_days": number(f, "processing_working_days")},
+    "refuse-jurisdiction": lambda f: {"reason": text(f, "reason"),
+                                      "suggested_entity": text(f, "suggested_entity")},
+    "distribute": lambda f: {"entity": text(f, "entity")},
+    "transfer": lambda f: {"to_entity": text(f, "to_entity"), "reason": text(f, "reason")},
+    "ask-info": lambda f: {"question": text(f, "question")},
+    "extend": lambda f: {"added_working_days": number(f, "added_working_days"),
+                         "reason": text(f, "reason")},
+    "respond": lambda f: {"actions_taken": text(f, "actions_taken"),
+                          "solution": text(f, "solution"), "outcome": text(f, "outcome")},
+    "reject": lambda f: {"legal_ground": text(f, "legal_ground"), "reason": text(f, "reason")},
+    "close": lambda f: {"closing_code": text(f, "closing_code"), "note": text(f, "note")},
     "merge": lambda f: {"duplicates": _lines(f, "duplicates")},
-    "comment": lambda f: {"text": _text(f, "text")},
-    "review-decision": lambda f: {"decision": _text(f, "decision"), "reason": _text(f, "reason"),
-                                  "closing_code": _text(f, "closing_code")},
+    "comment": lambda f: {"text": text(f, "text")},
+    "review-decision": lambda f: {"decision": text(f, "decision"), "reason": text(f, "reason"),
+                                  "closing_code": text(f, "closing_code")},
 }
 
 
@@ -138,14 +124,14 @@ async def act(office: StaffDep, reference: str = Reference,
         return await _case_page(office, reference, status=404)
     form = await office.form()
     typed = {name: value for name, value in form.items() if isinstance(value, str)}
-    version = _text(form, "version")
+    version = text(form, "version")
     try:
         # The version the person saw (a request changed since is not acted on blindly), and the
         # key minted with the form (a double submit is one action where the API remembers keys).
         await office.post(f"/api/v1/requests/{reference}/{action}",
-                          _without_blanks(BODIES[action](form)),
+                          present(BODIES[action](form)),
                           if_match=f'"{version}"' if version and version.isdigit() else None,
-                          idempotency_key=_text(form, "idempotency_key"))
+                          idempotency_key=text(form, "idempotency_key"))
     except ApiProblem as refused:
         if refused.status >= 500 or refused.status in (401, 403, 404):
             raise
@@ -161,7 +147,7 @@ async def act(office: StaffDep, reference: str = Reference,
 async def respond_preview(office: StaffDep, reference: str = Reference) -> HTMLResponse:
     """The message the requester will get, as notify will word it (htmx puts it in the form)."""
     form = await office.form()
-    body = {"reference": reference, **_without_blanks(BODIES["respond"](form))}
+    body = {"reference": reference, **present(BODIES["respond"](form))}
     try:
         preview = await office.post("/api/v1/notifications/previews/response", body)
     except ApiProblem as refused:
@@ -181,7 +167,7 @@ async def attachment(office: StaffDep, attachment_id: str = AttachmentId,
                                           f"/api/v1/attachments/{attachment_id}", stream=True)
     content_type = upstream.headers.get("content-type", "application/octet-stream")
     inline = not download and content_type.split(";")[0] in INLINE_TYPES
-    headers = {
+    return relay(upstream, {
         "Content-Type": content_type,
         "Content-Disposition": ("inline" if inline else "attachment")
         + f"; filename=\"attachment-{attachment_id}\"",
@@ -190,8 +176,4 @@ async def attachment(office: StaffDep, attachment_id: str = AttachmentId,
         + "; sandbox",
         "X-Frame-Options": "SAMEORIGIN",
         "Cache-Control": "private, no-store",
-    }
-    if length := upstream.headers.get("content-length"):
-        headers["Content-Length"] = length
-    return StreamingResponse(upstream.aiter_raw(), headers=headers,
-                             background=BackgroundTask(upstream.aclose))
+    })

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from services.web.back_office import submitting
-from services.web.back_office.cases import _text, _without_blanks
+from services.web.back_office.forms import present, text
 from services.web.files import file_in, upload
 from services.web.office import OFFICE, Office, StaffDep
 from services.web.platform import ApiProblem
@@ -47,9 +47,9 @@ Before = Annotated[str | None, Query(max_length=40)]
 
 
 def _requester(form: FormData) -> dict[str, Any]:
-    return _without_blanks({"full_name": _text(form, "requester_name"),
-                            "phone": _text(form, "requester_phone"),
-                            "language": _text(form, "requester_language")})
+    return present({"full_name": text(form, "requester_name"),
+                            "phone": text(form, "requester_phone"),
+                            "language": text(form, "requester_language")})
 
 
 def _errors(refused: ApiProblem) -> dict[str, str]:
@@ -91,11 +91,11 @@ async def enter_paper_request(office: StaffDep) -> Response:
 
 async def _enter(office: Office, form: FormData) -> Response:
     attached: tuple[str, str] | None = None
-    if (kept := _text(form, "attachment_id")) and not submitting.ticked(form, "remove_file"):
-        attached = (kept, _text(form, "attachment_name") or "")
+    if (kept := text(form, "attachment_id")) and not submitting.ticked(form, "remove_file"):
+        attached = (kept, text(form, "attachment_name") or "")
     if (scan := file_in(form, "file")) is not None:
         try:
-            stored = await upload(office, scan, idempotency_key=_text(form, "upload_key") or "")
+            stored = await upload(office, scan, idempotency_key=text(form, "upload_key") or "")
         except ApiProblem as refused:
             if refused.status not in (413, 422):
                 raise
@@ -105,7 +105,7 @@ async def _enter(office: Office, form: FormData) -> Response:
     body = {**submitting.request_body(form), "requester": _requester(form),
             "attachment_ids": [attached[0]] if attached else []}
     try:
-        receipt = await submitting.submit(office, body, idempotency_key=_text(form, "key"))
+        receipt = await submitting.submit(office, body, idempotency_key=text(form, "key"))
     except ApiProblem as refused:
         if refused.status not in (409, 413, 422):
             raise

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from services.web.back_office.cases import _text
+from services.web.back_office.forms import text
 from services.web.back_office.submitting import form_errors, typed
 from services.web.files import relay
 from services.web.office import OFFICE, Office, StaffDep
@@ -37,7 +37,7 @@ ENVELOPES: Final = {"envelope": "report", "identity-envelope": "identity"}
 # its template in `office/desks/sealed_actions/`).
 ACTIONS: Final[dict[str, Callable[[FormData], dict[str, Any] | None]]] = {
     "acknowledgement": lambda form: None,
-    "notes": lambda form: {"text": _text(form, "text")},
+    "notes": lambda form: {"text": text(form, "text")},
     "cannot-be-opened": lambda form: None,
 }
 
@@ -102,7 +102,7 @@ async def act(office: StaffDep, envelope_id: EnvelopeId,
     form = await office.form()
     try:
         await office.post(f"{INBOX}/{envelope_id}/{action}", ACTIONS[action](form),
-                          idempotency_key=_text(form, "key"))
+                          idempotency_key=text(form, "key"))
     except ApiProblem as refused:
         if refused.status not in (409, 422):
             raise

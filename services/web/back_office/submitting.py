@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 from fastapi import Path
 from starlette.datastructures import FormData
 
-from services.web.back_office.cases import _text, _without_blanks
+from services.web.back_office.forms import present, text
 from services.web.office import Office
 from services.web.platform import ApiProblem
 from services.web.words import label
@@ -39,10 +39,10 @@ def ticked(form: FormData, name: str) -> bool:
 
 def request_body(form: FormData) -> dict[str, Any]:
     """The request's fields as the API takes them (it validates every one)."""
-    return _without_blanks({
-        "kind": _text(form, "kind"), "entity": _text(form, "entity"),
-        "subject": _text(form, "subject"), "description": _text(form, "description"),
-        "governorate": _text(form, "governorate"), "city": _text(form, "city"),
+    return present({
+        "kind": text(form, "kind"), "entity": text(form, "entity"),
+        "subject": text(form, "subject"), "description": text(form, "description"),
+        "governorate": text(form, "governorate"), "city": text(form, "city"),
         "not_before_court": ticked(form, "not_before_court"),
         "confirm_despite_similar": ticked(form, "confirm_despite_similar"),
     })
