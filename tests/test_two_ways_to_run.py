@@ -4,6 +4,7 @@ and stop cleanly on Ctrl-C. Both run here as real processes on real ports."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,6 +84,18 @@ def check_the_pages(base_url: str, wait_s: float = 0) -> None:
     assert page.status_code == 200
     assert '<html lang="ar" dir="rtl">' in page.text
     assert httpx.get(f"{base_url}/office/static/office.css").status_code == 200
+    # A demo officer signs in and reads their queue: the pages reach the platform's API.
+    with httpx.Client(base_url=base_url) as browser:
+        form = browser.get("/office/sign-in")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        signed = browser.post("/office/sign-in", data={
+            "csrf_token": csrf.group(1), "username": "mlo.moh",
+            "password": "Bekhedmetkom-Demo-2030", "next": "/office/queue"})
+        assert signed.status_code == 303, signed.text
+        queue = browser.get("/office/queue")
+    assert queue.status_code == 200, queue.text
+    assert "صندوق الطلبات" in queue.text
 
 
 @pytest.fixture

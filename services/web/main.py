@@ -21,6 +21,7 @@ import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from httpx_aiohttp import AiohttpTransport
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.web.back_office import (
@@ -74,7 +75,12 @@ def create_web_app(settings: WebSettings | None = None, *,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.gateway_timeout_s, connect=2.0)
-        async with httpx.AsyncClient(base_url=settings.gateway_url, transport=gateway_transport,
+        # Pooled over aiohttp, as the gateway reaches the services: httpcore's own pool scans
+        # every connection per request (bench/README.md, "The machine caveat").
+        transport = gateway_transport or AiohttpTransport(
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            trust_env=False)
+        async with httpx.AsyncClient(base_url=settings.gateway_url, transport=transport,
                                      timeout=timeout, follow_redirects=False) as http:
             store = open_store(settings.session_store, settings.idle_timeout)
             app.state.web = WebApp(settings=settings, platform=Platform(http, store),
