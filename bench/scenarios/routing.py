@@ -86,7 +86,7 @@ def _directory() -> tuple[list[str], list[str]]:
 # The store: statuses by a hash of the row number (about 90 % finished), entities skewed
 # towards the first ones (power 2), deadlines around now, some passed and escalated. Subjects
 # (3 words) and descriptions (12) are drawn from a vocabulary ($4) unevenly (power 3: a few
-# words common, most rare) and requesters named from a list ($5), with the search keys routing
+# words common, most rare; by a hash of their own, so that no word goes with an entity) and requesters named from a list ($5), with the search keys routing
 # would write (the words are already in their folded form), so that staff search meets a
 # realistic spread of words.
 LOAD_CASES = """
@@ -112,11 +112,13 @@ WITH directory AS (
     SELECT s.*,
            array_to_string(ARRAY(
                SELECT ($4::text[])[1 + floor(array_length($4::text[], 1) * power(
-                   ((s.g::bigint * 2654435761 + k * 97531) % 4294967296) / 4294967296.0, 3))::int]
+                   ('x' || substr(md5(s.g || ':' || k), 1, 8))::bit(32)::bigint
+                   / 4294967296.0, 3))::int]
                FROM generate_series(1, 3) AS k ORDER BY k), ' ') AS subject,
            array_to_string(ARRAY(
                SELECT ($4::text[])[1 + floor(array_length($4::text[], 1) * power(
-                   ((s.g::bigint * 2654435761 + k * 97531) % 4294967296) / 4294967296.0, 3))::int]
+                   ('x' || substr(md5(s.g || ':' || k), 1, 8))::bit(32)::bigint
+                   / 4294967296.0, 3))::int]
                FROM generate_series(4, 15) AS k ORDER BY k), ' ') AS description,
            ($5::text[])[1 + s.g % array_length($5::text[], 1)] || ' '
                || ($5::text[])[1 + (s.g * 7 + 3) % array_length($5::text[], 1)] AS requester_name
