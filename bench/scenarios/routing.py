@@ -86,9 +86,9 @@ def _directory() -> tuple[list[str], list[str]]:
 # The store: statuses by a hash of the row number (about 90 % finished), entities skewed
 # towards the first ones (power 2), deadlines around now, some passed and escalated. Subjects
 # (3 words) and descriptions (12) are drawn from a vocabulary ($4) unevenly (power 3: a few
-# words common, most rare; by a hash of their own, so that no word goes with an entity) and requesters named from a list ($5), with the search keys routing
-# would write (the words are already in their folded form), so that staff search meets a
-# realistic spread of words.
+# words common, most rare; by a hash of their own, so that no word goes with an entity) and
+# requesters named from a list ($5), with the search keys routing would write (the words are
+# already in their folded form), so that staff search meets a realistic spread of words.
 LOAD_CASES = """
 WITH directory AS (
     SELECT code, sector, i::int FROM unnest($2::text[], $3::text[]) WITH ORDINALITY
