@@ -198,6 +198,10 @@ WORDS: Final[dict[str, Text]] = {
     "field.reason_public": Text("السبب (يراه مقدّم الطلب)", "Reason (the requester sees it)"),
     "field.suggested_entity": Text("الجهة المقترحة (اختياري)", "Suggested entity (optional)"),
     "field.entity": Text("الجهة أو الدائرة", "Entity or department"),
+    "field.officer_ids": Text("ضباط الارتباط الفرعيون", "Sub-liaison officers"),
+    "field.officer_ids_hint": Text(
+        "اختر من ضباط الجهة المختارة، أو لا تختر أحداً ليُبلَّغ ضباطها جميعاً.",
+        "Tick some of the chosen entity's officers, or none to tell all of them."),
     "field.to_entity": Text("الجهة المحوَّل إليها", "Transfer to"),
     "field.question": Text("السؤال", "Question"),
     "field.added_working_days": Text("أيام العمل المضافة", "Working days added"),

@@ -100,6 +100,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{reference}/timeline"): Rule(READERS, A),
     ("GET", "/api/v1/cases/{reference}/timeline/verification"): Rule(CMU, A),
     ("GET", "/api/v1/cases/{reference}/similar"): Rule(READERS, A),
+    ("GET", "/api/v1/cases/{reference}/distribution-targets"): Rule(READERS, A),
     ("POST", "/api/v1/requests/{reference}/accept"): Rule(OFFICERS, A),
     ("POST", "/api/v1/requests/{reference}/refuse-jurisdiction"):
         Rule({R.main_liaison_officer}, A),

@@ -282,14 +282,35 @@ async def test_distribution_outside_the_sector_or_to_unknown_officers_is_refused
     before = await snapshot(routing, reference)
     other_sector = await routing.act(MLO, reference, "distribute", {"entity": "MOI-HQ"})
     assert other_sector.status_code == 422
+    # Each refusal names its field, so a form shows the message beside it.
+    assert [e["field"] for e in problem(other_sector)["errors"]] == ["body.entity"]
     stranger = await routing.act(MLO, reference, "distribute", {
         "entity": "MOH-JFDA", "officer_ids": [str(uuid.uuid4())]})
     assert stranger.status_code == 422
     assert problem(stranger)["officer_ids"]
+    assert [e["field"] for e in problem(stranger)["errors"]] == ["body.officer_ids"]
     wrong_officer = await routing.act(MLO, reference, "distribute", {
         "entity": "MOH-JFDA", "officer_ids": [str(demo_person_id("slo.moh-hq"))]})
     assert wrong_officer.status_code == 422
     await unchanged(routing, reference, before)
+
+
+async def test_the_distribution_targets_name_each_entity_of_the_sector_with_its_officers(
+    routing: RoutingService,
+) -> None:
+    reference = await accepted(routing)
+    response = await routing.client.get(f"/api/v1/cases/{reference}/distribution-targets",
+                                        headers=await routing.auth(MLO))
+    assert response.status_code == 200, response.text
+    targets = {t["entity"]: t["officers"] for t in response.json()["items"]}
+    assert set(targets) >= {"MOH-HQ", "MOH-JFDA"}
+    assert "MOI-HQ" not in targets
+    assert [o["id"] for o in targets["MOH-JFDA"]] == [str(demo_person_id("slo.moh-jfda"))]
+    assert targets["MOH-JFDA"][0]["full_name"]
+    # Someone who cannot see the request learns nothing of its sector's people.
+    stranger = await routing.client.get(f"/api/v1/cases/{reference}/distribution-targets",
+                                        headers=await routing.auth("slo.moh-hq"))
+    assert stranger.status_code == 404
 
 
 # --- information, extensions, responses ----------------------------------------------------------
@@ -535,6 +556,7 @@ async def test_a_request_outside_my_scope_cannot_be_merged_in(routing: RoutingSe
     response = await routing.act(MLO, original, "merge", {"duplicates": [elsewhere]})
     assert response.status_code == 404
     assert problem(response)["reference"] == elsewhere
+    assert [e["field"] for e in problem(response)["errors"]] == ["body.duplicates"]
     await unchanged(routing, original, before)
     assert (await snapshot(routing, elsewhere)).status is RequestStatus.assigned
 

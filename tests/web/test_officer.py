@@ -6,6 +6,7 @@ import uuid
 
 from playwright.async_api import Page, expect
 
+from services.routing.directory.demo import demo_person_id
 from tests.platform import eventually
 from tests.web.conftest import (
     DESK,
@@ -124,6 +125,40 @@ async def test_a_form_on_a_request_that_changed_meanwhile_is_not_acted_on(
 
     await expect(page.locator(".notice[role=alert]")).to_contain_text("تغيّر الطلب")
     assert (await office.case(reference))["status"] == "in_progress"
+
+
+async def test_an_officer_distributes_to_chosen_sub_officers_and_a_wrong_pair_is_refused(
+        office: Office, new_page: NewPage) -> None:
+    reference = await office.submit_paper_request()
+    await office.placed(reference)
+    token = await office.api_token("mlo.moh")
+    accepted = await office.platform.client.post(
+        f"/api/v1/requests/{reference}/accept",
+        json={"classification": "complaint.service_delay", "processing_working_days": 3},
+        headers={"Authorization": f"Bearer {token}"})
+    assert accepted.status_code == 200, accepted.text
+    page = await new_page("en", DESK)
+    await sign_in(page, office, "mlo.moh", next_path=f"/office/requests/{reference}")
+    officer_id = demo_person_id("slo.moh-jfda")
+    jfda_officer = f'#action-distribute input[name=officer_ids][value="{officer_id}"]'
+
+    # The officer of one department ticked under another: refused on that field, kept ticked.
+    await open_action(page, "distribute")
+    await choose(page, "#field-distribute-entity", "MOH-HQ")
+    await tab_to(page, jfda_officer)
+    await page.keyboard.press("Space")
+    await submit_by_keyboard(page, "#action-distribute button[type=submit]")
+    await expect(page.locator(".error-summary")).to_be_focused()
+    await expect(page.locator("#error-distribute-officer_ids")).to_be_visible()
+    await expect(page.locator(jfda_officer)).to_be_checked()
+    await assert_accessible(page)
+    assert (await office.case(reference))["distributed_to"] is None
+
+    await choose(page, "#field-distribute-entity", "MOH-JFDA")
+    await submit_by_keyboard(page, "#action-distribute button[type=submit]")
+    await expect(page.locator(".notice--done")).to_be_visible()
+    case = await office.case(reference)
+    assert (case["distributed_to"], case["officer_ids"]) == ("MOH-JFDA", [str(officer_id)])
 
 
 async def test_new_requests_show_in_the_open_queue_and_its_title(

@@ -28,10 +28,13 @@ from services.routing.cases.schemas import (
     ChainVerification,
     CommentBody,
     Cursor,
+    DistributionTarget,
+    DistributionTargets,
     InboxCounters,
     InboxPage,
     SimilarCase,
     SimilarCases,
+    SubOfficer,
     Timeline,
     TimelineEntry,
 )
@@ -229,6 +232,19 @@ async def similar_cases(reference: Reference, staff: _Reader, session: SessionDe
     return SimilarCases(reference=reference, items=[
         SimilarCase(**CaseSummary.of(row).model_dump(), similarity=round(score, 3))
         for row, score in found])
+
+
+@router.get("/cases/{reference}/distribution-targets", openapi_extra=_READ)
+async def distribution_targets(reference: Reference, staff: _Reader, session: SessionDep,
+                               response: Response) -> DistributionTargets:
+    """The entities of this request's sector I may distribute it to, each with its sub-liaison
+    officers, for the distribute action's choices."""
+    response.headers.update(_NO_STORE)
+    found = await service.distribution_targets(session, staff, reference)
+    return DistributionTargets(reference=reference, items=[
+        DistributionTarget(entity=code, officers=[SubOfficer(id=i, full_name=name)
+                                                  for i, name in officers])
+        for code, officers in found])
 
 
 def _verification(case: Case, entries: Sequence[AuditEntry]) -> ChainVerification:

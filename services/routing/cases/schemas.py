@@ -232,6 +232,24 @@ class SimilarCases(BaseModel):
     items: list[SimilarCase]
 
 
+class SubOfficer(BaseModel):
+    id: uuid.UUID
+    full_name: str
+
+
+class DistributionTarget(BaseModel):
+    entity: str = Field(description="An entity or department of the request's sector.")
+    officers: list[SubOfficer] = Field(description="Its active sub-liaison officers, by name.")
+
+
+class DistributionTargets(BaseModel):
+    """Where I may distribute this request: the entities of its sector I act for, with their
+    sub-liaison officers (send some of their ids as `officer_ids`, or none for all)."""
+
+    reference: str
+    items: list[DistributionTarget]
+
+
 class Cursor(BaseModel):
     """Where a page ended, in its order's instant (deadline, or submission) and reference;
     opaque to clients."""

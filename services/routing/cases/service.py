@@ -16,6 +16,7 @@ refusing jurisdiction; commit.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -68,7 +69,7 @@ from services.routing.models import Case, Classification
 from services.routing.permissions import Permission
 from shared.bus import Outbox
 from shared.calendar import AMMAN
-from shared.errors import Text
+from shared.errors import Text, on_field
 from shared.events.catalog import (
     RequestAccepted,
     RequestAssigned,
@@ -207,35 +208,56 @@ async def similar(session: AsyncSession, staff: Staff, reference: str
     return scored[:SIMILAR_SHOWN]
 
 
+async def distribution_targets(session: AsyncSession, staff: Staff, reference: str
+                       ) -> list[tuple[str, list[tuple[uuid.UUID, str]]]]:
+    """Where the caller may distribute this request: each current entity of its sector that the
+    caller acts for, with its active sub-liaison officers (id and name), by entity code."""
+    case = await load(session, staff, reference, expected=None)
+    if case.sector_code is None:
+        return []
+    entities = [e.code for e in await directory.entities(session, sector_code=case.sector_code)
+                if staff.principal.may_act_for_entity(e.code, sector_id=e.sector_code)]
+    by_entity = await directory.officers(session, Role.sub_liaison_officer,
+                                         entity_codes=entities)
+    names = await directory.full_names(session, [o for ids in by_entity.values() for o in ids])
+    return [(code, sorted(((o, names[o]) for o in by_entity.get(code, [])),
+                          key=lambda officer: officer[1]))
+            for code in entities]
+
+
 # --- staff actions --------------------------------------------------------------------------------
 
 
 async def _classification_for(session: AsyncSession, case: Case, code: str) -> Classification:
     found = await directory.classification(session, code)
     if found is None or found.retired_at is not None or found.kind is not case.kind:
-        raise InvalidInput(Text(f"لا يوجد تصنيف نافذ {code} لهذا النوع من الطلبات.",
-                                f"There is no current {case.kind} classification {code}."),
-                           classification=code)
+        raise on_field(InvalidInput(
+            Text(f"لا يوجد تصنيف نافذ {code} لهذا النوع من الطلبات.",
+                 f"There is no current {case.kind} classification {code}."),
+            classification=code), "body.classification")
     return found
+
+
+_DAYS = "body.processing_working_days"
 
 
 def _processing_days(case: Case, classification: Classification, asked: int | None) -> int:
     fixed = FIXED_PROCESSING_DAYS.get(case.kind)
     if fixed is not None:
         if asked is not None and asked != fixed:
-            raise InvalidInput(Text(f"مدة المعالجة محددة بالتعليمات: {fixed} يوم عمل.",
-                                    f"The processing time is fixed by the regulations: "
-                                    f"{fixed} working days."), fixed=fixed)
+            raise on_field(InvalidInput(Text(f"مدة المعالجة محددة بالتعليمات: {fixed} يوم عمل.",
+                                             f"The processing time is fixed by the regulations: "
+                                             f"{fixed} working days."), fixed=fixed), _DAYS)
         return fixed
     if asked is None:
-        raise InvalidInput(Text("حدّد مدة المعالجة بأيام العمل.",
-                                "Set the processing time in working days."))
+        raise on_field(InvalidInput(Text("حدّد مدة المعالجة بأيام العمل.",
+                                         "Set the processing time in working days.")), _DAYS)
     if asked > classification.max_working_days:
-        raise InvalidInput(
+        raise on_field(InvalidInput(
             Text(f"الحد الأقصى لهذا التصنيف {classification.max_working_days} يوم عمل.",
                  f"This classification allows at most {classification.max_working_days} "
                  "working days."),
-            maximum=classification.max_working_days)
+            maximum=classification.max_working_days), _DAYS)
     return asked
 
 
@@ -263,7 +285,7 @@ async def refuse_jurisdiction(session: AsyncSession, *, outbox: Outbox, at: date
     _allow(case, Action.refuse_jurisdiction, staff)
     assert case.entity_code is not None, "an assigned request has an entity"
     if body.suggested_entity is not None:
-        await active_entity(session, body.suggested_entity)
+        await active_entity(session, body.suggested_entity, field="body.suggested_entity")
     reason = (TriageReason.transfer_limit if case.transfer_count >= MAX_OFFICER_TRANSFERS
               else TriageReason.jurisdiction_refused)
     case.distributed_to, case.officer_ids, case.escalation_level = None, [], 0
@@ -286,24 +308,26 @@ async def distribute(session: AsyncSession, *, outbox: Outbox, at: datetime, sta
                      reference: str, expected: int | None, body: DistributeBody) -> Case:
     case = await load(session, staff, reference, expected=expected)
     _allow(case, Action.distribute, staff)
-    target = await active_entity(session, body.entity)
+    target = await active_entity(session, body.entity, field="body.entity")
     if (target.sector_code != case.sector_code
             or not staff.principal.may_act_for_entity(target.code, sector_id=target.sector_code)):
-        raise InvalidInput(Text(f"الجهة {target.code} ليست في قطاع هذا الطلب.",
-                                f"The entity {target.code} is not in this request's sector."),
-                           entity=target.code)
+        raise on_field(InvalidInput(
+            Text(f"الجهة {target.code} ليست في قطاع هذا الطلب.",
+                 f"The entity {target.code} is not in this request's sector."),
+            entity=target.code), "body.entity")
     available = (await directory.officers(session, Role.sub_liaison_officer,
                                           entity_codes=[target.code])).get(target.code, [])
     chosen = body.officer_ids or available[:OFFICERS_TOLD]
     unknown = [str(o) for o in chosen if o not in available]
     if unknown:
-        raise InvalidInput(Text("بعض الضباط المختارين ليسوا ضباط ارتباط لهذه الجهة.",
-                                "Some chosen officers are not this entity's sub-liaison "
-                                "officers."), officer_ids=unknown)
+        raise on_field(InvalidInput(Text("بعض الضباط المختارين ليسوا ضباط ارتباط لهذه الجهة.",
+                                         "Some chosen officers are not this entity's "
+                                         "sub-liaison officers."), officer_ids=unknown),
+                       "body.officer_ids")
     if not chosen:
-        raise InvalidInput(Text(f"لا يوجد ضابط ارتباط فرعي للجهة {target.code}.",
-                                f"The entity {target.code} has no sub-liaison officer."),
-                           entity=target.code)
+        raise on_field(InvalidInput(Text(f"لا يوجد ضابط ارتباط فرعي للجهة {target.code}.",
+                                         f"The entity {target.code} has no sub-liaison "
+                                         "officer."), entity=target.code), "body.entity")
     assert case.sector_code is not None
     case.distributed_to, case.officer_ids = target.code, [str(o) for o in chosen]
     await record(session, outbox, case, at=at, actor=staff_actor(staff), action="distributed",
@@ -319,17 +343,19 @@ async def transfer(session: AsyncSession, *, outbox: Outbox, at: datetime, staff
     """To another entity (an officer, at most 3 times), or the CMU's placement from triage."""
     case = await load(session, staff, reference, expected=expected)
     _allow(case, Action.transfer, staff)
-    target = await active_entity(session, body.to_entity)
+    target = await active_entity(session, body.to_entity, field="body.to_entity")
     if target.code == case.entity_code and case.status is not S.triage:
-        raise InvalidInput(Text("الطلب لدى هذه الجهة أصلاً.", "The request is already there."),
-                           entity=target.code)
+        raise on_field(InvalidInput(Text("الطلب لدى هذه الجهة أصلاً.",
+                                         "The request is already there."), entity=target.code),
+                       "body.to_entity")
     officers = (await directory.officers(session, Role.main_liaison_officer,
                                          sector_codes=[target.sector_code])
                 ).get(target.sector_code, [])[:OFFICERS_TOLD]
     if not officers:
-        raise InvalidInput(Text(f"لا يوجد ضابط ارتباط رئيسي للقطاع {target.sector_code}.",
-                                f"The sector {target.sector_code} has no main liaison officer."),
-                           sector=target.sector_code)
+        raise on_field(InvalidInput(
+            Text(f"لا يوجد ضابط ارتباط رئيسي للقطاع {target.sector_code}.",
+                 f"The sector {target.sector_code} has no main liaison officer."),
+            sector=target.sector_code), "body.to_entity")
     events: list[EventPayload] = []
     from_entity = case.entity_code
     if from_entity is not None:  # from triage with no entity, it is a first placement
@@ -376,9 +402,10 @@ async def extend(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: 
     classification = await directory.classification(session, case.classification)
     most = classification.max_working_days if classification else 250
     if body.added_working_days > most:
-        raise InvalidInput(Text(f"التمديد لا يتجاوز {most} يوم عمل لهذا التصنيف.",
-                                f"An extension adds at most {most} working days for this "
-                                "classification."), maximum=most)
+        raise on_field(InvalidInput(Text(f"التمديد لا يتجاوز {most} يوم عمل لهذا التصنيف.",
+                                         f"An extension adds at most {most} working days for "
+                                         "this classification."), maximum=most),
+                       "body.added_working_days")
     case.extensions += 1
     number = 1 if case.extensions == 1 else 2
     await record(session, outbox, case, at=at, actor=staff_actor(staff), action="extended",
@@ -432,9 +459,9 @@ async def close(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: S
     _allow(case, Action.close, staff)
     code = body.closing_code
     if code is ClosingCode.duplicate:
-        raise InvalidInput(Text("ادمج الطلب المكرر في الطلب الأصلي (merge) ليُجابا معاً.",
-                                "Merge a duplicate into the original (merge), so both are "
-                                "answered together."))
+        raise on_field(InvalidInput(Text("ادمج الطلب المكرر في الطلب الأصلي (merge) ليُجابا "
+                                         "معاً.", "Merge a duplicate into the original (merge), "
+                                         "so both are answered together.")), "body.closing_code")
     only_from = CLOSE_ONLY_FROM.get(code)
     if only_from is not None and case.status not in only_from:
         raise TransitionNotAllowed(not_from(Action.close, case.status),
@@ -468,18 +495,21 @@ async def merge(session: AsyncSession, *, outbox: Outbox, at: datetime, staff: S
     _allow(primary, Action.merge, staff)
     wanted = list(dict.fromkeys(body.duplicates))
     if primary.reference in wanted:
-        raise InvalidInput(Text("لا يُدمج الطلب في نفسه.", "A request is not merged into itself."))
+        raise on_field(InvalidInput(Text("لا يُدمج الطلب في نفسه.",
+                                         "A request is not merged into itself.")),
+                       "body.duplicates")
     found = await repository.cases(session, wanted)
     duplicates = []
     for ref in wanted:
         duplicate = found.get(ref)
         if duplicate is None or not sees(staff.principal, duplicate):
-            raise CaseNotFound(ref)
+            raise on_field(CaseNotFound(ref), "body.duplicates")
         can_merge = WORKING | ({S.triage} if staff.may(Permission.triage) else frozenset())
         if duplicate.status not in can_merge:
-            raise TransitionNotAllowed(not_from(Action.merge, duplicate.status),
-                                       status=duplicate.status.value, action=Action.merge.value,
-                                       reference=ref)
+            raise on_field(TransitionNotAllowed(not_from(Action.merge, duplicate.status),
+                                                status=duplicate.status.value,
+                                                action=Action.merge.value, reference=ref),
+                           "body.duplicates")
         duplicates.append(duplicate)
     actor = staff_actor(staff)
     for duplicate in duplicates:

@@ -123,6 +123,14 @@ async def person(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
     return await session.get(Person, person_id)
 
 
+async def full_names(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Person.id, Person.full_name).where(Person.id.in_(wanted)))
+    return {person_id: name for person_id, name in rows}
+
+
 async def person_by_username(session: AsyncSession, username: str) -> Person | None:
     return await session.scalar(select(Person).where(Person.username == username))
 

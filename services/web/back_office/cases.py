@@ -47,7 +47,8 @@ BODIES: Final[dict[str, Callable[[FormData], dict[str, Any]]]] = {
                          "processing_working_days": number(f, "processing_working_days")},
     "refuse-jurisdiction": lambda f: {"reason": text(f, "reason"),
                                       "suggested_entity": text(f, "suggested_entity")},
-    "distribute": lambda f: {"entity": text(f, "entity")},
+    "distribute": lambda f: {"entity": text(f, "entity"),
+                             "officer_ids": _lines(f, "officer_ids") or None},
     "transfer": lambda f: {"to_entity": text(f, "to_entity"), "reason": text(f, "reason")},
     "ask-info": lambda f: {"question": text(f, "question")},
     "extend": lambda f: {"added_working_days": number(f, "added_working_days"),
@@ -61,6 +62,10 @@ BODIES: Final[dict[str, Callable[[FormData], dict[str, Any]]]] = {
     "review-decision": lambda f: {"decision": text(f, "decision"), "reason": text(f, "reason"),
                                   "closing_code": text(f, "closing_code")},
 }
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _optional(call: Any) -> Any:
@@ -77,12 +82,16 @@ async def _case_page(office: Office, reference: str, *, status: int = 200,
                      done: str | None = None) -> HTMLResponse:
     office.require("cases.read")
     case = await office.get(f"/api/v1/cases/{reference}")
-    timeline, deadlines, requester, attachments, similar, directory = await asyncio.gather(
+    may_distribute = "distribute" in case.get("actions", [])
+    (timeline, deadlines, requester, attachments, similar, targets,
+     directory) = await asyncio.gather(
         _optional(office.get(f"/api/v1/cases/{reference}/timeline")),
         _optional(office.get(f"/api/v1/sla/requests/{reference}/deadlines")),
         _optional(office.get(f"/api/v1/requests/{reference}/requester")),
         _optional(office.get(f"/api/v1/requests/{reference}/attachments")),
         _optional(office.get(f"/api/v1/cases/{reference}/similar")),
+        _optional(office.get(f"/api/v1/cases/{reference}/distribution-targets")
+                  if may_distribute else _nothing()),
         office.web.directory.fresh(),
     )
     language = office.language
@@ -96,9 +105,10 @@ async def _case_page(office: Office, reference: str, *, status: int = 200,
                 (c["code"], f"{directory.name(c['code'], language, 'classifications')}")
                 for c in directory.list("classifications")
                 if c["kind"] == case["kind"] and not c.get("retired_at")],
-            "entity": [(e["code"], directory.name(e["code"], language))
-                       for e in directory.list("entities")
-                       if e["sector"] == case["sector"] and not e.get("retired_at")],
+            "entity": [(t["entity"], directory.name(t["entity"], language))
+                       for t in (targets or {}).get("items", [])],
+            "officer": [(o["id"], f"{o['full_name']} — {directory.name(t['entity'], language)}")
+                        for t in (targets or {}).get("items", []) for o in t["officers"]],
             "any_entity": [(e["code"], directory.name(e["code"], language))
                            for e in directory.list("entities") if not e.get("retired_at")],
             "legal_ground": [(g.value, label("legal_ground", g, language)) for g in LegalGround],
@@ -123,7 +133,9 @@ async def act(office: StaffDep, reference: str = Reference,
     if action not in BODIES:
         return await _case_page(office, reference, status=404)
     form = await office.form()
-    typed = {name: value for name, value in form.items() if isinstance(value, str)}
+    typed: dict[str, Any] = {name: value for name, value in form.items()
+                             if isinstance(value, str)}
+    typed["officer_ids"] = _lines(form, "officer_ids")  # the one field that repeats
     version = text(form, "version")
     try:
         # The version the person saw (a request changed since is not acted on blindly), and the
@@ -133,12 +145,15 @@ async def act(office: StaffDep, reference: str = Reference,
                           if_match=f'"{version}"' if version and version.isdigit() else None,
                           idempotency_key=text(form, "idempotency_key"))
     except ApiProblem as refused:
-        if refused.status >= 500 or refused.status in (401, 403, 404):
+        # A problem about a field (a duplicate's reference unknown or closed) is the form's to
+        # show; one about the request itself is a page's (404) or a look-again notice (409).
+        fields = refused.field_messages()
+        if refused.status >= 500 or (refused.status in (401, 403, 404) and not fields):
             raise
-        stale = refused.status in (409, 412)
+        stale = refused.status in (409, 412) and not fields
         return await _case_page(
             office, reference, status=refused.status if stale else 422, open_action=action,
-            errors={} if stale else refused.field_messages(), problem=refused,
+            errors={} if stale else fields, problem=refused,
             typed=typed, done="stale" if stale else None)
     return office.redirect(f"{OFFICE}/requests/{reference}?done={action}")
 
