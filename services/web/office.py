@@ -92,6 +92,7 @@ def menu(person: Person | None, settings: WebSettings) -> list[NavItem]:
         items.append(NavItem("nav.search", f"{OFFICE}/search"))
     if person.may("directory.manage"):
         items.append(NavItem("nav.directory", f"{OFFICE}/directory"))
+    if role == "cmu_admin":  # the SLA service keeps the calendar for this role alone
         items.append(NavItem("nav.calendar", f"{OFFICE}/calendar"))
     if person.may("directory.staff"):
         items.append(NavItem("nav.people", f"{OFFICE}/people"))
