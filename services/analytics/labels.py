@@ -12,13 +12,12 @@ What it must never do: invent a label for an unknown code (the code itself is sh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Final
 
-from babel import Locale
 from babel.numbers import format_decimal
 
 from shared.events.vocabulary import Channel, ClosingCode, RequestKind, RequestStatus
+from shared.locales import LOCALES
 
 STATUS: Final[dict[str, tuple[str, str]]] = {
     RequestStatus.received: ("مستلم", "Received"),
@@ -207,23 +206,15 @@ LAST_DAYS: Final[Phrase] = {
 }
 
 
-LOCALES: Final = {"ar": "ar_JO", "en": "en_GB"}
-
-
-@cache
-def _locale(language: str) -> Locale:
-    return Locale.parse(LOCALES[language])
-
-
 def number(value: float, language: str) -> str:
     """A number as the language writes it, in the Western digits Jordan's services use."""
-    return format_decimal(value, locale=_locale(language), numbering_system="latn")
+    return format_decimal(value, locale=LOCALES[language], numbering_system="latn")
 
 
 def counted(phrase: Phrase, n: float, language: str) -> str:
     """`n` with its noun in the form CLDR's plural rules give for it ("11 يوماً", "2 days")."""
     forms = phrase[language]
-    category = _locale(language).plural_form(n)
+    category = LOCALES[language].plural_form(n)
     return forms.get(category, forms["other"]).format(n=number(n, language))
 
 

@@ -28,6 +28,7 @@ from services.analytics.config import AnalyticsSettings
 from shared.calendar import AMMAN
 from shared.clock import Clock
 from shared.links import InvalidLink, LinkSigner
+from shared.locales import LOCALES
 
 LINK_PURPOSE: Final = "published-report"
 PAGE_PATH: Final = "/api/v1/analytics/published-reports/{report_id}/page"
@@ -113,8 +114,8 @@ def _figure(key: str, value: Any, language: str) -> str:
     return f"{text}%" if key.endswith("_pct") else text
 
 
-def _period(start: date, end: date, language: str) -> str:
-    return format_interval(start, end, "yMMMd", locale=labels.LOCALES[language])
+def render_period(start: date, end: date, language: str) -> str:
+    return format_interval(start, end, "yMMMd", locale=LOCALES[language])
 
 
 def render(row: dict[str, Any], *, language: str, token: str, audience: str | None
@@ -133,9 +134,9 @@ def render(row: dict[str, Any], *, language: str, token: str, audience: str | No
         words={key: _word(key, language) for key in _WORDS},
         title=_word(row["cadence"], language),
         audience=audience or _word("government", language),
-        period=_period(row["period_start"], row["period_end"], language),
+        period=render_period(row["period_start"], row["period_end"], language),
         published=format_datetime(published_at, "medium", tzinfo=AMMAN,
-                                  locale=labels.LOCALES[language]),
+                                  locale=LOCALES[language]),
         token=token,
         figures=[{
             "label": labels.pick(labels.COLUMN[key], language),

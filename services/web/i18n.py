@@ -16,19 +16,18 @@ from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_date, get_month_names
 from babel.numbers import format_decimal
 from starlette.requests import Request
 
 from shared.errors import Language, preferred_language
+from shared.locales import LOCALES
 
 LANG_COOKIE: Final = "bkh_lang"
 AMMAN: Final = ZoneInfo("Asia/Amman")
 LANGUAGES: Final[tuple[Language, ...]] = ("ar", "en")
-_LOCALES: Final = {"ar": Locale.parse("ar"), "en": Locale.parse("en")}
 _MONTHS: Final = {language: get_month_names("abbreviated", locale=locale)
-                  for language, locale in _LOCALES.items()}
+                  for language, locale in LOCALES.items()}
 
 
 def language_of(request: Request) -> Language:
@@ -45,11 +44,11 @@ def direction(language: Language) -> str:
 
 
 def number(value: float | int, language: Language) -> str:
-    return format_decimal(value, locale=_LOCALES[language])
+    return format_decimal(value, locale=LOCALES[language])
 
 
 def when(value: datetime | str | None, language: Language, *, with_time: bool = True) -> str:
-    """An instant as Amman reads it: "7 ديسمبر 2026، 14:05" / "7 Dec 2026, 14:05".
+    """An instant as Amman reads it: "7 كانون الأول 2026، 14:05" / "7 Dec 2026, 14:05".
 
     Babel's `format_datetime` with the pattern "d MMM y، HH:mm" says the same, but parses the
     pattern on every call: a work queue shows dozens of instants, so the CLDR month names are
@@ -65,16 +64,16 @@ def when(value: datetime | str | None, language: Language, *, with_time: bool = 
 
 
 def day(value: date | str | None, language: Language) -> str:
-    """A calendar day with its weekday: "الأحد 20 سبتمبر 2027" / "Sunday 20 September 2027"."""
+    """A calendar day with its weekday: "الأحد 20 أيلول 2027" / "Sunday 20 September 2027"."""
     if value is None or value == "":
         return ""
     found = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(found, "EEEE d MMMM y", locale=_LOCALES[language])
+    return format_date(found, "EEEE d MMMM y", locale=LOCALES[language])
 
 
 def month(value: date, language: Language) -> str:
     """A month of a year: "مارس 2027" / "March 2027"."""
-    return format_date(value, "MMMM y", locale=_LOCALES[language])
+    return format_date(value, "MMMM y", locale=LOCALES[language])
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,5 +89,5 @@ class Plural:
 
     def of(self, count: float | int, language: Language) -> str:
         forms = self.ar if language == "ar" else self.en
-        category = _LOCALES[language].plural_form(count)
+        category = LOCALES[language].plural_form(count)
         return forms.get(category, forms["other"]).format(n=number(count, language))
