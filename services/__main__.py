@@ -30,7 +30,7 @@ from services.worker import create_worker_app
 from shared.clock import SystemClock
 from shared.logging import configure_logging
 from shared.migrations import autogenerate
-from shared.service import ServiceDefinition, migrate_to_head
+from shared.runtime import ServiceDefinition, migrate_to_head
 from shared.settings import PlatformSettings
 
 DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}

@@ -18,7 +18,8 @@ from fastapi import FastAPI
 from services.__main__ import definition_of
 from shared.bus import Bus
 from shared.clock import Clock
-from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 
 SettingsFor = Callable[[str], dict[str, Any]]
@@ -35,18 +36,17 @@ async def colocated_services(
     from its settings (RabbitMQ), as separate processes would.
     """
     apps: dict[str, FastAPI] = {}
+    # In one process a service reaches another's HTTP API in memory (`Runtime.peers`), the
+    # same requests it would send over the network (e.g. intake asking integrity for a key).
+    peers: dict[str, httpx.AsyncBaseTransport] = {}
     for name in names:
         definition = definition_of(name)
         settings: BaseServiceSettings = definition.load_settings(
             **{**settings_for(name), "run_workers": False}
         )
         await migrate_to_head(definition, settings)
-        apps[name] = create_service_app(definition, settings, bus=bus, clock=clock)
-    # In one process a service reaches another's HTTP API in memory (`app.state.peers`), the
-    # same requests it would send over the network (e.g. intake asking integrity for a key).
-    peers = {name: httpx.ASGITransport(app=app) for name, app in apps.items()}
-    for app in apps.values():
-        app.state.peers = peers
+        apps[name] = create_service_app(definition, settings, bus=bus, clock=clock, peers=peers)
+    peers.update({name: httpx.ASGITransport(app=app) for name, app in apps.items()})
 
     async with contextlib.AsyncExitStack() as stack:
         for app in apps.values():

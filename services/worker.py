@@ -25,7 +25,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.migrations import current_revision
-from shared.service import Runtime, ServiceDefinition, create_service_app
+from shared.runtime import Runtime, ServiceDefinition
+from shared.service import create_service_app
 
 log = logging.getLogger(__name__)
 

@@ -63,6 +63,18 @@ class SimulatedClock:
         self._listeners.append(listener)
 
 
+class FixedClock:
+    """A clock stopped at one instant. What a consumer writes is stamped with the instant of
+    the event that caused it, so a redelivery writes exactly what the first delivery would have
+    and the record follows the platform's time, not the consumer's."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+
 WALL_CLOCK: Final[Clock] = SystemClock()
 """Real time: what tokens and sessions live by, whatever the business clock says."""
 

@@ -17,9 +17,9 @@ for something that was not stored.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +28,9 @@ from shared.auth import Principal, Role, bearer_token, require_role
 from shared.bus.outbox import Outbox
 from shared.clock import Clock
 from shared.errors import Text, Unauthorized, ValidationFailed
-
-if TYPE_CHECKING:
-    from shared.service import Runtime
+from shared.idempotency import HEADER as IDEMPOTENCY_KEY
+from shared.idempotency import IdempotencyKey, key_from_header
+from shared.runtime import Runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -38,10 +38,18 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-if TYPE_CHECKING:
-    RuntimeDep = Runtime
-else:  # FastAPI resolves annotations at run time, where importing Runtime would be circular
-    RuntimeDep = Annotated[object, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+R = TypeVar("R")
+
+
+def resources(kind: type[R]) -> Any:
+    """A dependency on the service's own resources (`ServiceDefinition.resources`), typed:
+    `IntakeDep = Annotated[Intake, resources(Intake)]`."""
+
+    async def of_this_service(runtime: RuntimeDep) -> R:
+        return runtime.resources_as(kind)
+
+    return Depends(of_this_service)
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
@@ -159,3 +167,26 @@ async def storable_text(request: Request) -> None:
     if places:
         raise ValidationFailed(errors=[{"field": place, "code": "nul_character",
                                         "message": _NUL_REFUSED} for place in places])
+
+
+# --- idempotency keys (`shared.idempotency`) -------------------------------------------------
+
+
+async def require_idempotency_key(
+    request: Request,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_KEY,
+            description="A unique key per creating request (e.g. a UUID); reuse it to retry.",
+        ),
+    ] = None,
+) -> IdempotencyKey:
+    """The request's `Idempotency-Key`, checked (400 when missing or malformed)."""
+    return key_from_header(idempotency_key, path=request.url.path,
+                           table=runtime.definition.metadata.tables["idempotency_keys"],
+                           clock=runtime.clock)
+
+
+IdempotencyKeyDep = Annotated[IdempotencyKey, Depends(require_idempotency_key)]

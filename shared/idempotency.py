@@ -30,9 +30,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Annotated, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy import (
     Column,
@@ -53,7 +53,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import Clock
-from shared.dependencies import RuntimeDep
 from shared.errors import Problem, Text
 
 HEADER: Final = "Idempotency-Key"
@@ -248,27 +247,12 @@ async def purge_expired_keys(session: AsyncSession, table: Table, *, now: dateti
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def require_idempotency_key(
-    request: Request,
-    runtime: RuntimeDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias=HEADER,
-            description="A unique key per creating request (e.g. a UUID); reuse it to retry.",
-        ),
-    ] = None,
-) -> IdempotencyKey:
-    if idempotency_key is None:
+def key_from_header(value: str | None, *, path: str, table: Table, clock: Clock
+                    ) -> IdempotencyKey:
+    """The key a request sent, checked: missing or malformed is refused (400). The service's
+    routes get it through `shared.dependencies.IdempotencyKeyDep`."""
+    if value is None:
         raise IdempotencyKeyMissing(IdempotencyKeyMissing.detail_text)
-    if not _KEY.fullmatch(idempotency_key):
+    if not _KEY.fullmatch(value):
         raise IdempotencyKeyInvalid(IdempotencyKeyInvalid.detail_text)
-    return IdempotencyKey(
-        value=idempotency_key,
-        path=request.url.path,
-        table=runtime.definition.metadata.tables["idempotency_keys"],
-        clock=runtime.clock,
-    )
-
-
-IdempotencyKeyDep = Annotated[IdempotencyKey, Depends(require_idempotency_key)]
+    return IdempotencyKey(value=value, path=path, table=table, clock=clock)

@@ -578,18 +578,12 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=AMMAN).astimezone(UTC)
 
 
-class DayClock:
-    """A clock that tells only the start of today (Amman): for events about reports.
+def day_stamp(clock: Clock) -> datetime:
+    """The start of today in Amman: the instant events about reports carry (`Outbox.at`).
 
     Every event carries the instant it occurred; for a report, that instant would say when the
-    reporter pressed send. Events about reports are stamped with this clock instead.
-    """
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def now(self) -> datetime:
-        return start_of(report_day(self._clock))
+    reporter pressed send."""
+    return start_of(report_day(clock))
 
 
 def new_receipt() -> str:

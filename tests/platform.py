@@ -47,7 +47,7 @@ from shared.auth import TokenIssuer, load_keys
 from shared.bus.rabbitmq import delete_declared
 from shared.clock import SimulatedClock
 from shared.events.vocabulary import Role
-from shared.service import Runtime
+from shared.runtime import Runtime
 from shared.settings import BaseServiceSettings
 
 T = TypeVar("T")

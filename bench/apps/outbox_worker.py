@@ -17,7 +17,15 @@ import sys
 from sqlalchemy import Column, Float, Table, Uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.bus import EventConsumer, OutboxRelay, RabbitMQBus, ReceivedEvent, inbox_table
+from shared.bus import (
+    EventConsumer,
+    Handlers,
+    Outbox,
+    OutboxRelay,
+    RabbitMQBus,
+    Received,
+    inbox_table,
+)
 from shared.bus.outbox import outbox_table
 from shared.clock import SystemClock
 from shared.db import create_engine, create_sessionmaker, service_metadata
@@ -33,10 +41,10 @@ effects = Table(
     Column("consumed_at", Float, nullable=False),  # unix seconds, for the throughput window
 )
 CLOCK = SystemClock()
-EVENT_TYPE = NotificationSent.event_type
+PAYLOAD = NotificationSent
 
 
-async def record_lag(session: AsyncSession, events: list[ReceivedEvent]) -> None:
+async def record_lag(session: AsyncSession, events: list[Received[NotificationSent]]) -> None:
     """A batch handler, as a projection would be: one statement for the whole run."""
     now = CLOCK.now()
     await session.execute(effects.insert(), [
@@ -52,8 +60,11 @@ async def main(url: str, schema: str, amqp_url: str, namespace: str) -> None:
     sessionmaker = create_sessionmaker(engine)
     bus = RabbitMQBus(amqp_url, namespace=namespace, connection_name="bkh-bench-worker")
     await bus.start()
-    consumer = EventConsumer(name="bench", batch_handlers={EVENT_TYPE: record_lag},
-                             sessionmaker=sessionmaker, inbox=inbox, clock=CLOCK)
+    handlers = Handlers()
+    handlers.on_runs(PAYLOAD)(record_lag)
+    consumer = EventConsumer(name="bench", handlers=handlers, sessionmaker=sessionmaker,
+                             inbox=inbox, outbox=Outbox(outbox, producer="bench", clock=CLOCK),
+                             clock=CLOCK)
     await consumer.start(bus, queue=bus.queue_name("bench", "pipeline"), prefetch=512)
     relay = OutboxRelay(table=outbox, sessionmaker=sessionmaker, bus=bus, service="bench",
                         poll_interval_s=0.02)

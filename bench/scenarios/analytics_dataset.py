@@ -46,7 +46,7 @@ from services.analytics.measures import (
 )
 from shared.calendar import AMMAN
 from shared.events.vocabulary import ClosingCode
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 from shared.settings import BaseServiceSettings
 
 FULL_REQUESTS = 10_000_000

@@ -44,7 +44,7 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.intake.main import DEFINITION
 from shared.events.vocabulary import Role
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 
 DESCRIPTION = ("POST /api/v1/requests through the gateway (its own uvicorn process) to intake's "
                "API (its own; the relay in intake's worker process): token checked twice, "

@@ -39,8 +39,8 @@ from bench.harness import (
 from bench.scenarios import scenario
 from services.__main__ import definition_of
 from shared.events.vocabulary import Role
+from shared.runtime import migrate_to_head
 from shared.sealing import CommissionKeyPair
-from shared.service import migrate_to_head
 
 DESCRIPTION = ("POST /api/v1/reports (10 KB text) to intake in a uvicorn process: key from "
                "integrity (cached), sealed in memory, idempotency record + report.sealed outbox "

@@ -64,7 +64,7 @@ from shared.clock import SystemClock
 from shared.events.catalog import CitizenRegistered, RequestSubmitted
 from shared.events.envelope import EventPayload, new_envelope
 from shared.events.vocabulary import Channel, Language, NoticeChannel, RequestKind
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 
 DESCRIPTION = ("request.submitted events over RabbitMQ to notify (its own process): contact "
                "lookup, one queued message each, the dispatcher's lanes hand them to a local "

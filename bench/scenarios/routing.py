@@ -61,7 +61,7 @@ from shared.clock import SystemClock
 from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import Channel, RequestKind, Role
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 
 DESCRIPTION = ("Routing with 1,000,000 requests in the store: officers' inbox pages through "
                "the gateway (token at the edge; token, standing and permissions in routing), "

@@ -54,7 +54,7 @@ from shared.bus import Outbox
 from shared.calendar import AMMAN
 from shared.clock import SystemClock
 from shared.db import create_engine, create_sessionmaker
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 
 DESCRIPTION = ("SLA's durable timers on PostgreSQL with 1,000,000 open: the poll query, firing "
                "lateness at 200 due/s, a burst of 20,000 due at once, and the set-based "

@@ -45,7 +45,7 @@ from bench.scenarios import scenario
 from bench.scenarios.routing import load_store, service_env
 from services.routing.directory.demo import DEMO_PASSWORD
 from services.routing.main import DEFINITION
-from shared.service import migrate_to_head
+from shared.runtime import migrate_to_head
 
 DESCRIPTION = ("The back office with 1,000,000 requests in the store: the officer's work queue "
                "and staff search rendered by the web app (its own process, calling the gateway "

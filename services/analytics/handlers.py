@@ -1,6 +1,6 @@
 """Event handlers: every consumed event goes to the event log and through the projector.
 
-One batch handler serves every type (`CONSUMED`): the consumer hands it runs of events, it
+One handler of runs serves every type (`CONSUMED`): the consumer hands it runs of events, it
 strips them to facts, logs them, loads the requests they are about in one query, applies them in
 memory and writes the result with one upsert per table, all in the consumer's transaction (the
 inbox row of each event commits with its effect).
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.analytics import repository
-from services.analytics.projection import Fact, Projector
-from shared.bus import ReceivedEvent
+from services.analytics.projection import CONSUMED, Fact, Projector
+from shared.bus import Handlers, ReceivedEvent
 
 
-async def apply_events(session: AsyncSession, events: list[ReceivedEvent]) -> None:
+async def apply_events(session: AsyncSession, events: Sequence[ReceivedEvent]) -> None:
     await apply_facts(session, [Fact.of(event) for event in events], log=True)
 
 
@@ -29,3 +29,8 @@ async def apply_facts(session: AsyncSession, facts: Sequence[Fact], *, log: bool
     projector = Projector(rows, parents=await repository.department_parents(session),
                           rules=await repository.working_rules(session))
     await repository.flush(session, projector.apply(facts))
+
+
+PROJECTIONS = Handlers()
+for consumed in CONSUMED:
+    PROJECTIONS.on_runs(consumed)(apply_events)

@@ -11,13 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.analytics.config import AnalyticsSettings
-from services.analytics.handlers import apply_events
+from services.analytics.handlers import PROJECTIONS
 from services.analytics.models import metadata
-from services.analytics.projection import CONSUMED
 from services.analytics.published import ReportLinks
 from services.analytics.routes import pages, router
 from services.analytics.schedule import run_schedule
-from shared.service import Runtime, ServiceDefinition, Subscription, create_service_app
+from shared.runtime import Runtime, ServiceDefinition, Subscription
+from shared.service import create_service_app
 
 
 async def periodic_reports(runtime: Runtime) -> None:
@@ -37,8 +37,7 @@ DEFINITION = ServiceDefinition(
     routers=(router, pages),
     background=(periodic_reports,),
     subscriptions=(
-        Subscription("projections",
-                     batch_handlers={event_type.value: apply_events for event_type in CONSUMED}),
+        Subscription("projections", PROJECTIONS),
     ),
 )
 

@@ -39,6 +39,7 @@ from services.analytics.worktime import amman_day, calendar_of
 from shared.bus import ReceivedEvent
 from shared.calendar import WorkingCalendar
 from shared.events.catalog import EventType
+from shared.events.envelope import REGISTRY, EventPayload
 from shared.events.vocabulary import ClockKind, RequestStatus, SlaStage
 
 DROPPED_FIELDS: Final = frozenset({
@@ -50,11 +51,13 @@ DROPPED_FIELDS: Final = frozenset({
     "recipient_ids", "assigned_by", "attachment_ids", "notice_channel", "language",
 })
 
-CONSUMED: Final[tuple[EventType, ...]] = tuple(
-    t for t in EventType
-    if t.value.split(".")[0] in ("request", "sla", "notification", "report", "directory")
-    and t not in (EventType.report_sealed, EventType.report_cannot_be_opened,
-                  EventType.directory_person_changed, EventType.directory_role_changed)
+CONSUMED: Final[tuple[type[EventPayload], ...]] = tuple(
+    payload for payload in REGISTRY.values()
+    if payload.event_type.split(".")[0] in ("request", "sla", "notification", "report",
+                                            "directory")
+    and payload.event_type not in (EventType.report_sealed, EventType.report_cannot_be_opened,
+                                   EventType.directory_person_changed,
+                                   EventType.directory_role_changed)
 )
 """What analytics listens to: the lifecycle, SLA, notifications, report counts and names.
 

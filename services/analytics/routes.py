@@ -49,8 +49,7 @@ Language = Literal["ar", "en"]
 
 
 async def settings_of(runtime: RuntimeDep) -> AnalyticsSettings:
-    settings = runtime.settings
-    assert isinstance(settings, AnalyticsSettings)
+    settings = runtime.settings_as(AnalyticsSettings)
     return settings
 
 

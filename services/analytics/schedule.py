@@ -36,7 +36,7 @@ from services.analytics.worktime import amman_day
 from shared.bus import Outbox
 from shared.clock import Clock
 from shared.events.catalog import AnalyticsReportPublished, ReportCadence
-from shared.service import Runtime
+from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -26,13 +26,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import repository
 from services.intake.civil_registry import Identity, IdentityOutcome, IdType
 from services.intake.codes import code_hmac, code_matches, new_code
+from services.intake.context import Intake
 from services.intake.exceptions import (
     AlreadyRegistered,
     CodeInvalid,
@@ -62,9 +62,6 @@ from shared.errors import NotFound, Text
 from shared.events.catalog import CitizenCodeRequested, CitizenContactChanged, CitizenRegistered
 from shared.events.vocabulary import CodePurpose, Language, NoticeChannel
 from shared.passwords import hash_password, needs_rehash, password_problem, verify_password
-
-if TYPE_CHECKING:  # context builds the group commit from this package's writers
-    from services.intake.context import Intake
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +344,7 @@ async def _issue(session: AsyncSession, intake: Intake, citizen_id: uuid.UUID,
         rotated_at=None, revoked_at=None,
     ))
     return Tokens(
-        access_token=intake.issuer.issue(str(citizen_id), Role.citizen),
+        access_token=intake.token_issuer().issue(str(citizen_id), Role.citizen),
         expires_in=int(DEFAULT_LIFETIME.total_seconds()),
         refresh_token=refresh,
         refresh_expires_in=int(lifetime.total_seconds()),

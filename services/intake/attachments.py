@@ -25,23 +25,21 @@ import uuid
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import repository
+from services.intake.context import REQUESTERS, Intake
 from services.intake.exceptions import AttachmentRefused
 from services.intake.schemas import AttachmentStored, StaffAction
 from services.intake.staff_reads import holds
-from services.intake.submissions import REQUESTERS, audit
+from services.intake.submissions import audit
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.errors import Forbidden, NotFound, PayloadTooLarge, Text
-
-if TYPE_CHECKING:  # the context opens the chores, which purge uploads: no import at run time
-    from services.intake.context import Intake
 
 IMAGE_TYPES: Final = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 ALLOWED_TYPES: Final = frozenset({*IMAGE_TYPES, "application/pdf"})

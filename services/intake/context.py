@@ -1,41 +1,58 @@
-"""Intake's composition root: the outside connections it holds, opened and closed with the app.
+"""What intake holds beside the kernel's runtime, and how its routes reach it.
 
 The kernel's runtime gives every service its database, bus and clock; intake also holds a client
-for the civil registry, its rate-limit storage, the signing key for citizens' tokens and the
-link signer. They are opened in a router lifespan (FastAPI runs it inside the kernel's, so the
-runtime exists) and reached by routes through `IntakeDep`.
+for the civil registry, its rate-limit storage, the signing key for citizens' tokens, the link
+signer, the caches of rules and entities, the commission's key and the group commit of
+submissions. `main.open_intake` builds them from the runtime (the composition root: it alone
+imports the writers) and routes reach them typed through `IntakeDep`.
 
-What it must never do: open anything at import time, or outlive the app (every connection it
-opens is closed on shutdown).
+This module imports no writer of intake's, so every writer may import it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake.civil_registry import CivilRegistry
+from services.intake.commission_keys import CommissionKeys
 from services.intake.config import IntakeSettings
-from services.intake.deadlines import RulesCache
+from services.intake.deadlines import Rules, RulesCache
 from services.intake.directory import EntityCache
-from services.intake.housekeeping import keep_tidy
-from services.intake.schemas import RequestReceipt
-from services.intake.submissions import REQUESTERS, CheckedSubmission, write_submissions
-from services.intake.throttle import Budgets, Throttle
-from shared.auth import Principal, Role, TokenIssuer, load_keys
+from services.intake.schemas import RequestCreate, RequestReceipt
+from services.intake.throttle import Throttle
+from shared.auth import Principal, Role, TokenIssuer
 from shared.clock import Clock
-from shared.dependencies import principal_in
+from shared.dependencies import principal_in, resources
+from shared.events.vocabulary import Channel
 from shared.group_commit import GroupCommit
+from shared.idempotency import KeyClaim
 from shared.links import LinkSigner
-from shared.service import Runtime
+
+# Who may submit a request: a citizen, or staff keying one in for a caller or a paper form.
+REQUESTERS: Final = frozenset({Role.citizen, Role.call_center_agent, Role.complaint_box_clerk})
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedSubmission:
+    """A submission that passed every check, ready for `submissions.write_submissions` (the
+    group commit's item, declared here so that this module needs no writer)."""
+
+    claim: KeyClaim
+    body: RequestCreate
+    principal: Principal
+    requester_id: uuid.UUID | None  # None: a paper form's requester not seen before
+    channel: Channel
+    submitted_by: uuid.UUID | None
+    sector: str | None
+    search_key: str
+    received_at: datetime
+    rules: Rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +62,7 @@ class Intake:
     wall_clock: Clock  # citizens' tokens and sessions live in real time (`shared.clock`)
     registry: CivilRegistry
     throttle: Throttle
-    issuer: TokenIssuer
+    issuer: TokenIssuer | None  # None in a worker process: it holds no signing key
     links: LinkSigner
     rules: RulesCache
     entities: EntityCache
@@ -53,84 +70,17 @@ class Intake:
     sessionmaker: async_sessionmaker[AsyncSession]
     # Submissions arriving together are written in one transaction (shared.group_commit).
     submissions: GroupCommit[CheckedSubmission, RequestReceipt | None]
+    commission_keys: CommissionKeys  # the key reports are sealed to, from integrity
 
-
-@asynccontextmanager
-async def _open_intake(app: FastAPI) -> AsyncIterator[None]:
-    runtime: Runtime = app.state.runtime
-    settings = runtime.settings
-    assert isinstance(settings, IntakeSettings), "intake runs with IntakeSettings"
-    _keys, signing_key = load_keys(settings)
-    if signing_key is None:
-        raise RuntimeError("intake signs citizens' tokens: set BKH_JWT_SIGNING_KEY_FILE")
-    registry = CivilRegistry(
-        url=settings.civil_registry_url,
-        client_id=settings.civil_registry_client_id,
-        secret=settings.civil_registry_secret,
-        timeout_s=settings.civil_registry_timeout_s,
-    )
-    throttle = Throttle(
-        storage_uri=settings.rate_limit_storage_uri,
-        prefix=settings.rate_limit_prefix,
-        key_secret=settings.code_secret,
-        budgets=Budgets(
-            codes_per_phone=settings.codes_per_phone,
-            codes_per_identity=settings.codes_per_identity,
-            codes_per_address=settings.codes_per_address,
-            codes_everywhere=settings.codes_everywhere,
-            sign_ins_per_identity=settings.sign_ins_per_identity,
-        ),
-    )
-    app.state.intake = Intake(
-        settings=settings,
-        clock=runtime.clock,
-        wall_clock=runtime.wall_clock,
-        registry=registry,
-        throttle=throttle,
-        issuer=TokenIssuer(
-            signing_key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            clock=runtime.wall_clock,
-        ),
-        links=LinkSigner(settings.link_secret, clock=runtime.clock),
-        rules=RulesCache(),
-        entities=EntityCache(),
-        sessionmaker=runtime.sessionmaker,
-        submissions=GroupCommit(
-            "intake-submissions", runtime.sessionmaker,
-            functools.partial(
-                write_submissions, outbox=runtime.outbox, clock=runtime.clock,
-                keys=runtime.definition.metadata.tables["idempotency_keys"],
-            ),
-        ),
-    )
-    chores = asyncio.create_task(
-        keep_tidy(runtime.sessionmaker, runtime.clock, runtime.wall_clock),
-        name="intake-housekeeping")
-    try:
-        yield
-    finally:
-        await app.state.intake.submissions.aclose()
-        chores.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await chores
-        await registry.aclose()
-        await throttle.aclose()
-
-
-resources = APIRouter(lifespan=_open_intake)
-"""Carries no routes: included first in `DEFINITION.routers` for its lifespan."""
-
-
-async def get_intake(request: Request) -> Intake:
-    intake: Intake = request.app.state.intake
-    return intake
+    def token_issuer(self) -> TokenIssuer:
+        if self.issuer is None:
+            raise RuntimeError("this process holds no signing key: it serves no sign-in")
+        return self.issuer
 
 
 # Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, a hop that
 # costs more than the function itself on the submission path.
-IntakeDep = Annotated[Intake, Depends(get_intake)]
+IntakeDep = Annotated[Intake, resources(Intake)]
 
 
 async def client_address(request: Request, intake: IntakeDep) -> str:

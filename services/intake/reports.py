@@ -25,42 +25,45 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from nacl import secret
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import repository
 from services.intake.attachments import inspect as inspect_attachment
+from services.intake.commission_keys import CommissionKeys
+from services.intake.context import IntakeDep
 from services.intake.exceptions import InvalidInput
 from shared.auth import Principal
 from shared.bus import Outbox
 from shared.clock import Clock
-from shared.dependencies import ClockDep, OptionalPrincipalDep, RuntimeDep, SessionDep
-from shared.errors import Conflict, PayloadTooLarge, Problem, ServiceUnavailable, Text
+from shared.dependencies import (
+    ClockDep,
+    IdempotencyKeyDep,
+    OptionalPrincipalDep,
+    RuntimeDep,
+    SessionDep,
+)
+from shared.errors import Conflict, PayloadTooLarge, Problem, Text
 from shared.events.catalog import ReportSealed
 from shared.events.vocabulary import ReportStatus, Role
-from shared.idempotency import IdempotencyKey, IdempotencyKeyDep
+from shared.idempotency import IdempotencyKey
 from shared.sealing import (
     Attachment,
-    CommissionPublicKey,
-    DayClock,
     EnvelopeRefused,
     ReportContent,
     ReporterIdentity,
     SealedReport,
     check_sealed_report,
+    day_stamp,
     new_receipt,
     receipt_digest,
     report_day,
@@ -70,7 +73,6 @@ from shared.sealing import (
 
 log = logging.getLogger(__name__)
 
-PUBLIC_KEY_PATH: Final = "/api/v1/integrity/public-key"
 IDEMPOTENCY_OWNER: Final = "corruption-reports"  # one shared owner: never the reporter's id
 MAX_TEXT_CHARS: Final = 20_000
 MAX_ATTACHMENTS: Final = 5
@@ -114,102 +116,8 @@ class EnvelopeIdTaken(Conflict):
     )
 
 
-class ReportsUnavailable(ServiceUnavailable):
-    code = "reports-unavailable"
-    title = Text(
-        "لا يمكن استقبال البلاغات الآن، حاول بعد قليل",
-        "Reports cannot be received right now; try again shortly",
-    )
-
-    def __init__(self) -> None:
-        super().__init__(
-            Text("لم يُحفظ شيء من بلاغك.", "Nothing of your report was kept."),
-            headers={"Retry-After": "30"},
-        )
-
-
-# --- the commission's key, from integrity -------------------------------------------------------
-
-
-class CommissionKeys:
-    """The commission's current public key as integrity publishes it, kept `max_age_s`.
-
-    Integrity is asked over HTTP (through an in-memory transport when both run in one
-    process); a failure to learn the key refuses the report (503) rather than sealing to a
-    key that may have been replaced.
-    """
-
-    def __init__(self, client: httpx.AsyncClient, *, max_age_s: float) -> None:
-        self._client = client
-        self._max_age_s = max_age_s
-        self._key: CommissionPublicKey | None = None
-        self._fetched_at = 0.0
-        self._lock = asyncio.Lock()
-
-    async def current(self) -> CommissionPublicKey:
-        key = self._key
-        if key is not None and time.monotonic() - self._fetched_at < self._max_age_s:
-            return key
-        return await self.refresh(stale=key)
-
-    async def refresh(self, *, stale: CommissionPublicKey | None = None) -> CommissionPublicKey:
-        """Fetch the key again (one request for all the callers waiting on it)."""
-        async with self._lock:
-            if self._key is not None and self._key is not stale:
-                return self._key  # another caller refreshed it meanwhile
-            self._key = await self._fetch()
-            self._fetched_at = time.monotonic()
-            return self._key
-
-    async def _fetch(self) -> CommissionPublicKey:
-        try:
-            response = await self._client.get(PUBLIC_KEY_PATH)
-        except httpx.HTTPError as exc:
-            log.warning("integrity unreachable for the public key",
-                        extra={"error": type(exc).__name__})
-            raise ReportsUnavailable() from None
-        if response.status_code != 200:
-            log.warning("no commission key from integrity",
-                        extra={"status": response.status_code})
-            raise ReportsUnavailable()
-        try:
-            published = response.json()
-            key = CommissionPublicKey.from_base64(published["key_id"], published["public_key"])
-            if key.fingerprint != published["fingerprint"]:
-                raise ValueError("fingerprint")
-        except (ValueError, KeyError, TypeError):
-            log.error("integrity published an unusable public key")
-            raise ReportsUnavailable() from None
-        return key
-
-
-@contextlib.asynccontextmanager
-async def _open_commission_keys(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.state.runtime.settings
-    # In one process (embedded mode, end-to-end tests) integrity is reached in memory.
-    transport: httpx.AsyncBaseTransport | None = getattr(app.state, "peers", {}).get("integrity")
-    async with httpx.AsyncClient(
-        base_url="http://integrity" if transport else settings.integrity_url,
-        transport=transport,
-        timeout=settings.integrity_timeout_s,
-    ) as client:
-        app.state.commission_keys = CommissionKeys(
-            client, max_age_s=settings.commission_key_max_age_s
-        )
-        yield
-
-
-router = APIRouter(tags=["corruption reports"], lifespan=_open_commission_keys)
-"""`POST /api/v1/reports`; its lifespan holds the client that asks integrity for the key."""
-
-
-async def get_commission_keys(request: Request) -> CommissionKeys:
-    # async: a plain `def` dependency would cost a trip through the thread pool per request
-    keys: CommissionKeys = request.app.state.commission_keys
-    return keys
-
-
-CommissionKeysDep = Annotated[CommissionKeys, Depends(get_commission_keys)]
+router = APIRouter(tags=["corruption reports"])
+"""`POST /api/v1/reports`."""
 
 
 # --- what a reporter sends ----------------------------------------------------------------------
@@ -437,14 +345,14 @@ async def submit_report(
     session: SessionDep,
     clock: ClockDep,
     runtime: RuntimeDep,
-    keys: CommissionKeysDep,
+    intake: IntakeDep,
     idempotency: IdempotencyKeyDep,
     principal: OptionalPrincipalDep,
 ) -> ReportReceipt:
     """Report corruption, anonymously or not: sealed for the integrity commission at once."""
     reporter_key = _ReporterKey.of(idempotency)
-    outbox = Outbox(runtime.definition.outbox_table, producer="intake", clock=DayClock(clock),
-                    wake=runtime.relay.wake)
+    keys = intake.commission_keys
+    outbox = runtime.outbox.at(day_stamp(clock))
 
     async def create() -> _StoredReceipt:
         receipt = new_receipt()

@@ -28,9 +28,9 @@ from services.intake.schemas import (
     SignIn,
     Tokens,
 )
-from shared.dependencies import OutboxDep, RuntimeDep, SessionDep
+from shared.dependencies import IdempotencyKeyDep, OutboxDep, RuntimeDep, SessionDep
 from shared.events.vocabulary import CodePurpose
-from shared.idempotency import ANONYMOUS, IdempotencyKeyDep
+from shared.idempotency import ANONYMOUS
 
 router = APIRouter(prefix="/api/v1", tags=["citizens"])
 

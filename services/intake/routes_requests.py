@@ -37,9 +37,8 @@ from services.intake.schemas import (
     RequestView,
 )
 from shared.auth import Principal, Role
-from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep
+from shared.dependencies import ClockDep, IdempotencyKeyDep, OutboxDep, PrincipalDep, SessionDep
 from shared.errors import NotFound
-from shared.idempotency import IdempotencyKeyDep
 from shared.links import InvalidLink
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])

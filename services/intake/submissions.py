@@ -22,9 +22,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from fastapi import Response
 from sqlalchemy import Table
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake import repository
 from services.intake.accounts import IDENTITY_REASONS, announce_contact, check_date_of_birth
 from services.intake.civil_registry import Identity, IdentityOutcome
+from services.intake.context import CheckedSubmission, Intake
 from services.intake.deadlines import Rules, shown_deadlines
 from services.intake.exceptions import (
     AttachmentRefused,
@@ -76,14 +76,10 @@ from shared.events.vocabulary import Channel, NoticeChannel, RequestKind, Reques
 from shared.idempotency import IdempotencyKey, KeyClaim, claim_answered
 from shared.text import search_key, similarity
 
-if TYPE_CHECKING:  # context builds the group commit from `write_submissions`
-    from services.intake.context import Intake
-
 log = logging.getLogger(__name__)
 
 # Who submits requests (and uploads their files): citizens for themselves, call-center agents
 # and complaint-box clerks for the people they serve.
-REQUESTERS: Final = frozenset({Role.citizen, Role.call_center_agent, Role.complaint_box_clerk})
 CITIZEN_CHANNELS = frozenset({
     Channel.mobile_app, Channel.portal, Channel.chatbot, Channel.service_center,
 })
@@ -235,22 +231,6 @@ async def _warn_of_similar(
                 for r in sorted(similar, key=lambda r: r.submitted_at)
             ],
         )
-
-
-@dataclass(frozen=True, slots=True)
-class CheckedSubmission:
-    """A submission that passed every check, ready for `write_submissions`."""
-
-    claim: KeyClaim
-    body: RequestCreate
-    principal: Principal
-    requester_id: uuid.UUID | None  # None: a paper form's requester not seen before
-    channel: Channel
-    submitted_by: uuid.UUID | None
-    sector: str | None
-    search_key: str
-    received_at: datetime
-    rules: Rules
 
 
 async def submit(

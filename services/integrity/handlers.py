@@ -7,16 +7,9 @@ repeats the envelope.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.integrity import service
-from shared.bus import ReceivedEvent
+from shared.bus import Handlers
 from shared.events.catalog import ReportSealed
 
-
-async def on_reports_sealed(session: AsyncSession, events: list[ReceivedEvent]) -> None:
-    reports = []
-    for event in events:
-        assert isinstance(event.payload, ReportSealed)
-        reports.append(event.payload)
-    await service.file_sealed_reports(session, reports=reports)
+SEALED_REPORTS = Handlers()
+SEALED_REPORTS.on_runs(ReportSealed)(service.file_sealed_reports)

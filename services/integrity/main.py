@@ -8,11 +8,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.integrity.handlers import on_reports_sealed
+from services.integrity.handlers import SEALED_REPORTS
 from services.integrity.models import metadata
 from services.integrity.routes import commission_router, public_router
-from shared.events.catalog import EventType
-from shared.service import ServiceDefinition, Subscription, create_service_app
+from shared.runtime import ServiceDefinition, Subscription
+from shared.service import create_service_app
 
 DEFINITION = ServiceDefinition(
     name="integrity",
@@ -21,8 +21,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routers=[public_router, commission_router],
     subscriptions=[
-        Subscription("sealed-reports",
-                     batch_handlers={EventType.report_sealed: on_reports_sealed}),
+        Subscription("sealed-reports", SEALED_REPORTS),
     ],
 )
 

@@ -27,9 +27,15 @@ from services.integrity.schemas import (
     ReportDetails,
 )
 from shared.auth import Principal
-from shared.dependencies import ClockDep, OptionalPrincipalDep, RuntimeDep, SessionDep
+from shared.dependencies import (
+    ClockDep,
+    IdempotencyKeyDep,
+    OptionalPrincipalDep,
+    RuntimeDep,
+    SessionDep,
+)
 from shared.events.vocabulary import Role
-from shared.idempotency import IdempotencyKeyDep
+from shared.sealing import day_stamp
 
 ENVELOPE_MEDIA_TYPE = "application/octet-stream"
 
@@ -166,7 +172,7 @@ async def acknowledge_report(
     async def create() -> AcknowledgementPublic:
         return await service.acknowledge(
             session, envelope_id=envelope_id, principal=principal, clock=clock,
-            outbox=service.report_outbox(clock, runtime.relay.wake),
+            outbox=runtime.outbox.at(day_stamp(clock)),
         )
 
     return await idempotency.once(
@@ -191,7 +197,7 @@ async def declare_cannot_be_opened(
     async def create() -> CannotBeOpenedPublic:
         return await service.declare_cannot_be_opened(
             session, envelope_id=envelope_id, principal=principal, clock=clock,
-            outbox=service.report_outbox(clock, runtime.relay.wake),
+            outbox=runtime.outbox.at(day_stamp(clock)),
         )
 
     return await idempotency.once(

@@ -1,7 +1,7 @@
 """What the integrity service decides: keys, filing sealed reports, the commission's inbox.
 
 Keyword-only functions; they never commit (the route's session or the consumer's batch does).
-Events about reports carry the report's day, never an instant (`shared.sealing.DayClock`).
+Events about reports carry the report's day, never an instant (`shared.sealing.day_stamp`).
 
 What it must never do: hold or accept a private key, open an envelope, keep a receipt (only its
 digest), change a filed envelope, or tell anyone but the commission anything of its inbox.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,6 @@ from services.integrity.exceptions import (
     ReportNotFound,
 )
 from services.integrity.models import Acknowledgement, CannotBeOpened, CommissionKey, StatusNote
-from services.integrity.models import outbox as outbox_table
 from services.integrity.schemas import (
     AcknowledgementPublic,
     CannotBeOpenedPublic,
@@ -50,7 +49,7 @@ from services.integrity.schemas import (
     Words,
 )
 from shared.auth import DEV_KID_PREFIX, Principal
-from shared.bus import Outbox
+from shared.bus import Outbox, Received
 from shared.clock import Clock
 from shared.events.catalog import (
     ReportAcknowledged,
@@ -61,7 +60,6 @@ from shared.events.catalog import (
 from shared.events.vocabulary import ReportStatus
 from shared.sealing import (
     CommissionPublicKey,
-    DayClock,
     EnvelopeRefused,
     check_sealed_report,
     normalise_fingerprint,
@@ -94,21 +92,6 @@ STATUS_WORDS: dict[ReportStatus, Words] = {
            "report; you will get a new receipt.",
     ),
 }
-
-
-def report_outbox(clock: Clock, wake: Callable[[], None] | None = None) -> Outbox:
-    """The outbox for events about reports: stamped with the day, not the instant."""
-    return Outbox(outbox_table, producer="integrity", clock=DayClock(clock), wake=wake)
-
-
-class _StartOfDay:
-    """A clock stopped at the start of a report's day (for events the consumer emits)."""
-
-    def __init__(self, day: date) -> None:
-        self._at = start_of(day)
-
-    def now(self) -> datetime:
-        return self._at
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -197,7 +180,8 @@ def _checked(sealed: ReportSealed, known_key_ids: frozenset[str]) -> dict[str, A
     }
 
 
-async def file_sealed_reports(session: AsyncSession, *, reports: Sequence[ReportSealed]) -> None:
+async def file_sealed_reports(session: AsyncSession,
+                              events: Sequence[Received[ReportSealed]]) -> None:
     """File sealed reports in the commission's inbox, once each, and say so
     (`report.forwarded`). A batch is one statement; one bad report fails the batch, and the
     consumer then files the others one by one.
@@ -207,7 +191,7 @@ async def file_sealed_reports(session: AsyncSession, *, reports: Sequence[Report
     """
     known_key_ids = await repository.key_ids(session)
     rows: dict[uuid.UUID, dict[str, Any]] = {}
-    for sealed in reports:
+    for sealed in (event.payload for event in events):
         row = _checked(sealed, known_key_ids)
         rows.setdefault(row["envelope_id"], row)
         if rows[row["envelope_id"]]["envelope"] != row["envelope"]:
@@ -224,9 +208,7 @@ async def file_sealed_reports(session: AsyncSession, *, reports: Sequence[Report
             ReportForwarded(envelope_id=envelope_id)
         )
     for day, forwarded in sorted(by_day.items()):
-        await Outbox(outbox_table, producer="integrity", clock=_StartOfDay(day)).add_many(
-            session, forwarded
-        )
+        await events[0].outbox.at(start_of(day)).add_many(session, forwarded)
     # No log line names a report: its time beside the id would date the reporter's sending.
 
 

@@ -18,8 +18,8 @@ from services.notify.config import NotifySettings
 from services.notify.dispatcher import Dispatcher
 from services.notify.models import metadata
 from services.notify.routes import router
-from shared.events.catalog import EventType
-from shared.service import Runtime, ServiceDefinition, Subscription, create_service_app
+from shared.runtime import Runtime, ServiceDefinition, Subscription
+from shared.service import create_service_app
 
 # By engine: a runtime (a plain dataclass) cannot be a key, its engine is its own.
 _dispatchers: weakref.WeakKeyDictionary[AsyncEngine, Dispatcher] = weakref.WeakKeyDictionary()
@@ -27,8 +27,7 @@ _dispatchers: weakref.WeakKeyDictionary[AsyncEngine, Dispatcher] = weakref.WeakK
 
 async def dispatch(runtime: Runtime) -> None:
     """The dispatcher, as the kernel's background loop: it runs wherever the relay runs."""
-    settings = runtime.settings
-    assert isinstance(settings, NotifySettings)
+    settings = runtime.settings_as(NotifySettings)
     dispatcher = Dispatcher(settings=settings, clock=runtime.clock,
                             sessionmaker=runtime.sessionmaker, outbox=runtime.outbox)
     _dispatchers[runtime.engine] = dispatcher
@@ -52,29 +51,8 @@ DEFINITION = ServiceDefinition(
     settings_class=NotifySettings,
     routers=[router],
     subscriptions=[
-        Subscription("codes", handlers={
-            EventType.citizen_code_requested: handlers.on_code_requested,
-        }),
-        Subscription(
-            "notices",
-            batch_handlers={
-                EventType.citizen_registered: handlers.on_citizen_contact,
-                EventType.citizen_contact_changed: handlers.on_citizen_contact,
-                EventType.request_submitted: handlers.on_request_submitted,
-            },
-            handlers={
-                EventType.directory_person_changed: handlers.on_person_changed,
-                EventType.directory_role_changed: handlers.on_role_changed,
-                EventType.directory_entity_changed: handlers.on_entity_changed,
-                **{event_type: handlers.on_request_event
-                   for event_type in handlers.REQUEST_EVENTS},
-                EventType.sla_breached: handlers.on_sla_breached,
-                EventType.sla_rules_changed: handlers.on_sla_rules_changed,
-                EventType.sla_escalated: handlers.on_sla_escalated,
-                EventType.report_forwarded: handlers.on_report_forwarded,
-                EventType.analytics_report_published: handlers.on_report_published,
-            },
-        ),
+        Subscription("codes", handlers.CODES),
+        Subscription("notices", handlers.NOTICES),
     ],
     background=[dispatch],
 )

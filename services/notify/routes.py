@@ -173,8 +173,7 @@ async def sms_delivery_receipts(
     messages already delivered or failed change nothing; when none names a message we sent,
     the answer is 404 and nothing changes.
     """
-    settings = runtime.settings
-    assert isinstance(settings, NotifySettings)
+    settings = runtime.settings_as(NotifySettings)
     body = await request.body()
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     signature = request.headers.get(SIGNATURE_HEADER, "")
@@ -223,8 +222,7 @@ async def _renderer(request: Request, runtime: RuntimeDep) -> Renderer:
     """The app's renderer for previews: its templates compiled once, on first use."""
     renderer: Renderer | None = getattr(request.app.state, "preview_renderer", None)
     if renderer is None:
-        settings = runtime.settings
-        assert isinstance(settings, NotifySettings)
+        settings = runtime.settings_as(NotifySettings)
         renderer = request.app.state.preview_renderer = Renderer(settings, runtime.clock)
     return renderer
 

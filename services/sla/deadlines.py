@@ -38,6 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.calendar import WorkingCalendar
+from shared.events import catalog as c
 from shared.events.catalog import EventType, SlaPolicy
 from shared.events.envelope import Envelope, EventPayload
 from shared.events.vocabulary import ClockKind, RequestKind, SlaStage
@@ -58,26 +59,26 @@ class TimerAction(StrEnum):
     escalation_2 = "escalation_2"  # sla.escalated level 2: the sector's minister
 
 
-LIFECYCLE_EVENTS: tuple[EventType, ...] = (
-    EventType.request_submitted,
-    EventType.request_assigned,
-    EventType.request_transferred,
-    EventType.request_distributed,
-    EventType.request_accepted,
-    EventType.request_info_requested,
-    EventType.request_info_provided,
-    EventType.request_extended,
-    EventType.request_responded,
-    EventType.request_rated,
-    EventType.request_review_opened,
-    EventType.request_reopened,
-    EventType.request_jurisdiction_refused,
-    EventType.request_closed,
-    EventType.request_rejected,
+LIFECYCLE_EVENTS: tuple[type[EventPayload], ...] = (
+    c.RequestSubmitted,
+    c.RequestAssigned,
+    c.RequestTransferred,
+    c.RequestDistributed,
+    c.RequestAccepted,
+    c.RequestInfoRequested,
+    c.RequestInfoProvided,
+    c.RequestExtended,
+    c.RequestResponded,
+    c.RequestRated,
+    c.RequestReviewOpened,
+    c.RequestReopened,
+    c.RequestJurisdictionRefused,
+    c.RequestClosed,
+    c.RequestRejected,
 )
 """The events deadlines are derived from; at one instant, they apply in this order."""
 
-_RANK = {str(event_type): rank for rank, event_type in enumerate(LIFECYCLE_EVENTS)}
+_RANK = {payload.event_type: rank for rank, payload in enumerate(LIFECYCLE_EVENTS)}
 MICROSECOND = timedelta(microseconds=1)
 
 

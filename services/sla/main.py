@@ -14,7 +14,8 @@ from services.sla.config import SlaSettings
 from services.sla.models import metadata
 from services.sla.routes import router
 from services.sla.scheduler import run_scheduler
-from shared.service import ServiceDefinition, Subscription, create_service_app
+from shared.runtime import ServiceDefinition, Subscription
+from shared.service import create_service_app
 
 DEFINITION = ServiceDefinition(
     name="sla",
@@ -24,8 +25,8 @@ DEFINITION = ServiceDefinition(
     settings_class=SlaSettings,
     routers=[router],
     subscriptions=[
-        Subscription("lifecycle", batch_handlers=handlers.LIFECYCLE),
-        Subscription("directory", handlers=handlers.DIRECTORY),
+        Subscription("lifecycle", handlers.LIFECYCLE),
+        Subscription("directory", handlers.DIRECTORY),
     ],
     background=[run_scheduler],
 )

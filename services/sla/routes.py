@@ -45,10 +45,16 @@ from shared.calendar import (
     WorkingCalendar,
 )
 from shared.clock import Clock
-from shared.dependencies import ClockDep, OutboxDep, PrincipalDep, SessionDep, principal_in
+from shared.dependencies import (
+    ClockDep,
+    IdempotencyKeyDep,
+    OutboxDep,
+    PrincipalDep,
+    SessionDep,
+    principal_in,
+)
 from shared.errors import NotFound, Text
 from shared.events.vocabulary import ReferenceNumber
-from shared.idempotency import IdempotencyKeyDep
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
 

@@ -31,7 +31,7 @@ from shared.bus import Outbox
 from shared.clock import Clock, SimulatedClock
 from shared.events import EventPayload
 from shared.events.catalog import SlaEscalated
-from shared.service import Runtime
+from shared.runtime import Runtime
 from shared.waiting import wait_at_most
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,7 @@ class DeadlineScheduler:
 
 async def run_scheduler(runtime: Runtime) -> None:
     """SLA's background loop (`ServiceDefinition.background`)."""
-    settings = runtime.settings
-    assert isinstance(settings, SlaSettings), "sla runs with SlaSettings"
+    settings = runtime.settings_as(SlaSettings)
     scheduler = DeadlineScheduler(
         sessionmaker=runtime.sessionmaker,
         outbox=runtime.outbox,

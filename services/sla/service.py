@@ -45,10 +45,9 @@ from services.sla.exceptions import (
     RamadanOverlaps,
     StalePolicyVersion,
 )
-from services.sla.models import outbox as outbox_table
 from services.sla.models import requests, timers
 from services.sla.recompute import move_open_deadlines
-from shared.bus import Outbox, ReceivedEvent
+from shared.bus import Outbox, Received, ReceivedEvent
 from shared.calendar import AMMAN, DayOverride, DayStatus, RamadanPeriod, WorkingCalendar
 from shared.clock import Clock
 from shared.errors import Text, on_field
@@ -72,16 +71,6 @@ CMU_SCOPE = "*"
 # Overrides far in the past would rewrite history; far in the future, guesses.
 OVERRIDE_PAST = timedelta(days=366)
 OVERRIDE_FUTURE = timedelta(days=5 * 366)
-
-
-class At:
-    """A clock stopped at one instant: events a handler emits carry the time of their cause."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at
 
 
 # --- the rules ------------------------------------------------------------------------------------
@@ -420,7 +409,8 @@ async def _apply(session: AsyncSession, rules: Rules, event: ReceivedEvent) -> N
         closed_at=derived.closed_at, at=fact.at,
     )
     changes = await _store(session, reference, derived, at=fact.at)
-    await Outbox(outbox_table, producer="sla", clock=At(fact.at)).add_each(session, [
+    # Stamped with the fact's instant (receipt counts from `submitted_at`).
+    await event.outbox.at(fact.at).add_each(session, [
         *((SlaDeadlineEnded(reference=reference, clock=ClockKind(row.clock), entity=row.entity,
                             stage=SlaStage(row.stage), due_at=row.due_at, ended_at=ended_at),
            reference)
@@ -494,9 +484,10 @@ def _differs(row: Any, timer: Timer) -> bool:
 _ESCALATION_ROLES = {Role.entity_head: "entity", Role.minister: "sector", Role.cmu_staff: None}
 
 
-async def record_role_change(session: AsyncSession, *, change: DirectoryRoleChanged,
-                             at: datetime) -> None:
+async def record_role_change(session: AsyncSession,
+                             event: Received[DirectoryRoleChanged]) -> None:
     """Keep who is entity head, minister or CMU staff; other roles do not hear escalations."""
+    change = event.payload
     if change.role not in _ESCALATION_ROLES:
         return
     scope_field = _ESCALATION_ROLES[change.role]
@@ -506,7 +497,7 @@ async def record_role_change(session: AsyncSession, *, change: DirectoryRoleChan
                     extra={"role": change.role.value})
         return
     await repository.record_role(session, person_id=change.person_id, role=change.role.value,
-                                 scope=scope, granted=change.granted, at=at)
+                                 scope=scope, granted=change.granted, at=event.at)
 
 
 # --- firing ---------------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, TypeVar, cast
 
 from prometheus_client import Counter
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid
@@ -29,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bus.base import Bus, Delivery
+from shared.bus.outbox import Outbox
 from shared.clock import Clock
 from shared.db import is_infrastructure_failure
 from shared.events.envelope import (
@@ -48,20 +50,34 @@ EVENTS_CONSUMED = Counter(
 )
 
 
+P = TypeVar("P", bound=EventPayload)
+P_co = TypeVar("P_co", bound=EventPayload, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class ReceivedEvent:
+class Received(Generic[P_co]):
+    """One event as its handler gets it: the envelope, the payload of the class the handler was
+    registered for, and the service's outbox stamped with the event's instant, so the events it
+    causes carry their cause's time and wake the relay when the transaction commits."""
+
     envelope: Envelope
-    payload: EventPayload
+    payload: P_co
+    outbox: Outbox
+
+    @property
+    def at(self) -> datetime:
+        return self.envelope.occurred_at
 
 
-Handler = Callable[[AsyncSession, ReceivedEvent], Awaitable[None]]
+ReceivedEvent = Received[EventPayload]
+Handler = Callable[[AsyncSession, Received[P]], Awaitable[None]]
 # Takes a run of consecutive events of one type at once: a projection that writes one row per
 # event does it in one statement instead of one round trip per event.
-BatchHandler = Callable[[AsyncSession, list[ReceivedEvent]], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Received[P]]], Awaitable[None]]
 
 
-def _one_by_one(handler: Handler) -> BatchHandler:
-    async def apply_each(session: AsyncSession, events: list[ReceivedEvent]) -> None:
+def _one_by_one(handler: Handler[P]) -> BatchHandler[P]:
+    async def apply_each(session: AsyncSession, events: Sequence[Received[P]]) -> None:
         for event in events:
             token = correlation_id.set(event.envelope.correlation_id)
             try:
@@ -70,6 +86,59 @@ def _one_by_one(handler: Handler) -> BatchHandler:
                 correlation_id.reset(token)
 
     return apply_each
+
+
+class WrongPayload(Exception):
+    """An event whose payload is not the class its handler was registered for (another version
+    of the type): retried, then dead-lettered with this reason."""
+
+
+def _typed(payload_class: type[P], handler: BatchHandler[P]) -> BatchHandler[EventPayload]:
+    async def check_then_handle(session: AsyncSession, events: Sequence[ReceivedEvent]) -> None:
+        for event in events:
+            if not isinstance(event.payload, payload_class):
+                raise WrongPayload(f"{event.envelope.type} v{event.envelope.version} is not "
+                                   f"{payload_class.__name__}")
+        await handler(session, cast(Sequence[Received[P]], events))
+
+    return check_then_handle
+
+
+class Handlers:
+    """The handlers of one queue, each registered by the payload class it takes: the routing key
+    is the class's event type, and the handler receives events of that class (checked for real
+    at dispatch, so `python -O` keeps the check)::
+
+        LIFECYCLE = Handlers()
+
+        @LIFECYCLE.on(RequestRated)
+        async def rated(session: AsyncSession, event: Received[RequestRated]) -> None: ...
+    """
+
+    def __init__(self) -> None:
+        self.by_type: dict[str, BatchHandler[EventPayload]] = {}
+
+    def on(self, payload_class: type[P]) -> Callable[[Handler[P]], Handler[P]]:
+        """Register a handler of one event at a time (each with its correlation id set)."""
+        def register(handler: Handler[P]) -> Handler[P]:
+            self._add(payload_class, _one_by_one(handler))
+            return handler
+
+        return register
+
+    def on_runs(self, payload_class: type[P]) -> Callable[[BatchHandler[P]], BatchHandler[P]]:
+        """Register a handler of runs of consecutive events of the class, in arrival order."""
+        def register(handler: BatchHandler[P]) -> BatchHandler[P]:
+            self._add(payload_class, handler)
+            return handler
+
+        return register
+
+    def _add(self, payload_class: type[P], handler: BatchHandler[P]) -> None:
+        event_type = payload_class.event_type
+        if event_type in self.by_type:
+            raise ValueError(f"two handlers for {event_type} in one queue")
+        self.by_type[event_type] = _typed(payload_class, handler)
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -103,21 +172,17 @@ class EventConsumer:
         self,
         *,
         name: str,
+        handlers: Handlers,
         sessionmaker: async_sessionmaker[AsyncSession],
         inbox: Table,
+        outbox: Outbox,
         clock: Clock,
-        handlers: Mapping[str, Handler] | None = None,
-        batch_handlers: Mapping[str, BatchHandler] | None = None,
         batch_size: int = 256,
     ) -> None:
-        self.batch_handlers: dict[str, BatchHandler] = {
-            event_type: _one_by_one(handler) for event_type, handler in (handlers or {}).items()
-        }
-        if batch_handlers and self.batch_handlers.keys() & batch_handlers.keys():
-            raise ValueError(f"consumer {name} has two handlers for one event type")
-        self.batch_handlers.update(batch_handlers or {})
+        self.batch_handlers = dict(handlers.by_type)
         if not self.batch_handlers:
             raise ValueError(f"consumer {name} has no handlers")
+        self.outbox = outbox
         self.name = name
         self.sessionmaker = sessionmaker
         self.inbox = inbox
@@ -177,7 +242,7 @@ class EventConsumer:
         if envelope.type not in self.batch_handlers:
             await self._dead_letter(delivery, f"{self.name} has no handler for {envelope.type}")
             return None
-        return _Parsed(delivery, ReceivedEvent(envelope, payload))
+        return _Parsed(delivery, Received(envelope, payload, self.outbox.at(envelope.occurred_at)))
 
     async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
         log.error("event dead-lettered", extra={"consumer": self.name, "reason": reason})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared.bus.base import Bus, OutgoingMessage
-from shared.clock import Clock
+from shared.clock import Clock, FixedClock
 from shared.db import BigIntegerPK
 from shared.events.envelope import Envelope, EventPayload, new_envelope
 from shared.waiting import wait_at_most
@@ -57,6 +58,12 @@ class Outbox:
         self.producer = producer
         self.clock = clock
         self._wake = wake
+
+    def at(self, instant: datetime) -> Outbox:
+        """This outbox with its clock stopped at `instant` (and the same wake-up): for events
+        caused by an event, stamped with their cause's time."""
+        return Outbox(self.table, producer=self.producer, clock=FixedClock(instant),
+                      wake=self._wake)
 
     async def add(
         self, session: AsyncSession, payload: EventPayload, *, correlation_id: str | None = None

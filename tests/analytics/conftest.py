@@ -26,7 +26,8 @@ from shared.clock import WALL_CLOCK, Clock, SimulatedClock
 from shared.events import catalog as c
 from shared.events.envelope import EventPayload, new_envelope
 from shared.events.vocabulary import Channel, DirectoryChange, RequestKind, Role
-from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 from tests.conftest import RabbitMQBusFactory
 from tests.platform import eventually

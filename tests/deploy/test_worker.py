@@ -30,9 +30,11 @@ from fastapi import FastAPI
 from services import SERVICES
 from services.__main__ import definition_of
 from services.worker import create_worker_app
+from shared.bus import Handlers
 from shared.bus.rabbitmq import delete_declared
 from shared.events.catalog import ReportForwarded
-from shared.service import Runtime, Subscription, create_service_app, migrate_to_head
+from shared.runtime import Runtime, Subscription, migrate_to_head
+from shared.service import create_service_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "analytics"  # any service will do: every one has an outbox and a schema of its own
@@ -181,7 +183,8 @@ async def test_a_worker_that_cannot_start_its_consumers_stops_itself(
 ) -> None:
     definition = definition_of(SERVICE)
     await migrate_to_head(definition, definition.load_settings(**distributed))
-    broken = dataclasses.replace(definition, subscriptions=(Subscription(name="no-handlers"),))
+    broken = dataclasses.replace(definition,
+                                 subscriptions=(Subscription("no-handlers", Handlers()),))
     stopped = asyncio.Event()
     app = create_worker_app(broken, settings_overrides=distributed, poll_interval_s=0.05,
                             on_failure=stopped.set)

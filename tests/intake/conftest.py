@@ -29,7 +29,8 @@ from shared.auth import Role, TokenIssuer, load_keys
 from shared.bus import Bus, OutgoingMessage, RabbitMQBus
 from shared.clock import SimulatedClock
 from shared.events.envelope import EventPayload, new_envelope
-from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 from tests.conftest import RabbitMQBusFactory
 
@@ -154,33 +155,35 @@ async def intake_with_bus(
         yield service, Broker(publisher, clock)
 
 
-async def feed(intake: IntakeUnderTest, payload: EventPayload, *, handler: Any,
+async def feed(intake: IntakeUnderTest, payload: EventPayload, *,
                at: datetime | None = None, correlation_id: str | None = None) -> None:
-    """Apply one event with intake's own handler, in a transaction, as its consumer would."""
-    from shared.bus import ReceivedEvent
+    """Apply one event with the handler intake's consumer gives its type, in a transaction, as
+    the consumer would."""
+    from services.intake.handlers import DIRECTORY, LIFECYCLE
+    from shared.bus import Received
 
     envelope = new_envelope(payload, producer="routing", clock=intake.clock,
                             correlation_id=correlation_id)
     if at is not None:
         envelope = envelope.model_copy(update={"occurred_at": at})
+    handler = {**DIRECTORY.by_type, **LIFECYCLE.by_type}[payload.event_type]
     async with intake.runtime.sessionmaker.begin() as session:
-        await handler(session, ReceivedEvent(envelope, payload))
+        await handler(session, [Received(envelope, payload,
+                                         intake.runtime.outbox.at(envelope.occurred_at))])
 
 
 async def seed_directory(intake: IntakeUnderTest) -> None:
     """Two sectors and three entities (one retired), as routing announces them."""
-    from services.intake.handlers import on_entity_changed, on_sector_changed
     from shared.events.catalog import DirectoryEntityChanged, DirectorySectorChanged
 
     for code, ar, en in (("MOH", "وزارة الصحة", "Ministry of Health"),
                          ("PM", "رئاسة الوزراء", "Prime Ministry")):
         await feed(intake, DirectorySectorChanged(sector=code, name_ar=ar, name_en=en,
-                                                  change="created"), handler=on_sector_changed)
+                                                  change="created"))
     for code, sector, ar, en, change in (
         ("MOH-HOSP", "MOH", "مستشفى البشير", "Al-Bashir Hospital", "created"),
         ("PM-GAM", "PM", "أمانة عمان الكبرى", "Greater Amman Municipality", "created"),
         ("PM-OLD", "PM", "هيئة ملغاة", "A retired commission", "retired"),
     ):
         await feed(intake, DirectoryEntityChanged(entity=code, sector=sector, name_ar=ar,
-                                                  name_en=en, change=change),
-                   handler=on_entity_changed)
+                                                  name_en=en, change=change))

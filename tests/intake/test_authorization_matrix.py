@@ -21,7 +21,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.intake.handlers import on_entity_changed, on_request_event
 from shared.events.catalog import DirectoryEntityChanged, RequestAssigned, RequestDistributed
 from shared.events.vocabulary import Role
 from tests.intake.conftest import IntakeUnderTest, feed, seed_directory
@@ -152,7 +151,7 @@ async def _targets(intake: IntakeUnderTest) -> Targets:
     await feed(intake, DirectoryEntityChanged(entity="MOH-JFDA", sector="MOH",
                                               name_ar="المؤسسة العامة للغذاء والدواء",
                                               name_en="Food and Drug Administration",
-                                              change="created"), handler=on_entity_changed)
+                                              change="created"))
     requester = intake.auth(Role.citizen, await register(intake))
     references = {NONEXISTENT: "2030-0009999-1"}
     attachments = {NONEXISTENT: str(uuid.uuid4())}
@@ -167,10 +166,9 @@ async def _targets(intake: IntakeUnderTest) -> Targets:
         entity, sector = ENTITY_OF[target], SECTOR_OF[target]
         officer = uuid.uuid4()
         await feed(intake, RequestAssigned(reference=reference, entity=entity, sector=sector,
-                                           officer_ids=[officer]), handler=on_request_event)
+                                           officer_ids=[officer]))
         await feed(intake, RequestDistributed(reference=reference, entity=entity, sector=sector,
-                                              officer_ids=[officer], actor_id=officer),
-                   handler=on_request_event)
+                                              officer_ids=[officer], actor_id=officer))
     return Targets(references, attachments, requester)
 
 

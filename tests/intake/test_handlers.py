@@ -7,11 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from services.intake.handlers import (
-    on_entity_changed,
-    on_request_event,
-    on_rules_changed,
-)
 from shared.auth import Role
 from shared.events.catalog import (
     DirectoryEntityChanged,
@@ -38,11 +33,11 @@ async def test_the_requester_of_a_merged_duplicate_reads_the_answer_on_their_own
                                           headers={**second, **key()})).json()["reference"]
     await feed(intake, RequestClosed(reference=duplicate, closing_code="duplicate",
                                      closed_by="officer", actor_id=OFFICER,
-                                     merged_into=original), handler=on_request_event)
+                                     merged_into=original))
     intake.clock.advance(timedelta(minutes=1))
     await feed(intake, RequestResponded(reference=original, actions_taken="زدنا الأطباء",
                                         solution="مواعيد أسرع", actor_id=OFFICER,
-                                        also_answers=[duplicate]), handler=on_request_event)
+                                        also_answers=[duplicate]))
     shown = (await intake.client.get(f"{REQUESTS}/{duplicate}", headers=second)).json()
     assert shown["status"]["code"] == "closed"
     assert shown["outcome"] == "duplicate"
@@ -55,8 +50,7 @@ async def test_the_requester_of_a_merged_duplicate_reads_the_answer_on_their_own
 
 async def test_an_event_about_an_unknown_request_changes_nothing(intake: IntakeUnderTest) -> None:
     await feed(intake, RequestResponded(reference="2030-0009999-1", actions_taken="x",
-                                        solution="y", actor_id=OFFICER),
-               handler=on_request_event)
+                                        solution="y", actor_id=OFFICER))
     assert await intake.count("timeline") == 0
 
 
@@ -64,10 +58,10 @@ async def test_older_directory_news_never_overrides_newer(intake: IntakeUnderTes
     now = intake.clock.now()
     await feed(intake, DirectoryEntityChanged(entity="MOH-HOSP", sector="MOH", name_ar="جديد",
                                               name_en="New name", change="updated"),
-               handler=on_entity_changed, at=now)
+               at=now)
     await feed(intake, DirectoryEntityChanged(entity="MOH-HOSP", sector="MOH", name_ar="قديم",
                                               name_en="Old name", change="created"),
-               handler=on_entity_changed, at=now - timedelta(hours=1))
+               at=now - timedelta(hours=1))
     async with intake.runtime.sessionmaker() as session:
         name = (await session.execute(text("SELECT name_en FROM entities"))).scalar_one()
     assert name == "New name"
@@ -76,7 +70,7 @@ async def test_older_directory_news_never_overrides_newer(intake: IntakeUnderTes
 async def test_only_the_newest_sla_rules_are_kept(intake: IntakeUnderTest) -> None:
     for revision in (2, 1, 3):
         await feed(intake, SlaRulesChanged(revision=revision, policy_version=1,
-                                           policy=SlaPolicy()), handler=on_rules_changed)
+                                           policy=SlaPolicy()))
     async with intake.runtime.sessionmaker() as session:
         kept = (await session.execute(text("SELECT revision FROM sla_rules"))).scalars().all()
     assert list(kept) == [3]

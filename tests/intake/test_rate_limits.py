@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.intake.context import Intake
 from tests.intake.conftest import IntakeUnderTest, intake_app, sunday_clock
 from tests.intake.factories import AHMAD, SARA, key, registration
 
@@ -100,7 +101,7 @@ async def two_replicas(
         intake_app(postgres_url, pg_schema, registry_url, clock=clock, **shared) as second,
     ):
         yield first, second
-        await first.app.state.intake.throttle.limits.reset()
+        await first.runtime.resources_as(Intake).throttle.limits.reset()
 
 
 async def test_limits_hold_across_replicas_sharing_redis(

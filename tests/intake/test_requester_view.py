@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from services.intake.config import DEVELOPMENT_LINK_SECRET
+from services.intake.context import Intake
 from shared.auth import Role
 from shared.bus import OutgoingMessage
 from shared.events.catalog import (
@@ -420,7 +421,7 @@ async def test_the_rules_sla_announces_set_the_provisional_deadlines(
         assert await intake.count("sla_rules") == 1
 
     await eventually(stored)
-    intake.app.state.intake.rules.forget()
+    intake.runtime.resources_as(Intake).rules.forget()
     receipt = await intake.client.post(REQUESTS, json=complaint(),
                                        headers={**intake.auth(Role.citizen), **key()})
     due = receipt.json()["deadlines"][0]["due_at"]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from services.intake.handlers import on_request_event
 from shared.auth import Role
 from shared.events.catalog import (
     RequestAccepted,
@@ -80,14 +79,13 @@ async def assigned_request(intake: IntakeUnderTest, *, attachments: list[str] | 
     assert submitted.status_code == 201, submitted.json()
     reference = str(submitted.json()["reference"])
     await feed(intake, RequestAssigned(reference=reference, entity=HOSPITAL, sector=MOH,
-                                       officer_ids=[OFFICER]), handler=on_request_event)
+                                       officer_ids=[OFFICER]))
     return reference, citizen
 
 
 async def distribute(intake: IntakeUnderTest, reference: str, entity: str = HOSPITAL) -> None:
     await feed(intake, RequestDistributed(reference=reference, entity=entity, sector=MOH,
-                                          officer_ids=[OFFICER], actor_id=OFFICER),
-               handler=on_request_event)
+                                          officer_ids=[OFFICER], actor_id=OFFICER))
 
 
 async def test_those_who_hold_the_request_and_the_cmu_read_who_is_asking(
@@ -138,13 +136,12 @@ async def test_a_sub_liaison_officer_reads_the_requester_once_distributed_and_no
     assert (await intake.client.get(contact_of(reference), headers=staff.slo)).status_code == 200
     # Reopened after a review, it goes back to where it was: still theirs.
     await feed(intake, RequestReopened(reference=reference, entity=HOSPITAL, sector=MOH,
-                                       decision="يُعاد للمعالجة", actor_id=OFFICER),
-               handler=on_request_event)
+                                       decision="يُعاد للمعالجة", actor_id=OFFICER))
     assert (await intake.client.get(contact_of(reference), headers=staff.slo)).status_code == 200
     await feed(intake, RequestTransferred(reference=reference, from_entity=HOSPITAL,
                                           to_entity=ELSEWHERE, to_sector="PM",
                                           reason="من اختصاص الأمانة", transfer_count=1,
-                                          actor_id=OFFICER), handler=on_request_event)
+                                          actor_id=OFFICER))
     for former in (staff.slo, staff.mlo, staff.head):
         assert (await intake.client.get(contact_of(reference), headers=former)
                 ).status_code == 404
@@ -157,8 +154,7 @@ async def test_triage_takes_the_request_from_the_sub_liaison_officer(
 ) -> None:
     reference, _ = await assigned_request(intake)
     await distribute(intake, reference)
-    await feed(intake, RequestTriaged(reference=reference, reason="jurisdiction_refused"),
-               handler=on_request_event)
+    await feed(intake, RequestTriaged(reference=reference, reason="jurisdiction_refused"))
     assert (await intake.client.get(contact_of(reference), headers=staff.slo)).status_code == 404
     assert (await intake.client.get(contact_of(reference), headers=staff.cmu)).status_code == 200
 
@@ -173,13 +169,13 @@ async def test_a_distribution_heard_after_a_later_event_still_counts(
     now = intake.clock.now()
     await feed(intake, RequestAccepted(reference=reference, classification="complaint.other",
                                        processing_working_days=3, actor_id=OFFICER),
-               handler=on_request_event, at=now.replace(minute=30))
+               at=now.replace(minute=30))
     await feed(intake, RequestDistributed(reference=reference, entity=HOSPITAL, sector=MOH,
                                           officer_ids=[OFFICER], actor_id=OFFICER),
-               handler=on_request_event, at=now.replace(minute=20))
+               at=now.replace(minute=20))
     await feed(intake, RequestAssigned(reference=reference, entity=HOSPITAL, sector=MOH,
                                        officer_ids=[OFFICER]),
-               handler=on_request_event, at=now.replace(minute=10))
+               at=now.replace(minute=10))
     assert (await intake.client.get(contact_of(reference), headers=staff.slo)).status_code == 200
     assert (await intake.client.get(contact_of(reference), headers=staff.mlo)).status_code == 200
     shown = await intake.client.get(f"{REQUESTS}/{reference}", headers=citizen)
@@ -279,10 +275,10 @@ async def test_the_holder_reads_the_files_once_distributed_and_each_read_is_reco
                                          headers={**citizen, **key()})
     reference = submitted.json()["reference"]
     await feed(intake, RequestAssigned(reference=reference, entity=HOSPITAL, sector=MOH,
-                                       officer_ids=[OFFICER]), handler=on_request_event)
+                                       officer_ids=[OFFICER]))
     # The officer asks for more; the requester answers with a photo.
     await feed(intake, RequestInfoRequested(reference=reference, question="أرفق صورة الإيصال",
-                                            actor_id=OFFICER), handler=on_request_event)
+                                            actor_id=OFFICER))
     photo_id = (await upload(intake, citizen, photo_with_gps(), "C:\\صور\\receipt.jpg")
                 ).json()["attachment_id"]
     answered = await intake.client.post(

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.intake.handlers import on_entity_changed
 from services.intake.main import DEFINITION
 from shared.auth import Role
 from shared.bus import InMemoryBus, OutgoingMessage
@@ -20,7 +19,8 @@ from shared.bus.rabbitmq import delete_declared
 from shared.clock import SimulatedClock
 from shared.events.catalog import DirectoryEntityChanged, RequestResponded
 from shared.events.envelope import new_envelope
-from shared.service import create_service_app, migrate_to_head
+from shared.runtime import migrate_to_head
+from shared.service import create_service_app
 from tests.intake.conftest import IntakeUnderTest, _issuer, feed, sunday_clock
 from tests.intake.factories import PASSWORD, key, registration
 from tests.intake.test_submissions import complaint
@@ -147,7 +147,7 @@ async def test_on_sqlite_with_the_in_process_bus(on_sqlite: IntakeUnderTest) -> 
     await feed(intake, DirectoryEntityChanged(entity="PM-GAM", sector="PM",
                                               name_ar="أمانة عمان الكبرى",
                                               name_en="Greater Amman Municipality",
-                                              change="created"), handler=on_entity_changed)
+                                              change="created"))
 
     async def code_of() -> str:
         return str((await intake.events("citizen.code_requested"))[-1]["code"])

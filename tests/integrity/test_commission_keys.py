@@ -11,7 +11,7 @@ import asyncio
 import httpx
 import pytest
 
-from services.intake.reports import PUBLIC_KEY_PATH, CommissionKeys, ReportsUnavailable
+from services.intake.commission_keys import PUBLIC_KEY_PATH, CommissionKeys, ReportsUnavailable
 from shared.sealing import CommissionKeyPair
 
 KEY = CommissionKeyPair.generate("commission-1").public

@@ -15,8 +15,9 @@ from shared.auth import KeySet, TokenIssuer, generate_signing_key
 from shared.bus.rabbitmq import delete_declared
 from shared.clock import SystemClock
 from shared.events.vocabulary import Role
+from shared.runtime import migrate_to_head
 from shared.sealing import CommissionKeyPair, display_fingerprint
-from shared.service import create_service_app, migrate_to_head
+from shared.service import create_service_app
 from tests.integrity.conftest import Integrity
 
 KEYS = "/api/v1/integrity/keys"

@@ -42,7 +42,8 @@ from shared.clock import SimulatedClock
 from shared.events.envelope import Envelope as EventEnvelope
 from shared.events.envelope import EventPayload, decode_envelope, new_envelope
 from shared.events.vocabulary import Role
-from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 from tests.platform import eventually, serve_http
 

@@ -19,7 +19,8 @@ from shared.bus import OutgoingMessage
 from shared.clock import SimulatedClock
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import NoticeChannel
-from shared.service import create_service_app, migrate_to_head
+from shared.runtime import migrate_to_head
+from shared.service import create_service_app
 from tests.notify import factories as f
 from tests.notify.conftest import (
     RECEIPT_SECRET,

@@ -34,7 +34,8 @@ from shared.events.catalog import RequestSubmitted
 from shared.events.envelope import Envelope, EventPayload, decode_envelope, new_envelope
 from shared.events.vocabulary import Channel, RequestKind, Role
 from shared.migrations import upgrade
-from shared.service import Runtime, create_service_app
+from shared.runtime import Runtime
+from shared.service import create_service_app
 from tests.conftest import fresh_schema, rabbit_buses
 from tests.platform import eventually
 

@@ -21,7 +21,7 @@ from services.routing.main import DEFINITION
 from services.routing.models import Person, RoleAssignment, Sector, SeedRun, outbox
 from shared.bus import InMemoryBus
 from shared.clock import SimulatedClock
-from shared.service import Runtime
+from shared.runtime import Runtime
 from tests.conftest import fresh_schema
 from tests.platform import eventually
 from tests.routing.conftest import RoutingService, migrate, problem, routing_settings

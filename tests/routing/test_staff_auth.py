@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.routing.context import Routing
 from services.routing.directory.demo import DEMO_PASSWORD
 from services.routing.exceptions import SignInUnavailable
 from services.routing.staff import service as staff_service
@@ -254,6 +255,7 @@ async def test_without_a_signing_key_sign_in_is_unavailable_not_broken(
     async with routing.runtime.sessionmaker() as session:
         with pytest.raises(SignInUnavailable) as refused:
             await staff_service.sign_in(session, username="mlo.moh", password=DEMO_PASSWORD,
-                                        issuer=None, settings=routing.app.state.routing.settings,
+                                        issuer=None,
+                                        settings=routing.runtime.resources_as(Routing).settings,
                                         clock=routing.clock)
     assert refused.value.status == 503

@@ -24,7 +24,8 @@ from shared.clock import Clock, SimulatedClock, SystemClock
 from shared.db import create_engine
 from shared.events.vocabulary import Role
 from shared.migrations import current_revision, downgrade, head_revision, upgrade
-from shared.service import ServiceDefinition, create_service_app
+from shared.runtime import ServiceDefinition
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Integer, Table, Uuid, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.bus import Bus, EventConsumer, Outbox, OutboxRelay, ReceivedEvent, inbox_table
+from shared.bus import Bus, EventConsumer, Handlers, Outbox, OutboxRelay, Received, inbox_table
 from shared.bus.outbox import outbox_table
 from shared.clock import SystemClock
 from shared.db import create_engine, create_sessionmaker, service_metadata
@@ -50,7 +50,7 @@ def ledger_event(deposit_id: uuid.UUID | None = None) -> NotificationSent:
     )
 
 
-async def count_effect(session: AsyncSession, event: ReceivedEvent) -> None:
+async def count_effect(session: AsyncSession, event: Received[NotificationSent]) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(effects).values(event_id=event.envelope.id, applied=1)
     await session.execute(
@@ -113,11 +113,14 @@ class Ledger:
         return OutboxRelay(table=outbox, sessionmaker=self.sessionmaker, bus=bus,
                            service="ledger", poll_interval_s=0.05, **kwargs)  # type: ignore[arg-type]
 
-    def consumer(self, handler: Callable[[AsyncSession, ReceivedEvent], Awaitable[None]]
-                 = count_effect, *, batch_size: int = 256) -> EventConsumer:
-        return EventConsumer(name="ledger", handlers={EVENT_TYPE: handler},
-                             sessionmaker=self.sessionmaker, inbox=inbox, clock=CLOCK,
-                             batch_size=batch_size)
+    def consumer(self, handler: Callable[[AsyncSession, Received[NotificationSent]],
+                                         Awaitable[None]] = count_effect, *,
+                 batch_size: int = 256) -> EventConsumer:
+        handlers = Handlers()
+        handlers.on(NotificationSent)(handler)
+        return EventConsumer(name="ledger", handlers=handlers, sessionmaker=self.sessionmaker,
+                             inbox=inbox, outbox=Outbox(outbox, producer="ledger", clock=CLOCK),
+                             clock=CLOCK, batch_size=batch_size)
 
 
 @asynccontextmanager

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.bus import ReceivedEvent, RetryPolicy
+from shared.bus import Received, RetryPolicy
 from shared.bus.rabbitmq import RabbitMQBus
+from shared.events.catalog import NotificationSent
 from tests.shared.ledger import count_effect, open_ledger
 
 
@@ -21,7 +22,7 @@ async def main(url: str, schema: str, amqp_url: str, namespace: str, queue: str,
                signal_file: str) -> None:
     flag = Path(signal_file)
 
-    async def stuck(session: AsyncSession, event: ReceivedEvent) -> None:
+    async def stuck(session: AsyncSession, event: Received[NotificationSent]) -> None:
         await count_effect(session, event)
         flag.write_text(str(event.envelope.id))
         await asyncio.Event().wait()

@@ -11,10 +11,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.bus import Bus, InMemoryBus, OutgoingMessage, ReceivedEvent, RetryPolicy
+from shared.bus import Bus, InMemoryBus, OutgoingMessage, Received, RetryPolicy
 from shared.bus.base import topic_matches
 from shared.events import new_envelope
+from shared.events.catalog import NotificationSent
 from tests.conftest import fresh_schema, rabbit_buses
 from tests.shared.ledger import (
     CLOCK,
@@ -134,7 +136,7 @@ async def test_a_poison_event_is_retried_then_dead_lettered_while_others_flow(
     poison = new_envelope(ledger_event(), producer="ledger", clock=CLOCK)
     attempts: list[int] = []
 
-    async def refuse_poison(session, event: ReceivedEvent) -> None:  # type: ignore[no-untyped-def]
+    async def refuse_poison(session: AsyncSession, event: Received[NotificationSent]) -> None:
         if event.envelope.id == poison.id:
             attempts.append(1)
             raise ValueError("this event cannot be applied")
@@ -158,7 +160,7 @@ async def test_an_event_whose_handler_fails_once_is_applied_on_retry(
 ) -> None:
     failed: set[uuid.UUID] = set()
 
-    async def flaky(session, event: ReceivedEvent) -> None:  # type: ignore[no-untyped-def]
+    async def flaky(session: AsyncSession, event: Received[NotificationSent]) -> None:
         if event.envelope.id not in failed:
             failed.add(event.envelope.id)
             raise RuntimeError("temporary trouble")

@@ -22,16 +22,11 @@ from shared.auth import TokenIssuer, load_keys
 from shared.bus import inbox_table, outbox_table
 from shared.clock import SimulatedClock
 from shared.db import service_metadata
-from shared.dependencies import PrincipalDep, SessionDep
+from shared.dependencies import IdempotencyKeyDep, PrincipalDep, SessionDep
 from shared.errors import Conflict
-from shared.idempotency import (
-    ANONYMOUS,
-    RETENTION,
-    IdempotencyKeyDep,
-    idempotency_table,
-    purge_expired_keys,
-)
-from shared.service import ServiceDefinition, create_service_app
+from shared.idempotency import ANONYMOUS, RETENTION, idempotency_table, purge_expired_keys
+from shared.runtime import ServiceDefinition
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 
 metadata = service_metadata()

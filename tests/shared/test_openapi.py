@@ -11,10 +11,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from shared.db import service_metadata
-from shared.dependencies import OptionalPrincipalDep, PrincipalDep
+from shared.dependencies import IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
 from shared.errors import PROBLEM_CONTENT_TYPE
-from shared.idempotency import IdempotencyKeyDep
-from shared.service import ServiceDefinition, create_service_app
+from shared.runtime import ServiceDefinition
+from shared.service import create_service_app
 
 
 class NewThing(BaseModel):

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.clock import FixedClock
 from shared.sealing import (
     BUCKETS,
     DIGEST_BYTES,
@@ -21,13 +22,13 @@ from shared.sealing import (
     Attachment,
     CommissionKeyPair,
     CommissionPublicKey,
-    DayClock,
     EnvelopeHeader,
     EnvelopeKind,
     EnvelopeRefused,
     ReportContent,
     ReporterIdentity,
     check_sealed_report,
+    day_stamp,
     display_fingerprint,
     inspect,
     new_receipt,
@@ -65,14 +66,6 @@ def sealed(identity: ReporterIdentity | None = IDENTITY, **kwargs: object) -> tu
 
 
 ENVELOPE, IDENTITY_ENVELOPE = sealed()
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def refused(reason: str | None = None) -> pytest.RaisesExc[EnvelopeRefused]:
@@ -344,7 +337,7 @@ def test_receipts_are_random_readable_and_kept_only_as_a_digest() -> None:
 
 
 def test_events_about_reports_carry_the_start_of_the_amman_day_only() -> None:
-    stamped = DayClock(FixedClock(datetime(2026, 3, 5, 22, 30, tzinfo=UTC))).now()  # 01:30 in Amman
+    stamped = day_stamp(FixedClock(datetime(2026, 3, 5, 22, 30, tzinfo=UTC)))  # 01:30 in Amman
     assert stamped == datetime(2026, 3, 5, 21, 0, tzinfo=UTC)  # Amman's midnight (UTC+3)
     assert stamped.tzinfo is not None
 

@@ -30,7 +30,8 @@ from shared.db import create_engine
 from shared.events.envelope import Envelope, decode_envelope, parse_payload
 from shared.events.vocabulary import Role
 from shared.migrations import upgrade
-from shared.service import Runtime, create_service_app, migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
+from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 from tests.conftest import RabbitMQBusFactory
 from tests.platform import eventually

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.sla.deadlines import Fact, fact_of
 from shared.calendar import AMMAN
+from shared.clock import FixedClock
 from shared.events import catalog as c
 from shared.events.envelope import Envelope, EventPayload, new_envelope
 from shared.events.vocabulary import (
@@ -32,14 +33,6 @@ OTHER_ENTITY, OTHER_SECTOR = "MOE-SCH", "MOE"
 
 def amman(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=AMMAN)
-
-
-class _Fixed:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass(frozen=True)
@@ -62,7 +55,7 @@ class Story:
     kind: RequestKind = RequestKind.complaint
 
     def event(self, payload: EventPayload, at: datetime, producer: str = "routing") -> Event:
-        envelope = new_envelope(payload, producer=producer, clock=_Fixed(at),
+        envelope = new_envelope(payload, producer=producer, clock=FixedClock(at),
                                 correlation_id=self.reference)
         return Event(envelope, payload)
 
@@ -141,5 +134,5 @@ class Story:
 def role_changed(person: uuid.UUID, role: Role, at: datetime, *, granted: bool = True,
                  **scope: Any) -> Event:
     payload = c.DirectoryRoleChanged(person_id=person, role=role, granted=granted, **scope)
-    envelope = new_envelope(payload, producer="routing", clock=_Fixed(at))
+    envelope = new_envelope(payload, producer="routing", clock=FixedClock(at))
     return Event(envelope, payload)

@@ -15,7 +15,8 @@ from shared.clock import SimulatedClock
 from shared.events.catalog import EventType, SlaEscalated
 from shared.events.envelope import Envelope, decode_envelope, parse_payload
 from shared.events.vocabulary import Role
-from shared.service import create_service_app, migrate_to_head
+from shared.runtime import migrate_to_head
+from shared.service import create_service_app
 from tests.platform import eventually
 from tests.sla.conftest import START, World, token_issuer
 from tests.sla.facts import ENTITY, Event, Story, amman, role_changed

@@ -17,8 +17,7 @@ one of their timelines, and their events. This is the path that must keep up wit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,25 +28,23 @@ from services.routing.cases.policy import OFFICERS_TOLD
 from services.routing.cases.search import case_keys
 from services.routing.directory import repository as directory
 from services.routing.models import Entity
-from shared.bus import Outbox, ReceivedEvent
+from shared.bus import Received
 from shared.events.catalog import RequestAssigned, RequestSubmitted, RequestTriaged, TriageReason
 from shared.events.envelope import EventPayload
 from shared.events.vocabulary import RequestStatus, Role
 
 
-async def place_submitted(
-    session: AsyncSession, events: Sequence[ReceivedEvent], *,
-    outbox_at: Callable[[datetime], Outbox],
-) -> int:
-    """Place every new submission of the batch; returns how many were new.
+async def place_submitted(session: AsyncSession,
+                          events: Sequence[Received[RequestSubmitted]]) -> None:
+    """Place every new submission of the run (a reference already placed is skipped).
 
-    Each request is received at its own submission's instant; the batch is placed at one
+    Each request is received at its own submission's instant; the run is placed at one
     instant, the latest of them (its events and timeline entries say so)."""
-    submissions = [(e.envelope.occurred_at, e.payload) for e in events
-                   if isinstance(e.payload, RequestSubmitted)]
-    if not submissions:
-        return 0
-    placed_at = max(at for at, _ in submissions)
+    if not events:
+        return
+    latest = max(events, key=lambda e: e.at)
+    placed_at = latest.at
+    submissions = [(e.at, e.payload) for e in events]
     entities = {
         code: entity
         for code, entity in (await directory.entities_by_code(
@@ -103,8 +100,7 @@ async def place_submitted(
 
     new = sorted(await repository.insert_new_cases(session, cases))
     await repository.add_entries(session, [row for ref in new for row in timelines[ref]])
-    await outbox_at(placed_at).add_each(session, [(announcements[ref], ref) for ref in new])
-    return len(new)
+    await latest.outbox.add_each(session, [(announcements[ref], ref) for ref in new])
 
 
 def _placement(submitted: RequestSubmitted, entity: Entity | None,

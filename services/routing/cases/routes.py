@@ -43,7 +43,7 @@ from services.routing.cases.search import SearchTerms
 from services.routing.context import RoutingDep
 from services.routing.models import AuditEntry, Case
 from services.routing.permissions import Permission
-from shared.dependencies import SessionDep
+from shared.dependencies import IdempotencyKeyDep, SessionDep
 from shared.errors import Problem, Text, field_error
 from shared.events.vocabulary import (
     Channel,
@@ -52,7 +52,6 @@ from shared.events.vocabulary import (
     RequestKind,
     RequestStatus,
 )
-from shared.idempotency import IdempotencyKeyDep
 
 router = APIRouter(prefix="/api/v1", tags=["case handling"])
 

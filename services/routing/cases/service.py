@@ -67,7 +67,7 @@ from services.routing.exceptions import (
 )
 from services.routing.models import Case, Classification
 from services.routing.permissions import Permission
-from shared.bus import Outbox
+from shared.bus import Outbox, Received
 from shared.calendar import AMMAN
 from shared.errors import Text, on_field
 from shared.events.catalog import (
@@ -567,9 +567,8 @@ async def _held(session: AsyncSession, reference: str) -> Case:
     return case
 
 
-async def rated(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                payload: RequestRated) -> None:
-    rating = payload
+async def rated(session: AsyncSession, event: Received[RequestRated]) -> None:
+    rating, outbox, at = event.payload, event.outbox, event.at
     case = await _held(session, rating.reference)
     if case.status is not S.responded:
         log.warning("rating of a request that awaits none ignored",
@@ -596,18 +595,17 @@ async def rated(session: AsyncSession, *, outbox: Outbox, at: datetime,
                                              sector=case.sector_code)])
 
 
-async def rating_window_expired(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                                payload: SlaRatingWindowExpired) -> None:
-    case = await _held(session, payload.reference)
+async def rating_window_expired(session: AsyncSession,
+                                event: Received[SlaRatingWindowExpired]) -> None:
+    case = await _held(session, event.payload.reference)
     if case.status is S.responded:
-        await _close(session, outbox, case, at=at, actor=audit.SLA,
+        await _close(session, event.outbox, case, at=event.at, actor=audit.SLA,
                      code=case.outcome or ClosingCode.resolved, closed_by=ClosedBy.system,
                      details={"rule": "no rating within one working day"})
 
 
-async def info_provided(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                        payload: RequestInfoProvided) -> None:
-    answer = payload
+async def info_provided(session: AsyncSession, event: Received[RequestInfoProvided]) -> None:
+    answer, outbox, at = event.payload, event.outbox, event.at
     case = await _held(session, answer.reference)
     if case.status is not S.awaiting_information:
         log.warning("information for a request that awaits none ignored",
@@ -620,9 +618,8 @@ async def info_provided(session: AsyncSession, *, outbox: Outbox, at: datetime,
                           "attachment_ids": [str(a) for a in answer.attachment_ids]})
 
 
-async def escalated(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                    payload: SlaEscalated) -> None:
-    escalation = payload
+async def escalated(session: AsyncSession, event: Received[SlaEscalated]) -> None:
+    escalation, outbox, at = event.payload, event.outbox, event.at
     case = await _held(session, escalation.reference)
     if case.status in (S.closed, S.rejected):
         return
@@ -635,9 +632,8 @@ async def escalated(session: AsyncSession, *, outbox: Outbox, at: datetime,
                           "recipient_ids": [str(r) for r in escalation.recipient_ids]})
 
 
-async def breached(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                   payload: SlaBreached) -> None:
-    breach = payload
+async def breached(session: AsyncSession, event: Received[SlaBreached]) -> None:
+    breach, outbox, at = event.payload, event.outbox, event.at
     case = await _held(session, breach.reference)
     if case.status in (S.closed, S.rejected):
         return
@@ -648,13 +644,12 @@ async def breached(session: AsyncSession, *, outbox: Outbox, at: datetime,
                           "stage": breach.stage.value, "due_at": breach.due_at.isoformat()})
 
 
-async def deadline_set(session: AsyncSession, *, outbox: Outbox, at: datetime,
-                       payload: SlaDeadlineSet) -> None:
+async def deadline_set(session: AsyncSession, event: Received[SlaDeadlineSet]) -> None:
     """Keep the entity's deadline for sorting and the overdue filter (not a timeline step:
     the requester's deadlines are intake's to show; nothing is announced)."""
-    deadline = payload
+    deadline = event.payload
     if (deadline.clock is ClockKind.entity and deadline.entity is not None
             and deadline.stage is not SlaStage.rating_window):
         await repository.set_deadline(session, reference=deadline.reference,
                                       entity=deadline.entity, due_at=deadline.due_at,
-                                      stage=deadline.stage.value, set_at=at)
+                                      stage=deadline.stage.value, set_at=event.at)

@@ -42,9 +42,8 @@ from services.routing.directory.schemas import (
 from services.routing.exceptions import DirectoryNotFound
 from services.routing.models import Person, RoleAssignment
 from services.routing.permissions import Permission, effective
-from shared.dependencies import SessionDep
+from shared.dependencies import IdempotencyKeyDep, SessionDep
 from shared.events.vocabulary import RequestKind, Role
-from shared.idempotency import IdempotencyKeyDep
 
 public = APIRouter(prefix="/api/v1", tags=["directory"])
 admin = APIRouter(prefix="/api/v1", tags=["directory administration"])
