@@ -26,7 +26,6 @@ from gateway.config import GatewaySettings
 from gateway.main import create_gateway
 from services import SERVICES
 from services.colocated import colocated_services
-from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from services.integrity.development_key import register_development_key, registered
 from services.notify.config import NotifySettings
 from services.web.config import WebSettings
@@ -35,6 +34,7 @@ from services.web.office import OFFICE as PAGES_PREFIX
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
+from simulators.civil_registry import SimulatorSettings, create_simulator, serving
 
 
 class StreamingASGITransport(httpx.AsyncBaseTransport):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("shared", "services", "gateway")
+PACKAGES = ("shared", "services", "gateway", "simulators")
 SERVICES = ("intake", "routing", "sla", "notify", "integrity", "analytics", "web")
 
 

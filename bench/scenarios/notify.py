@@ -287,7 +287,7 @@ async def _measure(ctx: BenchContext, tmp: Path, run: str, schema: str, namespac
                    url: str, dsn: str) -> list[Result]:
     async with (
         _smtp_sink(tmp) as (smtp_port, ca_file, smtp_pid),
-        uvicorn_server("services.notify.sms_gateway_simulator:create_app",
+        uvicorn_server("simulators.sms_gateway:create_app",
                        extra_args=["--factory"],
                        env={"BKH_SMS_GATEWAY_API_KEY": API_KEY}) as gateway,
     ):

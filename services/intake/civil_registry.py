@@ -2,7 +2,7 @@
 
 The registry answers a question; it never hands us a record. We send the identity number, the
 four-part name and the date of birth; it says `match`, `mismatch` (and which fields),
-`not_found` or `deceased` (protocol in `services.intake.registry_simulator`, the stand-in used
+`not_found` or `deceased` (protocol in `simulators.civil_registry`, the stand-in used
 by `make run` and the tests).
 
 What it must never do: wait without bound (every call has a timeout), turn a registry outage

@@ -17,7 +17,7 @@ DEVELOPMENT_REGISTRY_SECRET = "development-only-registry-secret"
 
 
 class IntakeSettings(BaseServiceSettings):
-    # The civil registry (in development and tests: `services.intake.registry_simulator`).
+    # The civil registry (in development and tests: `simulators.civil_registry`).
     civil_registry_url: str = "http://127.0.0.1:8190"
     civil_registry_client_id: str = "bekhedmetkom"
     civil_registry_secret: str = Field(default=DEVELOPMENT_REGISTRY_SECRET, repr=False)

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
-from services.notify.sms_gateway_simulator import SimulatedSmsGateway
 from services.routing.directory.demo import DEMO_PASSWORD
 from shared.calendar import AMMAN
 from shared.clock import SimulatedClock
+from simulators.civil_registry import SimulatorSettings, create_simulator, serving
+from simulators.sms_gateway import SimulatedSmsGateway
 from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
     RECEIPT_SECRET,
     SMS_API_KEY,

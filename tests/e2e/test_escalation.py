@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from services.notify.sms_gateway_simulator import SimulatedSmsGateway
 from services.routing.directory.demo import DEMO_PASSWORD, demo_person_id
 from services.sla.repository import next_due
 from shared.calendar import AMMAN
 from shared.clock import WALL_CLOCK, SimulatedClock
 from shared.events.vocabulary import Role
+from simulators.sms_gateway import SimulatedSmsGateway
 from tests.e2e.conftest import SmtpServer, whole_platform
 from tests.platform import Platform, eventually
 

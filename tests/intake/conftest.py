@@ -24,7 +24,6 @@ from sqlalchemy import select, text
 
 from services.intake.main import DEFINITION
 from services.intake.models import outbox
-from services.intake.registry_simulator import SimulatorSettings, create_simulator, serving
 from shared.auth import Role, TokenIssuer, load_keys
 from shared.bus import Bus, OutgoingMessage, RabbitMQBus
 from shared.clock import SimulatedClock
@@ -32,6 +31,7 @@ from shared.events.envelope import EventPayload, new_envelope
 from shared.runtime import Runtime, migrate_to_head
 from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
+from simulators.civil_registry import SimulatorSettings, create_simulator, serving
 from tests.conftest import RabbitMQBusFactory
 
 CLIENT_ADDRESS = "198.51.100.7"

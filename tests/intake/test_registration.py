@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.intake.registry_simulator import DOWN
+from simulators.civil_registry import DOWN
 from tests.intake.conftest import IntakeUnderTest, intake_app, sunday_clock
 from tests.intake.factories import AHMAD, SARA, key, last_code, register, registration
 

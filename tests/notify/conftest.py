@@ -35,7 +35,6 @@ from sqlalchemy import select
 
 from services.notify.main import DEFINITION
 from services.notify.models import notifications
-from services.notify.sms_gateway_simulator import SimulatedSmsGateway
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import Delivery, OutgoingMessage
 from shared.clock import SimulatedClock
@@ -45,6 +44,7 @@ from shared.events.vocabulary import Role
 from shared.runtime import Runtime, migrate_to_head
 from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
+from simulators.sms_gateway import SimulatedSmsGateway
 from tests.platform import eventually, serve_http
 
 SMTP_USER = "notify"

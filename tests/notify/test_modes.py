@@ -14,13 +14,13 @@ import pytest
 
 from services.notify.config import DEVELOPMENT_RECEIPT_SECRET, NotifySettings
 from services.notify.main import DEFINITION
-from services.notify.sms_gateway_simulator import SimulatedSmsGateway
 from shared.bus import OutgoingMessage
 from shared.clock import SimulatedClock
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import NoticeChannel
 from shared.runtime import migrate_to_head
 from shared.service import create_service_app
+from simulators.sms_gateway import SimulatedSmsGateway
 from tests.notify import factories as f
 from tests.notify.conftest import (
     RECEIPT_SECRET,

@@ -27,10 +27,10 @@ from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import text
 
 from gateway.embedded import StreamingASGITransport, pages_beside_api
-from services.intake.registry_simulator import SimulatorSettings, create_simulator
 from services.routing.directory.demo import DEMO_PASSWORD
 from services.web.config import WebSettings
 from services.web.main import create_web_app
+from simulators.civil_registry import SimulatorSettings, create_simulator
 from tests.platform import Platform, eventually, running_platform
 
 CHROMIUM = Path(os.environ.get("BKH_CHROMIUM", "/usr/bin/chromium"))

@@ -1,6 +1,6 @@
 """SMS over the operator's bulk gateway: its HTTP API with httpx, and its signed receipts.
 
-The API (what `services.notify.sms_gateway_simulator` also serves):
+The API (what `simulators.sms_gateway` also serves):
 
     POST {BKH_SMS_GATEWAY_URL}/messages          Authorization: Bearer {BKH_SMS_GATEWAY_API_KEY}
     {"sender_id": "BKHEDMETKOM",

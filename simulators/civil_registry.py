@@ -2,7 +2,7 @@
 
 Started by `make run` beside the platform (on `BKH_REGISTRY_SIMULATOR_PORT`, by default any free
 port, which intake is pointed at) and by the tests; run it alone with
-`BKH_REGISTRY_SIMULATOR_PORT=8190 python -m services.intake.registry_simulator`.
+`BKH_REGISTRY_SIMULATOR_PORT=8190 python -m simulators.civil_registry`.
 
 Protocol (what intake's adapter, `services.intake.civil_registry`, speaks):
 

@@ -4,10 +4,10 @@ It speaks the API described in `services.notify.providers.sms_gateway`: takes ba
 messages (Bearer key), refuses numbers no numbering plan knows, remembers client references (a
 batch sent twice is sent once), and posts signed delivery receipts to notify's callback in
 batches. Tests start it on a free port and steer it (`fail_next`, `answer_after_s`,
-`undeliverable`); `python -m services.notify.sms_gateway_simulator` runs it as a demo gateway:
+`undeliverable`); `python -m simulators.sms_gateway` runs it as a demo gateway:
 
     BKH_SMS_GATEWAY_API_KEY=… BKH_SMS_RECEIPT_SECRET=… \
-    python -m services.notify.sms_gateway_simulator --port 8191 \
+    python -m simulators.sms_gateway --port 8191 \
         --receipts-to http://127.0.0.1:8000/api/v1/notifications/sms/receipts
 
 Never for production: it sends nothing to any phone. Its log names message ids, never numbers.
@@ -192,7 +192,7 @@ def create_app(receipts_to: str | None = None) -> FastAPI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m services.notify.sms_gateway_simulator")
+    parser = argparse.ArgumentParser(prog="python -m simulators.sms_gateway")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8191)
     parser.add_argument("--receipts-to", default=None, help="notify's receipt callback URL")
