@@ -352,10 +352,11 @@ class Dispatcher:
 
     def __init__(self, *, settings: NotifySettings, clock: Clock,
                  sessionmaker: async_sessionmaker[AsyncSession], outbox: Outbox,
+                 renderer: Renderer | None = None,
                  providers: dict[NoticeChannel, Provider] | None = None) -> None:
         self.clock = clock
         self.settings = settings
-        renderer = Renderer(settings, clock)
+        renderer = renderer or Renderer(settings, clock)
         self.providers = providers or build_providers(settings, clock)
         self.lanes = {
             channel: Lane(provider, sessionmaker=sessionmaker, outbox=outbox, clock=clock,

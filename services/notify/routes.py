@@ -21,13 +21,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from services.notify import delivery, previews, repository
 from services.notify.config import NotifySettings
-from services.notify.dispatcher import Renderer
+from services.notify.context import NotifyDep
 from services.notify.exceptions import (
     InvalidCursor,
     InvalidReceiptSignature,
@@ -218,24 +218,15 @@ def _receipt_reason(status: str, error: str | None) -> str:
     return f"sms_{status}" + (f"_{detail}" if detail else "")
 
 
-async def _renderer(request: Request, runtime: RuntimeDep) -> Renderer:
-    """The app's renderer for previews: its templates compiled once, on first use."""
-    renderer: Renderer | None = getattr(request.app.state, "preview_renderer", None)
-    if renderer is None:
-        settings = runtime.settings_as(NotifySettings)
-        renderer = request.app.state.preview_renderer = Renderer(settings, runtime.clock)
-    return renderer
-
-
 @router.post("/previews/response")
 async def preview_response(
     body: ResponsePreviewCreate, session: SessionDep,
     principal: Annotated[Principal, principal_in(*previews.RESPONDERS)], clock: ClockDep,
-    renderer: Annotated[Renderer, Depends(_renderer)], response: Response,
+    notify: NotifyDep, response: Response,
 ) -> ResponsePreview:
     """The message the requester will get when this answer is sent: its channel, language and
     words (the rating link's token aside). Main and sub-liaison officers and the CMU, for a
     request their scope holds (404 otherwise); 409 when the requester cannot be reached.
     Nothing is sent or stored."""
     response.headers["Cache-Control"] = "no-store"
-    return await previews.response(session, renderer, clock, principal=principal, body=body)
+    return await previews.response(session, notify.renderer, clock, principal=principal, body=body)
