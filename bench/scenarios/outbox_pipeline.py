@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -58,12 +59,12 @@ def _event() -> NotificationSent:
 
 
 @asynccontextmanager
-async def _worker(ctx: BenchContext, url: str, schema: str,
-                  namespace: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def _worker(ctx: BenchContext, url: str, schema: str, namespace: str,
+                  chain: str = "off") -> AsyncIterator[asyncio.subprocess.Process]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.apps.outbox_worker", url, schema, ctx.amqp_url, namespace,
-        cwd=REPO_ROOT, env=env, stdout=asyncio.subprocess.PIPE)
+        chain, cwd=REPO_ROOT, env=env, stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     if line.strip() != b"ready":
@@ -212,3 +213,86 @@ async def _open_loop(ctx, produce, effects_between, total_effects, drained) -> R
                                       "p99": stats.latency.p99_ms}},
         notes=["latency = lag from the producing transaction's clock reading to the consumer's "
                "handler; the limit is p99 ≤ 250 ms at 500 events/s"])
+
+
+CHAIN_RATE = 100.0
+CHAIN_DESCRIPTION = ("An event a consumer causes (as routing's `request.assigned` after "
+                     "`request.submitted`), from its cause's handler to its own handler: "
+                     "written through the handler's `event.outbox`, which wakes the "
+                     "relay at commit, against an outbox without the wake-up (consumers before "
+                     "issue 19), which waits for the relay's poll (0.5 s, the services' default).")
+
+
+@scenario("outbox_chain", description=CHAIN_DESCRIPTION)
+async def outbox_chain(ctx: BenchContext) -> list[Result]:
+    """Interleaved pairs (poll, then wake), each its own worker process at 100 events/s."""
+    url = ctx.postgres_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    pairs, duration_s = ctx.pick(5, 2), ctx.pick(10.0, 4.0)
+    p99s: dict[str, list[float]] = {"poll": [], "wake": []}
+    lags_of: dict[str, list[float]] = {"poll": [], "wake": []}
+    for pair in range(pairs):
+        for chain in ("poll", "wake"):
+            namespace = f"bench-{uuid.uuid4().hex[:8]}"
+            async with scratch_schema(ctx, "bench_chain", create=True) as schema:
+                engine = create_engine(url, schema=schema, application_name="bkh-bench-chain",
+                                       pool_size=4)
+                try:
+                    async with engine.begin() as connection:
+                        await connection.run_sync(metadata.create_all)
+                    sessionmaker = create_sessionmaker(engine)
+                    producer = Outbox(outbox, producer="bench", clock=SystemClock())
+
+                    async def produce(session_maker=sessionmaker, out=producer) -> None:  # type: ignore[no-untyped-def]
+                        async with session_maker.begin() as session:
+                            await out.add(session, _event())
+
+                    async with _worker(ctx, url, schema, namespace, chain):
+                        ctx.log(f"  pair {pair + 1}/{pairs}: {chain}, {CHAIN_RATE:.0f}/s, "
+                                f"{duration_s:.0f} s")
+                        stats = await open_loop(produce, CHAIN_RATE, duration_s)
+                        expected = stats.completed
+                        deadline = time.monotonic() + 30
+                        while time.monotonic() < deadline:  # noqa: ASYNC110 - polling the db
+                            async with sessionmaker() as session:
+                                done = int((await session.execute(
+                                    select(func.count()).select_from(effects)
+                                    .where(effects.c.hop == 2))).scalar_one())
+                            if done >= expected:
+                                break
+                            await asyncio.sleep(0.1)
+                        # The hop: from the cause's handler to the caused event's handler.
+                        cause = effects.alias("cause")
+                        async with sessionmaker() as session:
+                            lags = [row.hop_ms for row in await session.execute(
+                                select(((effects.c.consumed_at - cause.c.consumed_at) * 1000)
+                                       .label("hop_ms"))
+                                .join(cause, cause.c.event_id == effects.c.cause)
+                                .where(effects.c.hop == 2))]
+                finally:
+                    await engine.dispose()
+            summary = LatencySummary.of(v / 1000 for v in lags)
+            assert summary.p99_ms is not None, f"no caused event arrived ({chain})"
+            p99s[chain].append(round(summary.p99_ms, 1))
+            lags_of[chain] += lags
+    results = []
+    for chain in ("poll", "wake"):
+        latency = LatencySummary.of(v / 1000 for v in lags_of[chain])
+        median_p99 = statistics.median(p99s[chain])
+        results.append(Result(
+            name=f"outbox_chain.{chain}", description=CHAIN_DESCRIPTION, mode="open-loop",
+            figures=Figures(
+                throughput_per_s=CHAIN_RATE, count=len(lags_of[chain]), errors=0,
+                duration_s=duration_s * pairs, p50_ms=latency.p50_ms, p90_ms=latency.p90_ms,
+                p99_ms=median_p99, max_ms=latency.max_ms, target_rate_per_s=CHAIN_RATE),
+            params={"rate_per_s": CHAIN_RATE, "pairs": pairs, "window_s": duration_s,
+                    "relay_poll_s": 0.5},
+            extra={"p99_ms_per_pair": p99s[chain]},
+            notes=[f"p99 = the median of the {pairs} pairs' p99 (spread "
+                   f"{min(p99s[chain])}–{max(p99s[chain])} ms); p50/p90/max over all pairs",
+                   "latency = from the cause's handler to the caused event's handler (the "
+                   "cause's transaction commits, the relay publishes, the consumer applies)"]))
+    wake, poll = (statistics.median(p99s[c]) for c in ("wake", "poll"))
+    results[1].baseline = results[0].name
+    results[1].notes.append(f"caused events' p99 with the wake-up ÷ without: "
+                            f"{wake / poll:.2f} (median pairs)")
+    return results
