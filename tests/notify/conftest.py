@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from services.notify.main import DEFINITION
 from services.notify.models import notifications
+from services.notify.repository import AnyRow
 from shared.auth import TokenIssuer, load_keys
 from shared.bus import Delivery, OutgoingMessage
 from shared.clock import SimulatedClock
@@ -162,7 +163,7 @@ class Notify:
         await self.runtime.bus.publish([OutgoingMessage.from_envelope(envelope)])
         return envelope
 
-    async def rows(self, **where: Any) -> list[Any]:
+    async def rows(self, **where: Any) -> list[AnyRow]:
         query = select(notifications).order_by(notifications.c.created_at)
         for column, value in where.items():
             query = query.where(notifications.c[column] == value)

@@ -10,7 +10,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from services.notify.models import DeliveryStatus
 from shared.calendar import AMMAN, WorkingCalendar
 from shared.events import catalog as c
-from shared.events.vocabulary import Language, NoticeChannel, Role
+from shared.events.envelope import EventPayload
+from shared.events.vocabulary import (
+    ClockKind,
+    ClosedBy,
+    ClosingCode,
+    Language,
+    NoticeChannel,
+    Role,
+    SlaStage,
+)
 from tests.notify import factories as f
 from tests.notify.conftest import Notify
 from tests.notify.test_delivery import statuses_become
@@ -69,6 +78,7 @@ async def test_a_sector_report_goes_to_its_minister_and_the_national_one_to_deci
     await statuses_become(notify, [DELIVERED], recipient_id=minister.person_id)
     await statuses_become(notify, [DELIVERED], recipient_id=pm_office.person_id)
     assert await notify.rows(recipient_id=other.person_id) == []
+    assert minister.phone is not None  # official() always gives one
     (sms,) = notify.gateway.texts_to(minister.phone)
     assert "https://bekhedmetkom.test/api/v1/analytics/reports/" in sms
 
@@ -112,6 +122,7 @@ async def test_the_officers_holding_a_request_hear_that_the_cmu_reopened_it(
                                            decision="لم تُحل المشكلة", actor_id=uuid.uuid4()))
     rows = await statuses_become(notify, [DELIVERED, DELIVERED], recipient_id=officer.person_id)
     assert sorted(row.kind for row in rows) == ["officer.assigned", "officer.reopened"]
+    assert officer.phone is not None  # official() always gives one
     assert any("أعادت الوحدة المركزية فتح الطلب" in text and ref in text
                for text in notify.gateway.texts_to(officer.phone))
 
@@ -120,7 +131,7 @@ async def test_the_requester_hears_every_step_of_the_request(notify: Notify) -> 
     person, request = await _request(notify)
     actor = uuid.uuid4()
     ref = request.reference
-    steps: list[c.EventPayload] = [
+    steps: list[EventPayload] = [
         c.RequestAssigned(reference=ref, entity="MWI", sector="MWI", officer_ids=[actor]),
         c.RequestAccepted(reference=ref, classification="water.supply",
                           processing_working_days=5, actor_id=actor),
@@ -131,8 +142,8 @@ async def test_the_requester_hears_every_step_of_the_request(notify: Notify) -> 
                            actor_id=actor),
         c.RequestReopened(reference=ref, entity="MWI", sector="MWI", decision="لم تُحل",
                           actor_id=actor),
-        c.RequestClosed(reference=ref, closing_code=c.ClosingCode.resolved,
-                        closed_by=c.ClosedBy.requester, actor_id=person.citizen_id),
+        c.RequestClosed(reference=ref, closing_code=ClosingCode.resolved,
+                        closed_by=ClosedBy.requester, actor_id=person.citizen_id),
     ]
     for step in steps:
         await notify.publish(step, correlation_id=ref)
@@ -150,8 +161,8 @@ async def test_merged_duplicates_are_told_and_then_hear_the_answer(notify: Notif
     first_person, kept = await _request(notify)
     second_person, duplicate = await _request(notify)
     await notify.publish(c.RequestClosed(reference=duplicate.reference,
-                                         closing_code=c.ClosingCode.duplicate,
-                                         closed_by=c.ClosedBy.officer, actor_id=uuid.uuid4(),
+                                         closing_code=ClosingCode.duplicate,
+                                         closed_by=ClosedBy.officer, actor_id=uuid.uuid4(),
                                          merged_into=kept.reference))
     await notify.publish(c.RequestResponded(reference=kept.reference, actions_taken="فحص",
                                             solution="إصلاح", actor_id=uuid.uuid4(),
@@ -207,8 +218,8 @@ async def test_officers_get_one_digest_of_overdue_requests_per_working_day(
     _person, request = await _request(notify)
     await notify.publish(c.RequestAssigned(reference=request.reference, entity="MWI",
                                            sector="MWI", officer_ids=[officer.person_id]))
-    await notify.publish(c.SlaBreached(reference=request.reference, clock=c.ClockKind.entity,
-                                       entity="MWI", stage=c.SlaStage.first_response,
+    await notify.publish(c.SlaBreached(reference=request.reference, clock=ClockKind.entity,
+                                       entity="MWI", stage=SlaStage.first_response,
                                        due_at=notify.clock.now()))
     await statuses_become(notify, [DELIVERED], recipient_id=officer.person_id)
     await asyncio.sleep(0.5)
@@ -220,5 +231,6 @@ async def test_officers_get_one_digest_of_overdue_requests_per_working_day(
     digest = next(row for row in rows if row.kind == "officer.overdue_digest")
     await asyncio.sleep(0.5)  # the digest loop runs again on the same day: nothing new
     assert len(await notify.rows(recipient_id=officer.person_id)) == 2
+    assert officer.phone is not None  # official() always gives one
     assert request.reference in notify.gateway.texts_to(officer.phone)[-1]
     assert digest.priority == 2

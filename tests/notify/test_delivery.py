@@ -17,11 +17,20 @@ from sqlalchemy import select, text
 
 from services.notify.main import dispatcher_of
 from services.notify.models import DeliveryStatus, notifications
+from services.notify.repository import AnyRow
 from shared.events import catalog as c
-from shared.events.vocabulary import Language, NoticeChannel, Role
+from shared.events.vocabulary import (
+    ClosedBy,
+    ClosingCode,
+    DirectoryChange,
+    Language,
+    NoticeChannel,
+    Role,
+    SlaStage,
+)
 from shared.links import DEVELOPMENT_SECRET, LinkSigner
 from tests.notify import factories as f
-from tests.notify.conftest import Notify
+from tests.notify.conftest import Notify, SmtpServer, running_notify
 from tests.platform import eventually
 
 
@@ -52,8 +61,8 @@ async def test_the_acknowledgement_reaches_the_requester_by_sms_with_its_referen
 
 
 async def statuses_become(notify: Notify, expected: list[DeliveryStatus], **where: object
-                          ) -> list[object]:
-    async def check() -> list[object]:
+                          ) -> list[AnyRow]:
+    async def check() -> list[AnyRow]:
         rows = await notify.rows(**where)
         assert sorted(row.status for row in rows) == sorted(expected)
         return rows
@@ -266,11 +275,12 @@ async def test_a_deactivated_official_hears_nothing(notify: Notify) -> None:
     request = f.submitted(person.citizen_id)
     await notify.publish(request)
     await notify.publish(f.official(person_id=officer.person_id, number=officer.phone,
-                                    change=c.DirectoryChange.retired))
+                                    change=DirectoryChange.retired))
     await notify.publish(c.RequestAssigned(reference=request.reference, entity="MWI",
                                            sector="MWI", officer_ids=[officer.person_id]))
     await statuses_become(notify, [DeliveryStatus.delivered, DeliveryStatus.delivered],
                           recipient_id=person.citizen_id)
+    assert officer.phone is not None  # official() always gives one
     assert notify.gateway.texts_to(officer.phone) == []
     assert await notify.rows(recipient_id=officer.person_id) == []
 
@@ -282,15 +292,16 @@ async def test_an_official_retired_after_queueing_is_not_sent_to(notify: Notify)
     notify.gateway.fail_next(1, 503)
     escalation = c.SlaEscalated(
         reference=f.reference(), level=1, entity="MWI", sector="MWI",
-        stage=c.SlaStage.first_response, overdue_since=notify.clock.now(),
+        stage=SlaStage.first_response, overdue_since=notify.clock.now(),
         recipient_ids=[officer.person_id])
     await notify.publish(escalation)
     await eventually(lambda: _attempted(notify, officer.person_id))
     await notify.publish(f.official(person_id=officer.person_id, number=officer.phone,
-                                    email=None, change=c.DirectoryChange.retired))
+                                    email=None, change=DirectoryChange.retired))
     (row,) = await statuses_become(notify, [DeliveryStatus.failed],
                                    recipient_id=officer.person_id)
     assert row.reason_code == "recipient_deactivated"
+    assert officer.phone is not None  # official() always gives one
     assert notify.gateway.texts_to(officer.phone) == []
 
 
@@ -333,14 +344,15 @@ async def test_an_escalation_reaches_the_entity_head_on_every_channel(notify: No
     await notify.publish(head)
     await notify.publish(c.DirectoryEntityChanged(
         entity="MWI", sector="MWI", name_ar="وزارة المياه والري",
-        name_en="Ministry of Water and Irrigation", change=c.DirectoryChange.created))
+        name_en="Ministry of Water and Irrigation", change=DirectoryChange.created))
     escalation = c.SlaEscalated(
         reference=f.reference(), level=1, entity="MWI", sector="MWI",
-        stage=c.SlaStage.first_response, overdue_since=notify.clock.now(),
+        stage=SlaStage.first_response, overdue_since=notify.clock.now(),
         recipient_ids=[head.person_id])
     await notify.publish(escalation)
     await statuses_become(notify, [DeliveryStatus.delivered, DeliveryStatus.submitted],
                           recipient_id=head.person_id)
+    assert head.phone is not None  # official() always gives one
     (sms,) = notify.gateway.texts_to(head.phone)
     assert escalation.reference in sms
     assert "وزارة المياه والري" in sms
@@ -358,6 +370,7 @@ async def test_a_forwarded_report_tells_the_commission_only_that_one_arrived(
     await notify.publish(forwarded)
     (row,) = await statuses_become(notify, [DeliveryStatus.delivered],
                                    recipient_id=member.person_id)
+    assert member.phone is not None  # official() always gives one
     (sms,) = notify.gateway.texts_to(member.phone)
     assert "بلاغ" in sms
     assert str(forwarded.envelope_id) not in sms
@@ -369,8 +382,8 @@ async def test_an_event_about_an_unknown_request_is_dead_lettered_not_guessed(
     notify: Notify,
 ) -> None:
     envelope = await notify.publish(c.RequestClosed(
-        reference="BKH-NEVER-SEEN", closing_code=c.ClosingCode.resolved,
-        closed_by=c.ClosedBy.system))
+        reference="BKH-NEVER-SEEN", closing_code=ClosingCode.resolved,
+        closed_by=ClosedBy.system))
 
     async def dead_lettered() -> None:
         dead = await notify.runtime.bus.dead_letters("bkh.notify.notices")
@@ -393,9 +406,8 @@ async def test_a_recipient_missing_from_the_contact_book_is_skipped(notify: Noti
 
 
 async def test_an_smtp_outage_opens_its_breaker_and_never_holds_back_sms(
-    postgres_url: str, pg_schema: str, smtp_server: object,
+    postgres_url: str, pg_schema: str, smtp_server: SmtpServer,
 ) -> None:
-    from tests.notify.conftest import SmtpServer, running_notify
     assert isinstance(smtp_server, SmtpServer)
     closed = SmtpServer("127.0.0.1", 9, smtp_server.ca_file)  # nothing listens on port 9
     async with running_notify(postgres_url, pg_schema, closed) as service:

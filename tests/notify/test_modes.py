@@ -18,7 +18,7 @@ from shared.bus import OutgoingMessage
 from shared.clock import SimulatedClock
 from shared.events.envelope import new_envelope
 from shared.events.vocabulary import NoticeChannel
-from shared.runtime import migrate_to_head
+from shared.runtime import Runtime, migrate_to_head
 from shared.service import create_service_app
 from simulators.sms_gateway import SimulatedSmsGateway
 from tests.notify import factories as f
@@ -27,9 +27,8 @@ from tests.notify.conftest import (
     SMS_API_KEY,
     SmtpServer,
     notify_settings,
-    serve_http,
 )
-from tests.platform import eventually, running_platform
+from tests.platform import eventually, running_platform, serve_http
 
 
 async def test_over_rabbitmq_an_event_becomes_an_sms_and_an_email(
@@ -70,7 +69,7 @@ async def test_embedded_messages_go_to_the_folder_and_the_log_masks_the_address(
     app = create_service_app(DEFINITION, settings, clock=clock)
     caplog.set_level(logging.INFO)
     async with app.router.lifespan_context(app):
-        runtime = app.state.runtime
+        runtime: Runtime = app.state.runtime
         person = f.citizen(channel=NoticeChannel.email, email="embedded@example.jo")
         request = f.submitted(person.citizen_id)
         code = f.code(person.phone, secret="551177", now=clock.now())
@@ -94,8 +93,8 @@ async def test_embedded_messages_go_to_the_folder_and_the_log_masks_the_address(
     assert person.phone not in caplog.text
     assert "551177" not in caplog.text
     logged = [r for r in caplog.records if r.getMessage().startswith("message written")]
-    assert {r.to for r in logged} == {"e***@example.jo",
-                                                  f"{person.phone[:4]}•••{person.phone[-2:]}"}
+    assert {vars(r)["to"] for r in logged} == {"e***@example.jo",
+                                               f"{person.phone[:4]}•••{person.phone[-2:]}"}
 
 
 def test_production_refuses_the_folder_development_secrets_and_plain_transports() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from services.notify.dispatcher import SAMPLE_TOKEN
@@ -26,7 +27,7 @@ ANSWER = {"actions_taken": "أصلحنا الخط الرئيسي المغذّي 
           "solution": "عادت المياه إلى الحي صباح اليوم", "outcome": "resolved"}
 
 
-async def request_of(notify: Notify, person: Any) -> str:
+async def request_of(notify: Notify, person: c.CitizenRegistered) -> str:
     """A request of `person` to the water authority (sector MWI), assigned and acknowledged."""
     await notify.publish(person)
     submitted = f.submitted(person.citizen_id, entity="MWI-WAJ", sector="MWI")
@@ -37,7 +38,8 @@ async def request_of(notify: Notify, person: Any) -> str:
     return submitted.reference
 
 
-async def preview(notify: Notify, reference: str, who: dict[str, str], **body: Any) -> Any:
+async def preview(notify: Notify, reference: str, who: dict[str, str], **body: Any
+                  ) -> httpx.Response:
     return await notify.client.post(PREVIEW, json={"reference": reference, **ANSWER, **body},
                                     headers=who)
 

@@ -13,13 +13,17 @@ from services.notify.providers.sms_gateway import (
     TIMESTAMP_HEADER,
     receipt_signature,
 )
+from services.notify.repository import AnyRow
+from shared.events.catalog import CitizenRegistered
 from shared.events.vocabulary import NoticeChannel, Role
 from tests.notify import factories as f
 from tests.notify.conftest import RECEIPT_SECRET, Notify
 from tests.notify.test_delivery import statuses_become
 
 
-async def _two_requesters(notify: Notify) -> tuple[object, object, str, str]:
+async def _two_requesters(
+    notify: Notify,
+) -> tuple[CitizenRegistered, CitizenRegistered, str, str]:
     alice = f.citizen(channel=NoticeChannel.email, email="alice@example.jo")
     bob = f.citizen()
     for person in (alice, bob):
@@ -116,7 +120,7 @@ def signed(body: bytes, *, secret: str = RECEIPT_SECRET, at: float | None = None
             SIGNATURE_HEADER: receipt_signature(secret, timestamp, body)}
 
 
-async def _submitted_sms(notify: Notify) -> object:
+async def _submitted_sms(notify: Notify) -> AnyRow:
     notify.gateway.receipt_url = None  # this test plays the gateway's receipts itself
     person = f.citizen()
     await notify.publish(person)
