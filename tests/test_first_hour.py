@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import httpx
 import pytest
@@ -158,6 +158,14 @@ def test_the_code_the_link_and_the_clock_work_as_the_readme_says_on_any_port(
         assert client.get(f"/api/v1/requests/{reference}", headers=ahmad).status_code == 200
 
 
+class Served(TypedDict, total=False):
+    """Where the gateway listens and the address it gives in links (GatewaySettings' fields)."""
+
+    host: str
+    port: int
+    public_base_url: str
+
+
 @pytest.mark.parametrize(("given", "public_url"), [
     ({"port": 8080}, "http://127.0.0.1:8080"),
     ({"host": "0.0.0.0", "port": 9000}, "http://127.0.0.1:9000"),
@@ -166,7 +174,8 @@ def test_the_code_the_link_and_the_clock_work_as_the_readme_says_on_any_port(
      "https://bekhedmetkom.gov.jo"),
 ])
 def test_links_lead_to_the_address_served_unless_a_public_one_is_set(
-    given: dict[str, object], public_url: str
+    given: Served, public_url: str
 ) -> None:
-    settings = GatewaySettings(**{"environment": "test", "public_base_url": "", **given})
+    served: Served = {"public_base_url": "", **given}
+    settings = GatewaySettings(environment="test", **served)
     assert settings.public_url == public_url

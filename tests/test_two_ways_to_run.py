@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -32,7 +33,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], limit_s: float = 90) -> dict:  # type: ignore[type-arg]
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes],
+                     limit_s: float = 90) -> dict[str, Any]:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         assert process.poll() is None, f"exited early with {process.returncode}"

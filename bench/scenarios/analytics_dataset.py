@@ -26,10 +26,10 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
@@ -82,6 +82,9 @@ CITIES = {"JO-AM": ["عمان", "سحاب", "ناعور"], "JO-IR": ["إربد",
           "JO-AQ": ["العقبة"], "JO-MN": ["معان"], "JO-AT": ["الطفيلة"]}
 
 
+V = TypeVar("V")
+
+
 def schema_for(requests: int) -> str:
     return f"bench_analytics_{requests}"
 
@@ -98,19 +101,19 @@ def directory() -> Directory:
     return Directory(seed["sectors"], seed["entities"])
 
 
-class Draw:
+class Draw(Generic[V]):
     """Weighted choices with precomputed cumulative weights (random.choices is the hot path)."""
 
-    def __init__(self, rng: random.Random, weights: dict[Any, float]) -> None:
+    def __init__(self, rng: random.Random, weights: Mapping[V, float]) -> None:
         self.rng = rng
         self.values = list(weights)
         total = 0.0
-        self.cumulative = []
+        self.cumulative: list[float] = []
         for value in weights.values():
             total += value
             self.cumulative.append(total)
 
-    def __call__(self) -> Any:
+    def __call__(self) -> V:
         return self.rng.choices(self.values, cum_weights=self.cumulative)[0]
 
 
@@ -161,6 +164,12 @@ def requests_rows(count: int, end: date, entities: list[dict[str, Any]]
         # Requests older than a few weeks are nearly all finished; recent ones often open.
         p_open = (0.6 if age_days < 3 else 0.25 if age_days < 14 else 0.04 if age_days < 60
                   else 0.003)
+        # None once the request has not come that far.
+        first_response_wd: float | None
+        resolution_wd: float | None
+        first_response_at: datetime | None
+        responded_at: datetime | None
+        on_time: bool | None
         first_response_wd = _durations_wd(rng, 0.6, 0.9)
         resolution_wd = max(first_response_wd, _durations_wd(rng, 4.0, 0.8))
         first_response_at = submitted + first_response_wd * WORKING_DAY * 2.0

@@ -20,6 +20,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from itertools import count
 
 import asyncpg
@@ -27,8 +28,10 @@ import asyncpg
 from bench.fixtures import delete_service_queues, scratch_schema, token_issuer
 from bench.harness import (
     BenchContext,
+    ClosedLoopStats,
     CpuMeter,
     Figures,
+    Op,
     Result,
     closed_loop,
     make_http_client,
@@ -165,16 +168,16 @@ async def _filed(dsn: str, schema: str) -> int:
 
 
 async def _closed_and_stored(
-    ctx: BenchContext, report: object, schema: str, pids: dict[str, int],
-    duration_s: float, warmup_s: float, created: object,
-) -> tuple[object, Result, dict[str, float]]:
+    ctx: BenchContext, report: Op, schema: str, pids: dict[str, int],
+    duration_s: float, warmup_s: float, created: Callable[[], int],
+) -> tuple[ClosedLoopStats, Result, dict[str, float]]:
     """The closed loop, then how long integrity took to have every report filed."""
     dsn = plain_postgres_dsn(ctx.postgres_dsn)
     ctx.log(f"  closed loop: concurrency {CONCURRENCY}, {duration_s:g} s (+{warmup_s:g} s)")
     meter = CpuMeter(pids).start()
     started = time.monotonic()
-    closed = await closed_loop(report, CONCURRENCY, duration_s, warmup_s)  # type: ignore[arg-type]
-    total = created()  # type: ignore[operator]
+    closed = await closed_loop(report, CONCURRENCY, duration_s, warmup_s)
+    total = created()
     while await _filed(dsn, schema) < total:
         if time.monotonic() - started > duration_s + warmup_s + 120:
             raise UnexpectedStatus("integrity did not file every sealed report in time")

@@ -21,10 +21,11 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.apps.outbox_worker import effects, metadata, outbox
 from bench.fixtures import scratch_schema
@@ -51,6 +52,12 @@ TRANSACTION_EVENTS = 50
 OPEN_LOOP_RATE = 500.0
 OPEN_LOOP_EVENTS_PER_TRANSACTION = 5
 IN_FLIGHT = 2_000
+
+# What the scenario hands its two loops, all on the producer's database:
+Produce = Callable[[int], Awaitable[None]]  # one transaction of that many events
+EffectsBetween = Callable[[float, float], Awaitable[list[float]]]  # lags (ms) consumed then
+TotalEffects = Callable[[], Awaitable[int]]  # events applied so far
+Drained = Callable[[int, float], Awaitable[float]]  # seconds until that many, at most the limit
 
 
 def _event() -> NotificationSent:
@@ -130,7 +137,8 @@ async def outbox_pipeline(ctx: BenchContext) -> list[Result]:
     return [closed, open_]
 
 
-async def _closed_loop(ctx, produce, effects_between, total_effects, drained,  # type: ignore[no-untyped-def]
+async def _closed_loop(ctx: BenchContext, produce: Produce, effects_between: EffectsBetween,
+                       total_effects: TotalEffects, drained: Drained,
                        worker_pid: int) -> Result:
     window_s = ctx.pick(20.0, 6.0)
     concurrency = 4
@@ -185,7 +193,8 @@ async def _closed_loop(ctx, produce, effects_between, total_effects, drained,  #
                "errors = events not applied after the drain limit (lost or stuck)"])
 
 
-async def _open_loop(ctx, produce, effects_between, total_effects, drained) -> Result:  # type: ignore[no-untyped-def]
+async def _open_loop(ctx: BenchContext, produce: Produce, effects_between: EffectsBetween,
+                     total_effects: TotalEffects, drained: Drained) -> Result:
     duration_s = ctx.pick(20.0, 6.0)
     before = await total_effects()
     per_transaction = OPEN_LOOP_EVENTS_PER_TRANSACTION
@@ -242,7 +251,10 @@ async def outbox_chain(ctx: BenchContext) -> list[Result]:
                     sessionmaker = create_sessionmaker(engine)
                     producer = Outbox(outbox, producer="bench", clock=SystemClock())
 
-                    async def produce(session_maker=sessionmaker, out=producer) -> None:  # type: ignore[no-untyped-def]
+                    async def produce(
+                        session_maker: async_sessionmaker[AsyncSession] = sessionmaker,
+                        out: Outbox = producer,
+                    ) -> None:
                         async with session_maker.begin() as session:
                             await out.add(session, _event())
 

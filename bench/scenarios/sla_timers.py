@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
 
 from bench.harness import (
     REPO_ROOT,
@@ -152,7 +152,9 @@ async def _due_timers(connection: asyncpg.Connection, prefix: str,
 
 def _claim_sql(limit: int) -> str:
     statement = repository.claim_query(datetime.now(AMMAN), limit)
-    return str(statement.compile(dialect=postgresql.asyncpg.dialect()))
+    # The asyncpg dialect found by its URL name, as create_engine finds it (its class is untyped).
+    dialect = make_url("postgresql+asyncpg://").get_dialect()()
+    return str(statement.compile(dialect=dialect))
 
 
 # --- poll ----------------------------------------------------------------------------------------

@@ -94,7 +94,8 @@ class World:
     def cmu(self) -> dict[str, str]:
         return self.auth(Role.cmu_staff)
 
-    async def get(self, path: str, headers: dict[str, str] | None = None,
+    # path and headers positional-only, so that no query parameter can be taken for them
+    async def get(self, path: str, headers: dict[str, str] | None = None, /,
                   **params: Any) -> httpx.Response:
         return await self.client.get(path, params={k.rstrip("_"): v for k, v in params.items()
                                                    if v is not None},

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, ViewportSize, async_playwright, expect
 
 from shared.events.vocabulary import Role
 from shared.settings import VAR_DIR
@@ -59,7 +59,7 @@ async def served(world: World) -> AsyncIterator[str]:
         await task
 
 
-PHONE = {"width": 390, "height": 844}  # an iPhone 12–15's CSS viewport
+PHONE: ViewportSize = {"width": 390, "height": 844}  # an iPhone 12–15's CSS viewport
 
 
 @pytest.fixture

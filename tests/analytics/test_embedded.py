@@ -20,7 +20,7 @@ from services.colocated import colocated_services
 from shared.bus import InMemoryBus, OutgoingMessage
 from shared.clock import SimulatedClock
 from shared.events import catalog as c
-from shared.events.envelope import new_envelope
+from shared.events.envelope import EventPayload, new_envelope
 from shared.events.vocabulary import Channel, ClosedBy, ClosingCode, DirectoryChange, Role
 from tests.analytics.conftest import SUNDAY_9AM, token_issuer
 from tests.platform import eventually
@@ -52,7 +52,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, InM
     await bus.close()
 
 
-async def _publish(bus: InMemoryBus, clock: SimulatedClock, *payloads: c.EventPayload) -> None:
+async def _publish(bus: InMemoryBus, clock: SimulatedClock, *payloads: EventPayload) -> None:
     await bus.publish([OutgoingMessage.from_envelope(new_envelope(
         p, producer=c.PRODUCERS[c.EventType(p.event_type)], clock=clock)) for p in payloads])
 

@@ -18,6 +18,8 @@ from shared.events.vocabulary import (
     ClosedBy,
     ClosingCode,
     LegalGround,
+    RequestKind,
+    Role,
     SlaStage,
 )
 from tests.analytics.conftest import World
@@ -80,7 +82,7 @@ async def test_a_department_counts_under_its_entity(world: World) -> None:
     await world.submit("JO-1", entity="MOH-HOSP-ER")
     await world.settled()
 
-    head = world.auth(c.Role.entity_head, entities=["MOH-HOSP"])
+    head = world.auth(Role.entity_head, entities=["MOH-HOSP"])
     assert (await world.kpis(head))["received"] == 1
 
 
@@ -89,7 +91,7 @@ async def test_a_triaged_request_becomes_its_entitys_receipt_once_placed(world: 
     await world.submit("JO-1", entity=None, sector=None)
     await world.publish(c.RequestTriaged(reference="JO-1", reason=c.TriageReason.no_entity))
     await world.settled()
-    head = world.auth(c.Role.entity_head, entities=["MOE-SCH"])
+    head = world.auth(Role.entity_head, entities=["MOE-SCH"])
     assert (await world.kpis(head))["received"] == 0
     assert (await world.kpis())["by_status"]["triage"] == 1
 
@@ -143,9 +145,9 @@ async def test_escalations_transfers_and_reopenings_are_counted(world: World) ->
     assert kpis["reopened"] == 1
     assert kpis["reopen_rate_pct"] == 100.0
     # The transfer counts against the entity that passed the request on.
-    hospital = world.auth(c.Role.entity_head, entities=["MOH-HOSP"])
+    hospital = world.auth(Role.entity_head, entities=["MOH-HOSP"])
     assert (await world.kpis(hospital))["transfers"] == 1
-    lab = world.auth(c.Role.entity_head, entities=["MOH-LAB"])
+    lab = world.auth(Role.entity_head, entities=["MOH-LAB"])
     assert (await world.kpis(lab))["closed"] == 1
 
 
@@ -249,8 +251,8 @@ async def test_replaying_the_log_rebuilds_the_same_figures(world: World) -> None
     await world.seed_directory()
     for index in range(5):
         reference = f"JO-{index}"
-        await world.submit(reference, kind=c.RequestKind.inquiry if index % 2 else
-                           c.RequestKind.complaint)
+        await world.submit(reference, kind=RequestKind.inquiry if index % 2 else
+                           RequestKind.complaint)
         await world.publish(assigned(reference), accepted(reference))
         if index < 3:
             await world.publish(responded(reference), closed(reference))
@@ -303,7 +305,7 @@ async def test_an_unanswered_request_escalated_to_the_minister_counts_against_th
     await world.publish(escalated("JO-3", 2, world.clock.now()))
     await world.settled()
 
-    minister = world.auth(c.Role.minister, sectors=["MOH"])
+    minister = world.auth(Role.minister, sectors=["MOH"])
     kpis = await world.kpis(minister)
     assert kpis["received"] == 3
     assert kpis["answered"] == 2  # JO-1 once, however many rounds
@@ -392,8 +394,8 @@ async def test_a_transfer_keeps_the_verdict_and_the_new_entity_answers_for_its_o
     await world.publish(responded("JO-1"), responded("JO-2"))
     await world.settled()
 
-    hospital = await world.kpis(world.auth(c.Role.entity_head, entities=["MOH-HOSP"]))
-    lab = await world.kpis(world.auth(c.Role.entity_head, entities=["MOH-LAB"]))
+    hospital = await world.kpis(world.auth(Role.entity_head, entities=["MOH-HOSP"]))
+    lab = await world.kpis(world.auth(Role.entity_head, entities=["MOH-LAB"]))
     # JO-1 was judged once, against the hospital that let it go overdue; JO-2 for the lab.
     assert (hospital["deadline_missed"], hospital["deadline_met"]) == (1, 0)
     assert (lab["deadline_missed"], lab["deadline_met"]) == (0, 1)

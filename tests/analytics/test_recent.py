@@ -3,6 +3,8 @@ questions, and a failure is not remembered."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from services.analytics.recent import RecentAnswers
@@ -32,10 +34,8 @@ async def test_different_questions_never_share_an_answer() -> None:
 
 
 async def test_an_old_answer_is_computed_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    import services.analytics.recent as module
-
     now = [100.0]
-    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     recent, compute = RecentAnswers(ttl_s=1.0), Counter()
     assert await recent.get("q", compute) == 1
     now[0] += 0.9

@@ -19,7 +19,7 @@ from services.analytics.schedule import publish_due_reports, run_schedule
 from shared.bus import Delivery
 from shared.events import catalog as c
 from shared.events.envelope import Envelope
-from shared.events.vocabulary import Channel, RequestKind, Role
+from shared.events.vocabulary import Channel, DirectoryChange, RequestKind, Role
 from tests.analytics.conftest import World
 from tests.analytics.test_projection import assigned, closed, responded
 from tests.platform import eventually
@@ -323,7 +323,7 @@ async def test_the_reports_link_opens_a_readable_page_without_signing_in(world: 
     await _mixed_requests(world)
     await world.publish(c.DirectoryEntityChanged(
         entity="MOH-HOSP", sector="MOH", name_ar="مستشفى <b>البشير</b>",
-        name_en="Al-Bashir <script>alert(1)</script>", change=c.DirectoryChange.updated))
+        name_en="Al-Bashir <script>alert(1)</script>", change=DirectoryChange.updated))
     await world.settled()
     link = await link_to_the_weeks_report(world, heard)
     page = await world.client.get(link)  # no Authorization: the link's token is the key

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
-import kubernetes_validate
+# Neither ships type information, and no stubs for them are in the lock.
+import jsonschema  # type: ignore[import-untyped]
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
 from tests.deploy.manifests import K8S, Resource, ident
@@ -26,7 +27,8 @@ NOT_YET_VENDORED = {
 
 
 def vendored_schema(resource: Resource) -> Path:
-    group, _, version = resource["apiVersion"].rpartition("/")
+    api_version: str = resource["apiVersion"]
+    group, _, version = api_version.rpartition("/")
     return SCHEMAS / group / f"{resource['kind'].lower()}_{version}.json"
 
 

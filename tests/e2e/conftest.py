@@ -23,10 +23,9 @@ from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
     SMS_API_KEY,
     SmtpServer,
     notify_settings,
-    serve_http,
     smtp_server,
 )
-from tests.platform import Platform, running_platform
+from tests.platform import Platform, running_platform, serve_http
 
 
 @dataclass

@@ -153,8 +153,8 @@ def api(served: ServedPlatform, callers: Callers, document: dict[str, Any]) -> A
     schema = schemathesis.openapi.from_dict(document)
     schema.config.update(base_url=served.base_url)
     schema.config.generation.update(
-        modes=["positive", "negative"], max_examples=EXAMPLES_PER_OPERATION,
-        deterministic=IN_CI, database="none",
+        modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
+        max_examples=EXAMPLES_PER_OPERATION, deterministic=IN_CI, database="none",
     )
     return schema
 

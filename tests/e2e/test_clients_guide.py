@@ -36,7 +36,8 @@ from sqlalchemy import select
 from services.intake.models import Entity
 from shared.calendar import AMMAN
 from shared.clock import SimulatedClock
-from tests.e2e.conftest import SmtpServer, World, whole_platform
+from tests.e2e.conftest import World, whole_platform
+from tests.notify.conftest import SmtpServer
 from tests.platform import eventually
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "clients.md"

@@ -22,7 +22,8 @@ from shared.calendar import AMMAN
 from shared.clock import WALL_CLOCK, SimulatedClock
 from shared.events.vocabulary import Role
 from simulators.sms_gateway import SimulatedSmsGateway
-from tests.e2e.conftest import SmtpServer, whole_platform
+from tests.e2e.conftest import whole_platform
+from tests.notify.conftest import SmtpServer
 from tests.platform import Platform, eventually
 
 ENTITY, SECTOR = "PM-GAM", "PM"

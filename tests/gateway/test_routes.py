@@ -95,8 +95,11 @@ def test_case_handling_actions_go_to_routing_not_intake(action: str) -> None:
 
 def test_every_case_handling_path_of_routing_goes_to_routing() -> None:
     """The table's hand-kept list of actions names each of routing's `/requests/…` paths."""
-    paths = [(method, route.path) for route in cases_router.routes
-             if isinstance(route, APIRoute) for method in route.methods]
+    paths: list[tuple[str, str]] = []
+    for api_route in cases_router.routes:
+        if isinstance(api_route, APIRoute):
+            assert api_route.methods is not None  # an APIRoute always has its methods
+            paths += [(method, api_route.path) for method in api_route.methods]
     assert ("POST", "/api/v1/requests/{reference}/comment") in paths
     for method, path in paths:
         route = resolve(method, path.replace("{reference}", "2030-0000123-4"))

@@ -20,7 +20,8 @@ SARA = {
 PASSWORD = "ورد-الربيع-2030"
 
 
-def registration(person: dict[str, str] = AHMAD, **overrides: Any) -> dict[str, Any]:
+# person positional-only, so that no overridden field can be taken for it
+def registration(person: dict[str, str] = AHMAD, /, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         **person,
         "id_type": "national_number",

@@ -93,12 +93,13 @@ async def test_a_refused_send_does_not_eat_the_other_budgets(intake: IntakeUnder
 async def two_replicas(
     postgres_url: str, pg_schema: str, registry_url: str, redis_url: str
 ) -> AsyncIterator[tuple[IntakeUnderTest, IntakeUnderTest]]:
-    shared = {"rate_limit_storage_uri": redis_url,
-              "rate_limit_prefix": f"intake-test-{uuid.uuid4().hex[:8]}"}
+    prefix = f"intake-test-{uuid.uuid4().hex[:8]}"  # one count, shared by both replicas
     clock = sunday_clock()
     async with (
-        intake_app(postgres_url, pg_schema, registry_url, clock=clock, **shared) as first,
-        intake_app(postgres_url, pg_schema, registry_url, clock=clock, **shared) as second,
+        intake_app(postgres_url, pg_schema, registry_url, clock=clock,
+                   rate_limit_storage_uri=redis_url, rate_limit_prefix=prefix) as first,
+        intake_app(postgres_url, pg_schema, registry_url, clock=clock,
+                   rate_limit_storage_uri=redis_url, rate_limit_prefix=prefix) as second,
     ):
         yield first, second
         await first.runtime.resources_as(Intake).throttle.limits.reset()

@@ -7,7 +7,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from services.intake.config import DEVELOPMENT_LINK_SECRET
 from services.intake.context import Intake
 from shared.auth import Role
 from shared.bus import OutgoingMessage
@@ -27,7 +26,7 @@ from shared.events.catalog import (
     SlaRulesChanged,
 )
 from shared.events.envelope import new_envelope
-from shared.links import LinkSigner
+from shared.links import DEVELOPMENT_SECRET, LinkSigner
 from tests.intake.conftest import Broker, IntakeUnderTest
 from tests.intake.factories import key
 from tests.intake.test_submissions import REQUESTS, complaint
@@ -273,7 +272,7 @@ async def test_a_rating_of_an_answer_a_newer_one_replaced_is_refused_clearly(
     intake, broker = intake_with_bus
     citizen_id = str(uuid.uuid4())
     me, ref = await answered(intake, broker, citizen_id)
-    signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
+    signer = LinkSigner(DEVELOPMENT_SECRET, clock=intake.clock)
     link = f"{REQUESTS}/{ref}/rating/link"
 
     def token_of(answer_round: int) -> str:  # as notify signs the link of each answer's SMS
@@ -372,7 +371,7 @@ async def test_the_one_tap_link_opens_a_page_and_rates_only_its_own_request(
     me, ref = await answered(intake, broker, citizen_id,
                              subject="<script>alert('x')</script> تأخر المواعيد")
     # Notify signs the link with the same secret.
-    signer = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock)
+    signer = LinkSigner(DEVELOPMENT_SECRET, clock=intake.clock)
     token = signer.sign("rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
     link = f"{REQUESTS}/{ref}/rating/link"
 
@@ -436,7 +435,7 @@ async def test_a_rating_score_is_a_whole_number_never_text(
     intake, broker = intake_with_bus
     citizen_id = str(uuid.uuid4())
     me, ref = await answered(intake, broker, citizen_id)
-    token = LinkSigner(DEVELOPMENT_LINK_SECRET, clock=intake.clock).sign(
+    token = LinkSigner(DEVELOPMENT_SECRET, clock=intake.clock).sign(
         "rate", {"ref": ref, "sub": citizen_id}, lifetime=timedelta(days=3))
     link = f"{REQUESTS}/{ref}/rating/link"
     for not_a_number in ("5", 5.0, True, "five"):

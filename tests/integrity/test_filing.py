@@ -156,6 +156,7 @@ async def test_the_database_itself_refuses_to_change_or_remove_a_filed_envelope(
         with pytest.raises(DBAPIError) as refused:
             async with runtime.sessionmaker.begin() as session:
                 await session.execute(text(statement), {"junk": b"junk"})
+        assert refused.value.orig is not None
         assert isinstance(refused.value.orig.__cause__, asyncpg.RaiseError)
         assert "written once" in str(refused.value.orig)
     downloaded = await integrity.client.get(

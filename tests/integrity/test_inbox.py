@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ async def test_the_inbox_lists_ids_days_keys_and_buckets_newest_day_first_in_pag
     for report in reports:
         await integrity.wait_filed(report.envelope_id)
 
-    seen: list[dict[str, object]] = []
+    seen: list[dict[str, Any]] = []  # JSON objects
     cursor = None
     while True:
         params: dict[str, str | int] = {"limit": 3, **({"cursor": cursor} if cursor else {})}

@@ -159,7 +159,8 @@ def expected(rule: Rule, caller: Role | str, target: str | None) -> int:
         return 401 if caller == NOBODY else 403
     if target is None:
         return rule.ok
-    if target == NONEXISTENT or target not in SEES.get(caller, set()):  # type: ignore[call-overload]
+    sees = SEES.get(caller, set()) if isinstance(caller, Role) else set()  # NOBODY sees nothing
+    if target == NONEXISTENT or target not in sees:
         return 404
     return rule.ok
 

@@ -90,7 +90,7 @@ async def test_replicas_starting_together_seed_exactly_once(
             assert await asyncio.gather(*(seed_once(r) for r in replicas)) == [True] * 3
             assert await seed_once(replicas[0])  # and again later: nothing more
             async with replicas[0].sessionmaker() as session:
-                events = dict((await session.execute(
+                events: dict[str, int] = dict((await session.execute(
                     select(outbox.c.event_type, func.count()).group_by(outbox.c.event_type)
                 )).all())
                 sectors = await session.scalar(select(func.count()).select_from(Sector))

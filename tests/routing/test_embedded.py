@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -25,13 +25,17 @@ from shared.clock import SimulatedClock
 from shared.events.catalog import RequestRated, RequestSubmitted
 from shared.events.envelope import Envelope, EventPayload, decode_envelope, new_envelope
 from shared.events.vocabulary import Channel, RequestKind, RequestStatus
+from shared.runtime import Runtime
 from shared.service import create_service_app
 from tests.platform import eventually
 from tests.routing.conftest import migrate
 
+# A client of routing's app, and the app, its in-process bus and every envelope the bus carried.
+Embedded = tuple[httpx.AsyncClient, tuple[FastAPI, InMemoryBus, list[Envelope]]]
+
 
 @pytest.fixture
-async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
     bus = InMemoryBus()
     await bus.start()
     settings = DEFINITION.load_settings(environment="test",
@@ -58,10 +62,10 @@ async def embedded(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any
 
 
 async def test_a_request_lives_its_whole_life_on_sqlite(
-    embedded: tuple[httpx.AsyncClient, Any],
+    embedded: Embedded,
 ) -> None:
     client, (app, bus, seen) = embedded
-    runtime = app.state.runtime
+    runtime: Runtime = app.state.runtime
 
     async def publish(payload: EventPayload, reference: str) -> None:
         envelope = new_envelope(payload, producer="intake", clock=runtime.clock,
@@ -122,10 +126,10 @@ async def test_a_request_lives_its_whole_life_on_sqlite(
 
 
 async def test_the_staff_search_and_the_queue_work_on_sqlite_too(
-    embedded: tuple[httpx.AsyncClient, Any],
+    embedded: Embedded,
 ) -> None:
     client, (app, bus, _seen) = embedded
-    runtime = app.state.runtime
+    runtime: Runtime = app.state.runtime
     references = ["BKH-2030-9100001", "BKH-2030-9100002", "BKH-2030-9100003"]
     for reference, subject, name in zip(references, (
             "انقطاع المياه عن الحي", "انقطاع المياه في الشارع", "فاتورة مرتفعة"), (

@@ -91,7 +91,8 @@ async def test_the_search_page_covers_every_status_newest_first_and_the_inbox_op
     pages: list[str] = []
     cursor = None
     while True:
-        params = {"q": "حفرة", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {
+            "q": "حفرة", "limit": 2, **({"cursor": cursor} if cursor else {})}
         response = await ok(await routing.client.get("/api/v1/cases", params=params,
                                                      headers=await routing.auth("mlo.mpwh")))
         pages += [item["reference"] for item in response["items"]]

@@ -50,6 +50,10 @@ def ledger_event(deposit_id: uuid.UUID | None = None) -> NotificationSent:
     )
 
 
+# What the ledger's consumer does with each event it receives.
+Handler = Callable[[AsyncSession, Received[NotificationSent]], Awaitable[None]]
+
+
 async def count_effect(session: AsyncSession, event: Received[NotificationSent]) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(effects).values(event_id=event.envelope.id, applied=1)
@@ -84,7 +88,7 @@ class Ledger:
 
     async def count(self, table: Table) -> int:
         async with self.sessionmaker() as session:
-            return int((await session.execute(select(func.count()).select_from(table))).scalar())
+            return (await session.execute(select(func.count()).select_from(table))).scalar_one()
 
     async def wait_for_effects(self, expected: int, *, timeout_s: float = 60) -> dict[uuid.UUID,
                                                                                        int]:
@@ -113,8 +117,7 @@ class Ledger:
         return OutboxRelay(table=outbox, sessionmaker=self.sessionmaker, bus=bus,
                            service="ledger", poll_interval_s=0.05, **kwargs)  # type: ignore[arg-type]
 
-    def consumer(self, handler: Callable[[AsyncSession, Received[NotificationSent]],
-                                         Awaitable[None]] = count_effect, *,
+    def consumer(self, handler: Handler = count_effect, *,
                  batch_size: int = 256) -> EventConsumer:
         handlers = Handlers()
         handlers.on(NotificationSent)(handler)

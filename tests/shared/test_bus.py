@@ -21,6 +21,7 @@ from tests.conftest import fresh_schema, rabbit_buses
 from tests.shared.ledger import (
     CLOCK,
     EVENT_TYPE,
+    Handler,
     Ledger,
     count_effect,
     ledger_event,
@@ -59,7 +60,7 @@ def queue_of(bus: Bus) -> str:
     return bus.queue_name("ledger", "main")
 
 
-async def start_consumer(ledger: Ledger, bus: Bus, handler=count_effect) -> None:  # type: ignore[no-untyped-def]
+async def start_consumer(ledger: Ledger, bus: Bus, handler: Handler = count_effect) -> None:
     await ledger.consumer(handler).start(bus, queue=queue_of(bus), prefetch=100)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 from pydantic import BaseModel
 from sqlalchemy import Column, String, Table, Uuid, func, select
 
@@ -24,8 +24,9 @@ from shared.clock import SimulatedClock
 from shared.db import service_metadata
 from shared.dependencies import IdempotencyKeyDep, PrincipalDep, SessionDep
 from shared.errors import Conflict
+from shared.events.vocabulary import Role
 from shared.idempotency import ANONYMOUS, RETENTION, idempotency_table, purge_expired_keys
-from shared.runtime import ServiceDefinition
+from shared.runtime import Runtime, ServiceDefinition
 from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
 
@@ -94,20 +95,20 @@ def token(subject: str) -> dict[str, str]:
     assert signing is not None
     issuer = TokenIssuer(signing, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
                          clock=SimulatedClock())
-    return {"Authorization": f"Bearer {issuer.issue(subject, 'citizen')}"}
+    return {"Authorization": f"Bearer {issuer.issue(subject, Role.citizen)}"}
 
 
 
 
 class Service:
-    def __init__(self, client: httpx.AsyncClient, app: object) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
         self.client = client
         self.app = app
 
     async def count(self, table: Table = things) -> int:
-        runtime = self.app.state.runtime  # type: ignore[attr-defined]
+        runtime: Runtime = self.app.state.runtime
         async with runtime.sessionmaker() as session:
-            return int((await session.execute(select(func.count()).select_from(table))).scalar())
+            return (await session.execute(select(func.count()).select_from(table))).scalar_one()
 
     async def post(self, key: str | None, name: str, *, who: str | None = "alice",
                    path: str = "/things") -> httpx.Response:
@@ -150,7 +151,8 @@ async def test_a_creating_post_without_a_key_is_refused_and_changes_nothing(
 async def test_a_malformed_key_is_refused(service: Service, key: str) -> None:
     response = await service.client.post(
         "/things", json={"name": "lamp"},
-        headers={**token("alice"), "Idempotency-Key": key.encode()},  # raw UTF-8 bytes on the wire
+        headers={**{name.encode(): value.encode() for name, value in token("alice").items()},
+                 b"Idempotency-Key": key.encode()},  # raw UTF-8 bytes on the wire
     )
     assert response.status_code == 400
     assert response.json()["type"] == "/problems/idempotency-key-invalid"
@@ -216,7 +218,7 @@ async def test_concurrent_repeats_wait_for_the_first_and_replay_it(service: Serv
 
 async def test_keys_older_than_the_retention_are_purged(service: Service) -> None:
     assert (await service.post(str(uuid.uuid4()), "lamp")).status_code == 201
-    runtime = service.app.state.runtime  # type: ignore[attr-defined]
+    runtime: Runtime = service.app.state.runtime
     now = runtime.clock.now()
     async with runtime.sessionmaker.begin() as session:
         assert await purge_expired_keys(session, keys, now=now + timedelta(hours=1)) == 0

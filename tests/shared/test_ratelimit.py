@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -52,10 +53,8 @@ async def test_budgets_are_kept_apart_by_identifiers(limits: RateLimits) -> None
 async def test_a_hit_leaves_the_moving_window_after_its_period(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import shared.ratelimit as module
-
     now = [1_000_000.0]
-    monkeypatch.setattr(module.time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the clock shared.ratelimit reads
     limits = RateLimits("memory://")
     who = someone()
     for offset in (0, 20, 40):
@@ -70,10 +69,8 @@ async def test_a_hit_leaves_the_moving_window_after_its_period(
 
 
 async def test_idle_keys_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
-    import shared.ratelimit as module
-
     now = [1_000_000.0]
-    monkeypatch.setattr(module.time, "time", lambda: now[0])
+    monkeypatch.setattr(time, "time", lambda: now[0])  # the clock shared.ratelimit reads
     limits = RateLimits("memory://")
     for index in range(100):
         await limits.hit(THREE_A_MINUTE, "t", f"client-{index}")

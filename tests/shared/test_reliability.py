@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -158,7 +158,8 @@ async def deposit_until_it_commits(ledger: Ledger, count: int) -> None:
     raise AssertionError("could not commit a deposit in 100 tries")
 
 
-async def wait_until(read, *, at_least: int, timeout_s: float = 120) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(read: Callable[[], Awaitable[int]], *, at_least: int,
+                     timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while await read() < at_least:
         if time.monotonic() > deadline:

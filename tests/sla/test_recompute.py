@@ -99,8 +99,9 @@ async def either(request: pytest.FixtureRequest, postgres_url: str, pg_schema: s
         yield engine
 
 
-async def recompute(engine: AsyncEngine, rows: list[dict[str, Any]],
-                    days: tuple[date, date] | None = None) -> tuple[int, dict[str, Any], list]:
+async def recompute(
+    engine: AsyncEngine, rows: list[dict[str, Any]], days: tuple[date, date] | None = None,
+) -> tuple[int, dict[str, Any], list[bytes]]:
     """Store `rows`, move them under CALENDAR; (moved, timers by reference, outbox bodies)."""
     outbox = Outbox(outbox_table, producer="sla", clock=_At(NOW))
     async with engine.begin() as connection:
@@ -192,4 +193,6 @@ async def test_a_deadline_whose_stage_ended_moves_but_is_not_announced_again(
     assert moved == 2
     assert stored["BKH-ENDED"].due_at == expected_due(ended)
     (body,) = bodies
-    assert parse_payload(decode_envelope(body)).reference == "BKH-RUNNING"
+    payload = parse_payload(decode_envelope(body))
+    assert isinstance(payload, SlaDeadlineSet)
+    assert payload.reference == "BKH-RUNNING"

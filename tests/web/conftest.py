@@ -14,16 +14,16 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from sqlalchemy import text
 
 from gateway.embedded import StreamingASGITransport, pages_beside_api
@@ -38,9 +38,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-DESK = {"width": 1366, "height": 768}
-TABLET = {"width": 768, "height": 1024}
-PHONE = {"width": 390, "height": 844}
+DESK: ViewportSize = {"width": 1366, "height": 768}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -152,7 +152,9 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-NewPage = Callable[..., Awaitable[Page]]
+class NewPage(Protocol):
+    async def __call__(self, language: str = "ar", viewport: ViewportSize | None = None
+                       ) -> Page: ...
 
 
 @pytest.fixture
@@ -160,7 +162,7 @@ async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
     """`await new_page(language="ar", viewport=DESK)`: a page in a fresh context."""
     contexts = []
 
-    async def make(language: str = "ar", viewport: dict[str, int] | None = None) -> Page:
+    async def make(language: str = "ar", viewport: ViewportSize | None = None) -> Page:
         context = await browser.new_context(
             viewport=viewport or DESK,
             locale="ar-JO" if language == "ar" else "en-GB",

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from shared.calendar import AMMAN
 from tests.web.conftest import (
@@ -47,7 +47,7 @@ async def api(office: Office, method: str, path: str, body: Any = None, *,
 
 
 async def administrator(new_page: NewPage, office: Office, language: str,
-                        viewport: dict[str, int]) -> Page:
+                        viewport: ViewportSize) -> Page:
     page = await new_page(language, viewport)
     await sign_in(page, office, "cmu.admin")
     return page

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from tests.web.conftest import (
     DESK,
@@ -76,7 +76,7 @@ async def submit_request(page: Page) -> None:
 
 
 async def an_agent(new_page: NewPage, office: Office, language: str = "ar",
-                   viewport: dict[str, int] | None = None) -> Page:
+                   viewport: ViewportSize | None = None) -> Page:
     page = await new_page(language, viewport or DESK)
     await sign_in(page, office, "call.center")
     return page

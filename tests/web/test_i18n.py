@@ -9,6 +9,7 @@ from babel.dates import format_datetime
 
 from services.web.i18n import AMMAN, when
 from services.web.words import PLURALS
+from shared.errors import Language
 from shared.locales import LOCALES
 
 INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=37 * n, minutes=611 * n)
@@ -16,11 +17,11 @@ INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=37 * n, minutes=61
 
 
 @pytest.mark.parametrize("language", ["ar", "en"])
-def test_an_instant_is_said_as_babel_says_it_in_ammans_time(language: str) -> None:
+def test_an_instant_is_said_as_babel_says_it_in_ammans_time(language: Language) -> None:
     pattern = "d MMM y، HH:mm" if language == "ar" else "d MMM y, HH:mm"
     for instant in INSTANTS:
         expected = format_datetime(instant, pattern, tzinfo=AMMAN, locale=LOCALES[language])
-        assert when(instant, language) == expected  # type: ignore[arg-type]
+        assert when(instant, language) == expected
         assert when(instant.isoformat(), language, with_time=False) == format_datetime(
             instant, "d MMM y", tzinfo=AMMAN, locale=LOCALES[language])
 

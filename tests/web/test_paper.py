@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import FileChooser, FilePayload, Page, expect
+from playwright.async_api import FileChooser, FilePayload, Page, ViewportSize, expect
 from sqlalchemy import text
 
 from tests.web.conftest import (
@@ -42,7 +42,7 @@ def scan(name: str = "scan.pdf", content: bytes = PDF,
 
 
 async def a_clerk(new_page: NewPage, office: Office, language: str = "ar",
-                  viewport: dict[str, int] | None = None) -> Page:
+                  viewport: ViewportSize | None = None) -> Page:
     page = await new_page(language, viewport or DESK)
     await sign_in(page, office, "complaint.box")
     return page

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from shared.events.vocabulary import Role
 from shared.sealing import CommissionKeyPair, open_identity, open_report
@@ -89,7 +89,7 @@ async def receipt_status(office: Office, receipt: str) -> dict[str, Any]:
 
 
 async def the_commission(new_page: NewPage, office: Office, language: str = "en",
-                         viewport: dict[str, int] | None = None) -> Page:
+                         viewport: ViewportSize | None = None) -> Page:
     page = await new_page(language, viewport or DESK)
     await sign_in(page, office, "commission")
     return page
