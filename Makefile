@@ -36,7 +36,7 @@ browser: ## Debian's chromium for the dashboard's browser test (installed when m
 test: install lint browser ## lint, then the whole test suite against real PostgreSQL and RabbitMQ
 	$(BIN)/python -m pytest
 
-lint: install ## ruff, and mypy strict over the code (shared, gateway, services, simulators)
+lint: install ## ruff, and mypy strict over the whole tree (code, tests, bench)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

@@ -53,7 +53,7 @@ def _reachable(url: str, default_port: int) -> bool:
 
 def _docker_available() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
         return True

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 # Neither ships type information, and no stubs for them are in the lock.
-import jsonschema  # type: ignore[import-untyped]
-import kubernetes_validate  # type: ignore[import-untyped]
+import jsonschema
+import kubernetes_validate
 import pytest
 
 from tests.deploy.manifests import K8S, Resource, ident
