@@ -37,6 +37,7 @@ import asyncpg
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from gateway.config import GatewaySettings
 from gateway.main import create_gateway
@@ -176,7 +177,7 @@ async def _remove(
 
 
 @contextlib.asynccontextmanager
-async def serve_http(app: FastAPI, *, lifespan: Literal["on", "off"] = "on"
+async def serve_http(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on"
                      ) -> AsyncIterator[str]:
     """Run `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,

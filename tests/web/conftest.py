@@ -8,8 +8,6 @@ are checked with axe-core (vendored in `tests/web/vendor/`) through `assert_acce
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -21,7 +19,6 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from sqlalchemy import text
@@ -31,7 +28,7 @@ from services.routing.directory.demo import DEMO_PASSWORD
 from services.web.config import WebSettings
 from services.web.main import create_web_app
 from simulators.civil_registry import SimulatorSettings, create_simulator
-from tests.platform import Platform, eventually, running_platform
+from tests.platform import Platform, eventually, running_platform, serve_http
 
 CHROMIUM = Path(os.environ.get("BKH_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -104,31 +101,13 @@ def _chromium_or_skip() -> None:
     pytest.skip(message)
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off",
-                                           log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> None:
-        assert server.started
-
-    await eventually(started, timeout_s=10)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 @pytest.fixture(scope="module")
 async def office(postgres_url: str, amqp_url: str) -> AsyncIterator[Office]:
     _chromium_or_skip()
     # Every sign-in of these tests comes from one address: the per-address sign-in limit
     # (which the gateway tests prove) would otherwise stop the tenth. Intake asks the civil
     # registry's stand-in about callers, over HTTP.
-    async with serving(create_simulator(SimulatorSettings())) as registry_url, \
+    async with serve_http(create_simulator(SimulatorSettings()), lifespan="off") as registry_url, \
             running_platform(postgres_url, amqp_url,
                              overrides={"intake": {"civil_registry_url": registry_url}},
                              gateway_overrides={"rate_limit_routes": ()}) as platform:
@@ -137,7 +116,7 @@ async def office(postgres_url: str, amqp_url: str) -> AsyncIterator[Office]:
                                          queue_poll_s=1),
                              gateway_transport=StreamingASGITransport(platform.gateway))
         async with web.router.lifespan_context(web), \
-                serving(pages_beside_api(web, platform.gateway)) as url:
+                serve_http(pages_beside_api(web, platform.gateway), lifespan="off") as url:
             yield Office(platform, web, url)
 
 
