@@ -20,6 +20,12 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from services.web.components import (
+    deadline_badge,
+    escalation_badge,
+    ref,
+    status_badge,
+)
 from services.web.config import WebSettings
 from services.web.directory import Directory
 from services.web.i18n import day, direction, language_of, number, when
@@ -169,6 +175,10 @@ class Office:
             here=_here(self.request), htmx=self.is_htmx,
             t=self.t,
             label=lambda vocabulary, value: label(vocabulary, value, self.language),
+            ref=ref, status_badge=lambda status: status_badge(status, self.language),
+            escalation_badge=lambda level: escalation_badge(level, self.language),
+            deadline_badge=lambda due_at, overdue_since: deadline_badge(
+                due_at, overdue_since, self.language),
             when=lambda value, with_time=True: when(value, self.language, with_time=with_time),
             number=lambda value: number(value, self.language),
             day=lambda value: day(value, self.language),
