@@ -172,7 +172,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services")
     commands = parser.add_subparsers(dest="command", required=True)
     migrate_cmd = commands.add_parser("migrate", help="upgrade schemas to head")
-    migrate_cmd.add_argument("names", nargs="*", choices=[*SERVICES, []], default=list(SERVICES))
+    # Checked below, not with `choices`: argparse checks an empty `nargs="*"` list's default
+    # against the choices as one value, and refused a bare `migrate` every time.
+    migrate_cmd.add_argument("names", nargs="*", metavar="NAME",
+                             help=f"services to migrate (default: all of {', '.join(SERVICES)})")
     serve_cmd = commands.add_parser("serve", help="run one service")
     serve_cmd.add_argument("name", choices=SERVICES)
     serve_cmd.add_argument("--host", default="127.0.0.1")
@@ -200,6 +203,10 @@ def main() -> None:
     if args.command == "up":
         up(args.port, args.first_service_port)
     elif args.command == "migrate":
+        unknown = [name for name in args.names if name not in SERVICES]
+        if unknown:
+            migrate_cmd.error(f"unknown service {', '.join(unknown)} "
+                              f"(choose from {', '.join(SERVICES)})")
         asyncio.run(migrate(args.names or list(SERVICES)))
     elif args.command == "serve":
         definition = definition_of(args.name)
