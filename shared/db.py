@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import asyncpg
 from sqlalchemy import DateTime, Dialect, Integer, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -119,11 +121,30 @@ async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
         await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
 
+# What PostgreSQL says while it cannot serve: starting up or shutting down (57P03), stopped by
+# an operator or a crash (57P01, 57P02), out of connections (53300), a connection lost (08xxx).
+# SQLAlchemy wraps them in a bare `DBAPIError` (only a connection it sees closed counts as a
+# disconnect), so they are recognised by what they wrap.
+_POSTGRES_AWAY: Final = (
+    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError, asyncpg.PostgresConnectionError,
+)
+_AWAY: Final = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError,
+                *_POSTGRES_AWAY)
+
+
 def is_infrastructure_failure(exc: BaseException) -> bool:
     """The database or the network failed, not the caller: the same thing later will work."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, _AWAY) or (isinstance(cause, DBAPIError)
+                                        and cause.connection_invalidated):
+            return True
+        wrapped = cause.orig if isinstance(cause, DBAPIError) else None
+        cause = wrapped if isinstance(wrapped, BaseException) else cause.__cause__
+    return False
 
 
 async def ping(engine: AsyncEngine) -> None:
