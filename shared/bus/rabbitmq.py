@@ -7,15 +7,19 @@
   ran out of attempts or could not be understood, with the reason in the headers.
 - `connect_robust` restores channels, declarations and consumers after a lost connection;
   deliveries in flight then are redelivered by the broker, and the inbox drops the repeats.
+- A lost broker is said once: one WARNING when the connection goes, one INFO when it is back.
+  aio-pika and aiormq would say it at ERROR on every forced close and on every attempt while
+  the broker is away (once a second); those records of theirs are dropped (`_QuietReconnects`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
+import time
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import aio_pika
 import aiormq.abc
@@ -31,6 +35,7 @@ from shared.bus.base import Bus, Delivery, OnDelivery, OutgoingMessage, RetryPol
 
 log = logging.getLogger(__name__)
 
+RECONNECT_INTERVAL_S = 1
 ATTEMPT_HEADER = "x-bkh-attempt"
 REASON_HEADER = "x-bkh-dead-reason"
 PUBLISH_TIMEOUT_S = 30.0
@@ -123,6 +128,51 @@ def retry_queue_name(queue: str, delay_ms: int) -> str:
     return f"{queue}.retry.{delay_ms}ms"
 
 
+def _starts_with(*templates: str) -> Callable[[logging.LogRecord], bool]:
+    return lambda record: isinstance(record.msg, str) and record.msg.startswith(templates)
+
+
+def _callback_found_it_closed(record: logging.LogRecord) -> bool:
+    """aio-pika's "Callback … error" for one of its callbacks that found the connection or a
+    channel closed under it."""
+    if record.msg != "Callback %r error: %s: %s" or not isinstance(record.args, tuple) \
+            or len(record.args) != 3:
+        return False
+    _, kind, error = record.args
+    return kind == "ChannelInvalidStateError" or (
+        kind == "RuntimeError" and str(error).endswith(" closed"))
+
+
+# What aio-pika and aiormq log about a connection going and each attempt to bring it back (their
+# message templates, aio-pika 10 / aiormq 7); the bus says it itself, once each way.
+_RECONNECT_CHATTER: Final = {
+    "aio_pika.robust_connection": _starts_with(
+        "Connection to %s closed. Reconnecting", 'Connection attempt to "%s" failed',
+        'Connection attempt to "%s" cancelled', "Reconnect attempt failed"),
+    "aiormq.connection": _starts_with(
+        "error when creating transport", "Unexpected connection close from remote",
+        "Cancelling cause reader exited abnormally"),
+    "aio_pika.tools": _callback_found_it_closed,
+}
+
+
+class _QuietReconnects(logging.Filter):
+    def __init__(self, chatter: Callable[[logging.LogRecord], bool]) -> None:
+        super().__init__()
+        self.chatter = chatter
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.chatter(record)
+
+
+def _quiet_reconnects() -> None:
+    """Once per process: drop the libraries' own records of a lost connection."""
+    for name, chatter in _RECONNECT_CHATTER.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _QuietReconnects) for f in logger.filters):
+            logger.addFilter(_QuietReconnects(chatter))
+
+
 class RabbitMQBus(Bus):
     def __init__(
         self,
@@ -140,13 +190,17 @@ class RabbitMQBus(Bus):
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._consumer_channels: list[AbstractChannel] = []
+        self._lost_at: float | None = None  # when the connection went, while it is away
 
     async def start(self) -> None:
+        _quiet_reconnects()
         self._connection = await aio_pika.connect_robust(
             self.url,
             client_properties={"connection_name": self.connection_name},
-            reconnect_interval=1,
+            reconnect_interval=RECONNECT_INTERVAL_S,
         )
+        self._connection.close_callbacks.add(self._on_lost)
+        self._connection.reconnect_callbacks.add(self._on_restored)
         self._publish_channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self._publish_channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
@@ -154,8 +208,24 @@ class RabbitMQBus(Bus):
 
     async def close(self) -> None:
         if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+    def _on_lost(self, _connection: object, reason: BaseException | None = None) -> None:
+        # Also called for each failed attempt while away, and when we close it ourselves.
+        if self._connection is None or self._lost_at is not None:
+            return
+        self._lost_at = time.monotonic()
+        log.warning("broker connection lost (%s); reconnecting every %s s",
+                    type(reason).__name__ if reason else "closed", RECONNECT_INTERVAL_S,
+                    extra={"connection": self.connection_name})
+
+    def _on_restored(self, _connection: object) -> None:
+        if self._lost_at is None:
+            return
+        away_s, self._lost_at = time.monotonic() - self._lost_at, None
+        log.info("broker connection restored after %.1f s", away_s,
+                 extra={"connection": self.connection_name})
 
     def is_connected(self) -> bool:
         return self._connection is not None and not self._connection.is_closed and bool(
