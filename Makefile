@@ -23,7 +23,7 @@ install: $(STAMP) ## create .venv and install the pinned dependencies
 run: install ## the whole platform in one process: SQLite, in-process bus (http://127.0.0.1:$${PORT:-8000})
 	$(BIN)/python -m gateway.embedded
 
-up: install ## every service and the gateway as separate processes on PostgreSQL + RabbitMQ
+up: install ## every service, the gateway and the web app as processes on PostgreSQL + RabbitMQ (PORT, FIRST_SERVICE_PORT)
 	$(BIN)/python -m services up
 
 migrate: install ## upgrade every service's schema to head (BKH_DATABASE_URL selects the database)

@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import importlib
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -26,12 +24,14 @@ import aio_pika
 import uvicorn
 
 from services import SERVICES, dead_letters
+from services.supervisor import Child, Supervisor
 from services.worker import create_worker_app
 from shared.clock import SystemClock
+from shared.db import is_infrastructure_failure
 from shared.logging import configure_logging
 from shared.migrations import autogenerate
 from shared.runtime import ServiceDefinition, migrate_to_head
-from shared.settings import PlatformSettings
+from shared.settings import BaseServiceSettings, PlatformSettings
 
 DEFAULT_PORTS = {name: 8101 + index for index, name in enumerate(SERVICES)}
 WORKER_PORT = 8081  # health and metrics of a worker (deploy/k8s probes and scrapes it there)
@@ -45,8 +45,31 @@ def definition_of(name: str) -> ServiceDefinition:
 async def migrate(names: list[str]) -> None:
     for name in names:
         definition = definition_of(name)
-        await migrate_to_head(definition, definition.load_settings())
-        print(f"{name}: schema at head")
+        await _migrate_once_reachable(name, definition, definition.load_settings())
+        print(f"{name}: schema at head", flush=True)
+
+
+async def _migrate_once_reachable(name: str, definition: ServiceDefinition,
+                                  settings: BaseServiceSettings) -> None:
+    """Migrate, waiting out a database that is not there yet (pauses of 1 s doubling to 15 s,
+    for `migrate_wait_s`); any other failure at once. Each revision runs in a transaction of
+    its own, so starting again after a failure is safe."""
+    wait_s = settings.migrate_wait_s
+    deadline = time.monotonic() + wait_s
+    pause = 1.0
+    while True:
+        try:
+            return await migrate_to_head(definition, settings)
+        except Exception as exc:
+            if not is_infrastructure_failure(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise SystemExit(f"{name}: the database was not reachable within {wait_s:g} s "
+                                 f"({type(exc).__name__}); nothing was migrated") from exc
+            print(f"{name}: the database is not reachable yet ({type(exc).__name__}); trying "
+                  f"again in {pause:g} s", file=sys.stderr, flush=True)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 15.0)
 
 
 async def show_dead_letters(name: str, *, consumer: str | None, poison: bool, replay: bool,
@@ -111,49 +134,27 @@ def up(gateway_port: int, first_service_port: int) -> None:
     asyncio.run(ensure_database(os.environ["BKH_DATABASE_URL"]))
     asyncio.run(migrate(list(SERVICES)))
     ports = {name: first_service_port + index for index, name in enumerate(SERVICES)}
-    commands = [
-        [sys.executable, "-m", "services", "serve", name, "--port", str(port)]
-        for name, port in ports.items()
-    ]
+    children = [Child(name, [sys.executable, "-m", "services", "serve", name, "--port", str(port)])
+                for name, port in ports.items()]
+    children.append(Child("gateway", [sys.executable, "-m", "gateway"], env={
+        **os.environ, "BKH_PORT": str(gateway_port),
+        **{f"BKH_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
+    }))
     # The pages on the port after the services', calling the gateway like any client.
     web_port = first_service_port + len(SERVICES)
-    web_env = {**os.environ, "BKH_PORT": str(web_port),
-               "BKH_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}"}
-    commands.append([sys.executable, "-m", "gateway"])
-    gateway_env = {
-        **os.environ,
-        "BKH_PORT": str(gateway_port),
-        **{f"BKH_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
-    }
-    # Each child in its own session: a Ctrl-C reaches only this supervisor, which passes it on
-    # once (a second SIGINT would make uvicorn skip its graceful shutdown).
-    processes = [subprocess.Popen(command, start_new_session=True) for command in commands[:-1]]
-    processes.append(subprocess.Popen(commands[-1], env=gateway_env, start_new_session=True))
-    processes.append(subprocess.Popen([sys.executable, "-m", "services.web"], env=web_env,
-                                      start_new_session=True))
-    print(
-        f"Bekhedmetkom is up: http://127.0.0.1:{gateway_port} (API docs at /docs); the back "
-        f"office at http://127.0.0.1:{web_port}/office/. Ctrl-C stops it.",
-        flush=True,
-    )
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop on TERM as on Ctrl-C
-    try:
+    children.append(Child("web", [sys.executable, "-m", "services.web"], env={
+        **os.environ, "BKH_PORT": str(web_port),
+        "BKH_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}"}))
+
+    def started() -> None:
+        print(f"Bekhedmetkom is up: http://127.0.0.1:{gateway_port} (API docs at /docs); the "
+              f"back office at http://127.0.0.1:{web_port}/office/. A process that dies is "
+              f"started again; Ctrl-C stops them all.", flush=True)
         settings = PlatformSettings()
         if not settings.production:
             _development_commission_key(settings, integrity_port=ports["integrity"])
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+
+    Supervisor(children).run(on_started=started)
 
 
 def _development_commission_key(settings: PlatformSettings, *, integrity_port: int) -> None:
@@ -185,8 +186,13 @@ def main() -> None:
     work_cmd.add_argument("--host", default="127.0.0.1")
     work_cmd.add_argument("--port", type=int, default=WORKER_PORT)
     up_cmd = commands.add_parser("up", help="every service and the gateway as separate processes")
-    up_cmd.add_argument("--port", type=int, default=8000, help="the gateway's port")
-    up_cmd.add_argument("--first-service-port", type=int, default=DEFAULT_PORTS[SERVICES[0]])
+    up_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
+                        help="the gateway's port (default: $PORT, else 8000)")
+    up_cmd.add_argument("--first-service-port", type=int,
+                        default=int(os.environ.get("FIRST_SERVICE_PORT")
+                                    or DEFAULT_PORTS[SERVICES[0]]),
+                        help="the first service's port; the others and the web app follow "
+                             "(default: $FIRST_SERVICE_PORT, else 8101)")
     dead_cmd = commands.add_parser("dead-letters", help="list or replay a service's dead letters")
     dead_cmd.add_argument("name", choices=SERVICES)
     dead_cmd.add_argument("--consumer", help="one of the service's queues (default: all)")

@@ -73,6 +73,9 @@ class BaseServiceSettings(PlatformSettings):
     # The PostgreSQL schema this service owns; the service name unless told otherwise.
     database_schema: str = ""
     database_pool_size: int = Field(default=10, ge=1)
+    # How long a migration waits for a database still starting (a release's Job can run
+    # before its PostgreSQL cluster answers), trying again with growing pauses.
+    migrate_wait_s: float = Field(default=600.0, ge=0)
 
     # Messaging: an AMQP URL selects RabbitMQ; empty selects the in-process bus.
     amqp_url: str = ""

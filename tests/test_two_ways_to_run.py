@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -35,7 +36,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes],
+def wait_until_ready(base_url: str, process: subprocess.Popen[Any],
                      limit_s: float = 90) -> dict[str, Any]:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -53,7 +54,7 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes],
     raise AssertionError(f"{base_url} never became ready")
 
 
-def stop_with_ctrl_c(process: subprocess.Popen[bytes]) -> int:
+def stop_with_ctrl_c(process: subprocess.Popen[Any]) -> int:
     process.send_signal(signal.SIGINT)
     try:
         return process.wait(timeout=30)
@@ -150,17 +151,22 @@ def distributed_env(postgres_url: str, amqp_url: str) -> Iterator[dict[str, str]
     asyncio.run(drop())
 
 
-def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
+def test_make_up_runs_each_service_as_its_own_process_restarts_one_that_dies_and_stops_on_ctrl_c(
     distributed_env: dict[str, str],
 ) -> None:
     port, first = free_port(), free_port()
     while any(_busy(p) for p in range(first, first + len(SERVICES) + 1)):  # + the web app
         first = free_port()
+    # The ports as `make up PORT=… FIRST_SERVICE_PORT=…` sets them.
     process = subprocess.Popen(
-        [sys.executable, "-m", "services", "up", "--port", str(port),
-         "--first-service-port", str(first)],
-        cwd=ROOT, env=distributed_env, stdout=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "-m", "services", "up"], cwd=ROOT,
+        env={**distributed_env, "PORT": str(port), "FIRST_SERVICE_PORT": str(first)},
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
     )
+    said: list[str] = []
+    output = process.stdout
+    assert output is not None
+    threading.Thread(target=lambda: said.extend(iter(output.readline, "")), daemon=True).start()
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(base_url, process)
@@ -170,12 +176,41 @@ def test_make_up_runs_each_service_as_its_own_process_and_stops_on_ctrl_c(
             assert service["checks"] == {"database": "ok", "schema": "ok", "bus": "ok"}, name
         assert development_commission_key(base_url).startswith("dev-")  # reports are taken
         check_the_pages(f"http://127.0.0.1:{first + len(SERVICES)}", wait_s=30)
+
+        # A service dies: it is started again, and the rest never stopped.
+        notify_port = first + SERVICES.index("notify")
+        dead = _pid_of("services", "serve", "notify", "--port", str(notify_port))
+        os.kill(dead, signal.SIGKILL)
+        wait_until_ready(base_url, process)
+        assert _pid_of("services", "serve", "notify", "--port", str(notify_port)) != dead
+        assert any("notify exited with code -9; starting it again in 1 s" in line
+                   for line in said), said
+        assert any(line.startswith("notify started again") for line in said), said
+
         assert stop_with_ctrl_c(process) == 0
         for index in range(len(SERVICES) + 1):
             assert not _busy(first + index), "a service outlived Ctrl-C"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        output.close()
+
+
+def _pid_of(*arguments: str) -> int:
+    """The process whose command line ends with these arguments (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if [part.decode() for part in command if part][-len(arguments):] == list(arguments):
+            found.append(int(entry.name))
+    assert len(found) == 1, found
+    return found[0]
 
 
 def test_make_migrate_brings_every_schema_to_head_and_names_a_service_it_does_not_know(

@@ -26,7 +26,8 @@ from shared.locales import LOCALES
 LANG_COOKIE: Final = "bkh_lang"
 AMMAN: Final = ZoneInfo("Asia/Amman")
 LANGUAGES: Final[tuple[Language, ...]] = ("ar", "en")
-_MONTHS: Final = {language: get_month_names("abbreviated", locale=locale)
+# Plain dicts: Babel's own mapping costs a lookup through its locale data on every read.
+_MONTHS: Final = {language: dict(get_month_names("abbreviated", locale=locale))
                   for language, locale in LOCALES.items()}
 
 
