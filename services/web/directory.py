@@ -57,6 +57,11 @@ class Directory:
             self._read_at = time.monotonic()
         return self
 
+    @property
+    def read_at(self) -> float:
+        """When the lists were last read (`time.monotonic`): a new value, new lists."""
+        return self._read_at
+
     def forget(self) -> None:
         """Read the lists again at the next page: this process just changed the directory."""
         self._read_at = float("-inf")

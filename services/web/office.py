@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from services.web.components import (
@@ -64,6 +65,24 @@ class PageForbidden(Exception):
 
 
 @dataclass
+class Fragments:
+    """Pieces of pages rendered once and shown to many while the directory stays as read (the
+    work queue's filters): all forgotten when it is read again."""
+
+    read_at: float = float("-inf")
+    kept: dict[tuple[object, ...], Markup] = field(default_factory=dict)
+
+    def get(self, directory: Directory, key: tuple[object, ...]) -> Markup | None:
+        if directory.read_at != self.read_at:
+            self.kept.clear()
+            self.read_at = directory.read_at
+        return self.kept.get(key)
+
+    def keep(self, key: tuple[object, ...], fragment: Markup) -> None:
+        self.kept[key] = fragment
+
+
+@dataclass
 class WebApp:
     """What every page shares; one per process (`app.state.web`)."""
 
@@ -72,6 +91,7 @@ class WebApp:
     store: SessionStore
     templates: jinja2.Environment
     directory: Directory
+    fragments: Fragments = field(default_factory=Fragments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +187,12 @@ class Office:
 
     def render(self, template: str, *, status: int = 200,
                headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
+        return HTMLResponse(self.text(template, **context), status_code=status, headers=headers)
+
+    def text(self, template: str, **context: Any) -> str:
+        """A template rendered with what every page has (the person, the language's words…)."""
         person = self.session.person if self.session else None
-        page = self.web.templates.get_template(template).render(
+        return self.web.templates.get_template(template).render(
             lang=self.language, dir=direction(self.language), person=person,
             csrf=self.session.csrf if self.session else "",
             nav=menu(person, self.web.settings), path=self.request.url.path,
@@ -192,7 +216,6 @@ class Office:
             new_key=lambda: secrets.token_urlsafe(16),
             **context,
         )
-        return HTMLResponse(page, status_code=status, headers=headers)
 
     @property
     def is_htmx(self) -> bool:

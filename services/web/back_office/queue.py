@@ -16,7 +16,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
+from services.web.directory import Directory
 from services.web.office import OFFICE, StaffDep
 from services.web.platform import ApiProblem
 from services.web.words import label
@@ -83,34 +85,48 @@ async def _listing(office: StaffDep, queue: Queue, chosen: dict[str, Any], curso
     return page, None
 
 
-async def _no_options() -> dict[str, list[tuple[str, str]]]:
-    return {}
-
-
 async def _queue_page(office: StaffDep, request: Request, queue: Queue, cursor: str | None
                       ) -> HTMLResponse:
     office.require(queue.permission)
     chosen = _filters(request) if queue.filters else {}
-    # The list and the filters' choices at once. The counters are not waited for: the page asks
-    # for them as soon as it is shown (they cost a query of their own), so the list comes first.
-    (page, problem), options = await asyncio.gather(
-        _listing(office, queue, chosen, cursor),
-        _options(office) if queue.filters else _no_options())
+    # The list, and the directory the filters' choices are named from, at once. The counters
+    # are not waited for: the page asks for them as soon as it is shown (they cost a query of
+    # their own), so the list comes first.
+    (page, problem), directory = await asyncio.gather(
+        _listing(office, queue, chosen, cursor), office.web.directory.fresh())
     errors = problem.field_messages() if problem else {}
     return office.render(
         "office/queue.html", status=422 if problem else 200, queue=queue, page=page,
         chosen=chosen, errors=errors, problem=problem, cursor=cursor,
-        poll_seconds=office.web.settings.queue_poll_s, options=options,
+        filters=_filter_form(office, queue, directory, chosen, errors) if queue.filters else None,
+        poll_seconds=office.web.settings.queue_poll_s,
         first_page=f"{queue.path}?{urlencode(chosen, doseq=True)}",
         next_page=f"{queue.path}?{urlencode({**chosen, 'cursor': page['next_cursor']}, doseq=True)}"
         if page.get("next_cursor") else None,
     )
 
 
-async def _options(office: StaffDep) -> dict[str, list[tuple[str, str]]]:
+def _filter_form(office: StaffDep, queue: Queue, directory: Directory, chosen: dict[str, Any],
+                 errors: dict[str, str]) -> Markup:
+    """The filters; for the unfiltered queue (what most views of it are), rendered once per
+    language, role and scope: its two hundred choices were a third of the page's rendering
+    (`python -m bench.web_page_cost`)."""
+    person = office.person
+    key = ("queue-filters", office.language, queue.path, person.role, tuple(person.sectors),
+           tuple(person.entities))
+    unfiltered = not chosen and not errors
+    if unfiltered and (kept := office.web.fragments.get(directory, key)) is not None:
+        return kept
+    form = Markup(office.text("office/queue_filters.html", queue=queue, chosen=chosen,
+                              errors=errors, options=_options(office, directory)))
+    if unfiltered:
+        office.web.fragments.keep(key, form)
+    return form
+
+
+def _options(office: StaffDep, directory: Directory) -> dict[str, list[tuple[str, str]]]:
     """Each filter's choices, named in the page's language."""
     language = office.language
-    directory = await office.web.directory.fresh()
     person = office.person
     everywhere = person.role in ("cmu_staff", "cmu_admin", "decision_maker")
     entities = [e for e in directory.list("entities")
