@@ -119,6 +119,9 @@ class GatewaySettings(PlatformSettings):
     # Ask routing, for every staff token, whether the person still stands as the token says
     # (gateway/standing.py). Off only for tests of the gateway alone; production refuses off.
     staff_standing_check: bool = True
+    # While routing cannot answer, a token it vouched for this recently still goes through:
+    # the longest a person deactivated during a routing outage keeps working.
+    staff_standing_grace_s: float = Field(default=60.0, ge=0, le=600)
 
     # The merged OpenAPI document is rebuilt at most this often.
     openapi_cache_s: float = Field(default=30.0, ge=0)

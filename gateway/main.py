@@ -46,7 +46,7 @@ from gateway.ops import (
 from gateway.proxy import Proxy, Upstreams, client_address
 from gateway.ratelimit import RateLimiter
 from gateway.routes import resolve
-from gateway.standing import check_standing, needs_standing
+from gateway.standing import StandingRecord, check_standing, needs_standing
 from shared.auth import Principal, TokenVerifier, bearer_token, load_keys
 from shared.dependencies import BEARER
 from shared.errors import (
@@ -104,6 +104,7 @@ class GatewayState:
     settings: GatewaySettings
     verifier: TokenVerifier
     limiter: RateLimiter
+    standing: StandingRecord
     upstreams: Upstreams | None = None
     proxy: Proxy | None = None
     openapi: OpenApiAggregator | None = None
@@ -140,7 +141,8 @@ class GatewayState:
             assert self.upstreams is not None, "the gateway's lifespan has not started"
             await check_standing(self.upstreams.client("routing"),
                                  request.headers["authorization"],
-                                 timeout_s=self.settings.upstream_probe_timeout_s)
+                                 timeout_s=self.settings.upstream_probe_timeout_s,
+                                 record=self.standing)
         return principal
 
 
@@ -198,7 +200,8 @@ def create_gateway(
         keys, _signing_key = load_keys(settings)
         # Real time, like every verifier: the gateway keeps no simulated clock of its own.
         verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    state = GatewayState(settings=settings, verifier=verifier, limiter=RateLimiter(settings))
+    state = GatewayState(settings=settings, verifier=verifier, limiter=RateLimiter(settings),
+                         standing=StandingRecord(settings.staff_standing_grace_s))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,16 +8,25 @@ itself is not asked about first: routing checks the standing on every one of its
 as it serves them (the same question of the same directory), and asking twice doubled the cost
 of every officer's page. Either way each staff request is checked once, when it is served.
 
-It fails closed: when routing cannot answer, a staff request is refused with 503, never let
-through. Citizens, operators and services have no standing to check and are not slowed.
+When routing cannot answer (down, restarting, overloaded), it degrades rather than stops: a
+token routing vouched for within the last `BKH_STAFF_STANDING_GRACE_S` (60 s) goes through, and
+any other is refused with 503, never let through unchecked. So a routing restart no longer stops
+every complaint-box clerk and officer, and the bound is stated: a person deactivated while
+routing is away keeps working at most that long after routing last vouched for them (with
+routing up, the next request is refused). Citizens, operators and services have no standing to
+check and are not slowed.
 
-What it must never do: remember an answer (the next request must see today's directory), or be
-reachable from outside (its path is not in the route table: only the gateway calls it).
+What it must never do: let a remembered answer stand in for one routing can give (a request is
+always asked about first), or be reachable from outside (its path is not in the route table:
+only the gateway calls it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
+from collections.abc import Callable
 from typing import Final
 
 import httpx
@@ -54,9 +63,46 @@ def needs_standing(principal: Principal | None, served_by: str | None = None) ->
             and served_by != STANDING_SERVICE)
 
 
+class StandingRecord:
+    """When routing last vouched for each token, kept `grace_s` (tokens by digest, never as
+    they are); at most `size` of them, the stale ones dropped first."""
+
+    def __init__(self, grace_s: float, *, size: int = 200_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.grace_s, self.size, self._clock = grace_s, size, clock
+        self._vouched_at: dict[bytes, float] = {}
+        self.routing_silent = False  # routing's last answer was none: said once, not per request
+
+    def answered(self) -> None:
+        if self.routing_silent:
+            self.routing_silent = False
+            log.info("staff standing: routing answers again")
+
+    @staticmethod
+    def _key(authorization: str) -> bytes:
+        return hashlib.blake2b(authorization.encode(), digest_size=16).digest()
+
+    def vouched(self, authorization: str) -> None:
+        now = self._clock()
+        if len(self._vouched_at) >= self.size:
+            self._vouched_at = {k: at for k, at in self._vouched_at.items()
+                                if now - at < self.grace_s}
+            if len(self._vouched_at) >= self.size:
+                self._vouched_at.clear()
+        self._vouched_at[self._key(authorization)] = now
+
+    def lost(self, authorization: str) -> None:
+        self._vouched_at.pop(self._key(authorization), None)
+
+    def recently_vouched(self, authorization: str) -> bool:
+        at = self._vouched_at.get(self._key(authorization))
+        return at is not None and self._clock() - at < self.grace_s
+
+
 async def check_standing(routing: httpx.AsyncClient, authorization: str, *,
-                         timeout_s: float) -> None:
-    """Return when routing says the token's person stands; raise 401 or 503 otherwise."""
+                         timeout_s: float, record: StandingRecord) -> None:
+    """Return when routing says the token's person stands, or cannot say and vouched for it
+    within the grace; raise 401 or 503 otherwise."""
     headers = {"authorization": authorization}
     rid = request_id.get()
     if rid:
@@ -64,12 +110,24 @@ async def check_standing(routing: httpx.AsyncClient, authorization: str, *,
     try:
         response = await routing.get(STANDING_PATH, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
-        log.warning("staff standing unknown: routing unreachable",
-                    extra={"error": type(exc).__name__})
-        raise ServiceUnavailable(_UNKNOWN, headers={"Retry-After": "5"}) from None
+        _unknown(record, authorization, error=type(exc).__name__)
+        return
     if response.status_code == 200:
+        record.answered()
+        record.vouched(authorization)
         return
     if response.status_code in (401, 403):
+        record.answered()
+        record.lost(authorization)
         raise StandingLost(_LOST)
-    log.warning("staff standing unknown", extra={"status": response.status_code})
-    raise ServiceUnavailable(_UNKNOWN, headers={"Retry-After": "5"})
+    _unknown(record, authorization, status=response.status_code)
+
+
+def _unknown(record: StandingRecord, authorization: str, **why: object) -> None:
+    """Routing could not answer: through if it vouched for the token lately, else 503."""
+    if not record.routing_silent:
+        record.routing_silent = True
+        log.warning("staff standing: routing cannot answer; tokens it vouched for within %g s "
+                    "go through, others are refused", record.grace_s, extra=why)
+    if not record.recently_vouched(authorization):
+        raise ServiceUnavailable(_UNKNOWN, headers={"Retry-After": "5"})

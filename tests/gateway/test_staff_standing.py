@@ -6,8 +6,10 @@ the real routing service behind the gateway is tested in tests/routing/test_thro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 from gateway.config import GatewaySettings
 from gateway.standing import STANDING_PATH
 from shared.events.vocabulary import STAFF_ROLES, Role
+from tests.breakable_link import BreakableLink
 from tests.gateway.conftest import GatewayFactory, Tokens, UvicornThread, bearer
 
 PROBLEM = "application/problem+json"
@@ -128,6 +131,43 @@ async def test_when_routing_cannot_answer_staff_are_refused_not_waved_through(
         # Citizens do not depend on routing being up.
         citizen = await gw.client.get("/api/v1/requests", headers=bearer(tokens.issue()))
         assert citizen.status_code == 200
+
+
+async def test_while_routing_is_away_tokens_it_vouched_for_lately_go_through_and_no_others(
+    make_gateway: GatewayFactory, tokens: Tokens, routing: StandInRouting,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A routing restart degrades staff work rather than stopping it, within a stated bound."""
+    token = tokens.issue(Role.integrity_commission, "commission-1")
+    vouched, unknown = bearer(token), bearer(tokens.issue(Role.integrity_commission, "other"))
+    address = urlsplit(routing.url)
+    async with (
+        BreakableLink(address.hostname or "127.0.0.1", address.port or 80) as link,
+        make_gateway(urls={"routing": f"http://127.0.0.1:{link.port}"},
+                     staff_standing_grace_s=1.5) as gw,
+    ):
+        inbox = "/api/v1/integrity/inbox"
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 200
+        caplog.clear()
+        await link.cut()  # routing is away: connections reset, new ones refused
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 200
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 200
+        refused = await gw.client.get(inbox, headers=unknown)
+        assert (refused.status_code, refused.headers["retry-after"]) == (503, "5")
+        said = [r.getMessage() for r in caplog.records if r.name == "gateway.standing"]
+        assert len(said) == 1
+        assert said[0].startswith("staff standing: routing cannot answer")
+
+        await asyncio.sleep(1.6)  # past the grace: the bound holds
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 503
+
+        await link.restore()
+        routing.lost.add(token)  # deactivated meanwhile
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 401
+        # Refused for good: an outage right after does not bring it back.
+        await link.cut()
+        assert (await gw.client.get(inbox, headers=vouched)).status_code == 503
+        assert len(gw.services["integrity"].seen) == 3
 
 
 async def test_the_standing_call_is_not_a_public_path(
