@@ -6,14 +6,14 @@ a burst at a window's edge cannot double the budget. Counts live in the storage 
 name: in memory for one replica, Redis for several.
 
 What it must never do:
-- take the platform down with it: when the storage cannot be reached, the request passes and a
-  metric and a warning say so (failing closed would turn a Redis outage into a total outage);
+- take the platform down with it, or lift the limits: when the storage cannot be reached, each
+  replica counts in its own memory meanwhile (the same budgets, per replica: sign-in guessing
+  stays bounded), and a metric and one warning say so;
 - put a token, or anything but a subject id or an address, into a storage key.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
@@ -23,14 +23,12 @@ from gateway.config import GatewaySettings
 from shared.errors import TooManyRequests
 from shared.ratelimit import RateLimitItem, RateLimits, parse_many
 
-log = logging.getLogger(__name__)
-
 RATE_LIMITED = Counter(
     "bkh_gateway_rate_limited_total", "Requests refused by a rate limit", ["limit"]
 )
 RATE_LIMIT_STORAGE_ERRORS = Counter(
     "bkh_gateway_rate_limit_storage_errors_total",
-    "Rate-limit checks skipped because the storage could not be reached",
+    "Rate-limit checks counted in this replica because the storage could not be reached",
 )
 
 GLOBAL = "client"
@@ -50,7 +48,9 @@ class _Rule:
 class RateLimiter:
     def __init__(self, settings: GatewaySettings) -> None:
         self.enabled = settings.rate_limit_enabled
-        self.limits = RateLimits(settings.rate_limit_storage_uri)
+        self.limits = RateLimits(settings.rate_limit_storage_uri,
+                                 in_process_when_unreachable=True,
+                                 on_unreachable=RATE_LIMIT_STORAGE_ERRORS.inc)
         self._global = tuple(parse_many(settings.rate_limit_per_client))
         self._rules = tuple(
             _Rule(rule.name, rule.methods, re.compile(rule.path), tuple(parse_many(rule.limit)))
@@ -70,16 +70,10 @@ class RateLimiter:
 
     async def _hit(self, name: str, items: tuple[RateLimitItem, ...], client: str) -> None:
         for item in items:
-            try:
-                if await self.limits.hit(item, "gw", name, client):
-                    continue
-                retry_after = await self.limits.retry_after_s(item, "gw", name, client)
-            except Exception as exc:  # the storage, not the request, failed: let it pass
-                RATE_LIMIT_STORAGE_ERRORS.inc()
-                log.warning("rate-limit storage unavailable: %s", type(exc).__name__)
-                return
+            if await self.limits.hit(item, "gw", name, client):
+                continue
             RATE_LIMITED.labels(name).inc()
-            raise TooManyRequests(retry_after)
+            raise TooManyRequests(await self.limits.retry_after_s(item, "gw", name, client))
 
     async def healthy(self) -> bool:
         return await self.limits.healthy()

@@ -12,17 +12,26 @@ Two choices are made here once, for everyone:
 - For Redis, the library's moving windows through redis-py, with a connection pool we own (one
   Redis client library for the platform; closing the limiter closes its connections).
 
+When Redis does not answer, each caller has chosen (it knows what its budget protects):
+- `in_process_when_unreachable=True`: count in this process meanwhile, the same budgets per
+  replica (sign-in, the edge's limits, exports): guessing stays bounded, nobody is shut out;
+- otherwise the storage's error propagates (sending a code, which costs an SMS: refused, 503).
+Either way one WARNING says the storage went and one INFO that it is back, and the caller's
+`on_unreachable` counts each check it could not make (its metric, its alert).
+
 What it must never do: put anything but opaque identifiers in a key (callers pass subjects,
-addresses or keyed digests, never phone or identity numbers); decide whether a storage outage
-fails open or closed (each caller knows what its budget protects: storage errors propagate).
+addresses or keyed digests, never phone or identity numbers); let a storage outage lift a
+budget that falls back (it counts here instead).
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from limits import RateLimitItem, parse_many
@@ -32,36 +41,44 @@ from redis.asyncio import ConnectionPool
 
 __all__ = ["RateLimitItem", "RateLimits", "parse_many"]
 
+log = logging.getLogger(__name__)
+
 
 class RateLimits:
     """Budgets in one storage; each call names a limit and the identifiers of what it counts."""
 
-    def __init__(self, storage_uri: str) -> None:
+    def __init__(self, storage_uri: str, *, in_process_when_unreachable: bool = False,
+                 on_unreachable: Callable[[], object] | None = None) -> None:
         plain = storage_uri.removeprefix("async+")
         self._pool: ConnectionPool | None = None
         self._limiter: Any
         self._storage: Any
+        self._fallback: _InProcessWindows | None = None
         if plain.startswith(("redis://", "rediss://")):
             self._pool = ConnectionPool.from_url(plain)
             self._storage = RedisStorage(f"async+{plain}", implementation="redispy",
                                          connection_pool=self._pool)  # type: ignore[arg-type]
             self._limiter = async_strategies.MovingWindowRateLimiter(self._storage)
+            if in_process_when_unreachable:
+                self._fallback = _InProcessWindows()
         elif plain.startswith("memory://"):
             self._storage = self._limiter = _InProcessWindows()
         else:
             raise ValueError(f"unsupported rate-limit storage {plain.split(':')[0]!r}: "
                              "memory:// or redis://")
+        self._on_unreachable = on_unreachable
+        self._unreachable = False
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one; False (and nothing counted) when the budget is already spent."""
-        return bool(await _settle(self._limiter.hit(item, *identifiers)))
+        return bool(await self._ask("hit", item, *identifiers))
 
     async def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Whether one more would fit, counting nothing."""
-        return bool(await _settle(self._limiter.test(item, *identifiers)))
+        return bool(await self._ask("test", item, *identifiers))
 
     async def remaining(self, item: RateLimitItem, *identifiers: str) -> int:
-        stats = await _settle(self._limiter.get_window_stats(item, *identifiers))
+        stats = await self._ask("get_window_stats", item, *identifiers)
         return max(int(stats.remaining), 0)
 
     async def retry_after_s(self, item: RateLimitItem, *identifiers: str) -> int:
@@ -69,9 +86,28 @@ class RateLimits:
 
         The windows run on real time (the library's), not on the platform's simulated clock.
         """
-        stats = await _settle(self._limiter.get_window_stats(item, *identifiers))
+        stats = await self._ask("get_window_stats", item, *identifiers)
         reset_at: float = stats.reset_time
         return math.ceil(max(reset_at - time.time(), 1))
+
+    async def _ask(self, method: str, item: RateLimitItem, *identifiers: str) -> Any:
+        try:
+            answer = await _settle(getattr(self._limiter, method)(item, *identifiers))
+        except Exception as exc:  # the storage failed, not the request
+            if self._on_unreachable is not None:
+                self._on_unreachable()
+            if not self._unreachable:
+                self._unreachable = True
+                log.warning("rate-limit storage unreachable (%s): %s", type(exc).__name__,
+                            "counting in this process until it answers" if self._fallback
+                            else "checks that need it are refused")
+            if self._fallback is None:
+                raise
+            return getattr(self._fallback, method)(item, *identifiers)
+        if self._unreachable:
+            self._unreachable = False
+            log.info("rate-limit storage answers again")
+        return answer
 
     async def healthy(self) -> bool:
         try:

@@ -207,7 +207,8 @@ async def export_limits(request: Request, settings: SettingsDep) -> RateLimits:
     """One counter of exports per process, made on first use (nothing is built at import)."""
     limits: RateLimits | None = getattr(request.app.state, "analytics_export_limits", None)
     if limits is None:
-        limits = RateLimits(settings.rate_limit_storage_uri)
+        # Counted in this process while the storage is away: exports go on, still bounded.
+        limits = RateLimits(settings.rate_limit_storage_uri, in_process_when_unreachable=True)
         request.app.state.analytics_export_limits = limits
     return limits
 

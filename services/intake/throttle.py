@@ -8,12 +8,13 @@ settings name (`memory://` in the embedded mode; Redis, `redis://…`, for sever
 moving windows (`shared.ratelimit`).
 
 What it must never do: put a phone or identity number into a storage key (they are keyed by an
-HMAC), or send a code when the storage cannot say how many were sent (fail closed: 503).
+HMAC), or send a code when the storage cannot say how many were sent (fail closed: 503). Sign-in
+attempts are counted in this process while the storage is away (the same budget per replica):
+nobody is shut out, and guessing stays bounded.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from prometheus_client import Counter
@@ -21,8 +22,6 @@ from prometheus_client import Counter
 from services.intake.codes import keyed_digest
 from shared.errors import ServiceUnavailable, Text, TooManyRequests
 from shared.ratelimit import RateLimitItem, RateLimits, parse_many
-
-log = logging.getLogger(__name__)
 
 THROTTLED = Counter("bkh_intake_throttled_total", "Requests refused by a rate limit", ["budget"])
 STORAGE_ERRORS = Counter(
@@ -56,7 +55,9 @@ class Budgets:
 
 class Throttle:
     def __init__(self, *, storage_uri: str, prefix: str, key_secret: str, budgets: Budgets) -> None:
-        self.limits = RateLimits(storage_uri)
+        self.limits = RateLimits(storage_uri, on_unreachable=STORAGE_ERRORS.inc)
+        self.sign_in_limits = RateLimits(storage_uri, in_process_when_unreachable=True,
+                                         on_unreachable=STORAGE_ERRORS.inc)
         self._prefix = prefix
         self._key = key_secret
         self._per_phone = tuple(parse_many(budgets.codes_per_phone))
@@ -78,12 +79,10 @@ class Throttle:
         if identity is not None:
             budgets.append(("code-identity", self._per_identity, self._pseudonym(identity)))
         try:
-            await self._spend(budgets, _TOO_MANY_CODES)
+            await self._spend(self.limits, budgets, _TOO_MANY_CODES)
         except TooManyRequests:
             raise
-        except Exception as exc:
-            STORAGE_ERRORS.inc()
-            log.error("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+        except Exception:  # the storage cannot say how many were sent (said by RateLimits)
             raise ServiceUnavailable(_NO_COUNTS, headers={"Retry-After": "30"}) from None
 
     async def spend_code_try(self, *, code_key: str, tries: int, window_s: int) -> int | None:
@@ -98,36 +97,29 @@ class Throttle:
             if not await self.limits.hit(item, self._prefix, "code-try", code_key):
                 return None
             return await self.limits.remaining(item, self._prefix, "code-try", code_key)
-        except Exception as exc:
-            STORAGE_ERRORS.inc()
-            log.error("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+        except Exception:
             raise ServiceUnavailable(_NO_COUNTS, headers={"Retry-After": "30"}) from None
 
     async def spend_sign_in(self, identity: str) -> None:
-        """Count one sign-in attempt; when the storage is down the attempt goes on (logged)."""
-        try:
-            await self._spend(
-                [("sign-in", self._sign_ins, self._pseudonym(identity))], _TOO_MANY_SIGN_INS
-            )
-        except TooManyRequests:
-            raise
-        except Exception as exc:  # availability of sign-in over a perfect count
-            STORAGE_ERRORS.inc()
-            log.warning("rate-limit storage unavailable", extra={"error": type(exc).__name__})
+        """Count one sign-in attempt (in this process while the storage is away)."""
+        await self._spend(self.sign_in_limits,
+                          [("sign-in", self._sign_ins, self._pseudonym(identity))],
+                          _TOO_MANY_SIGN_INS)
 
-    async def _spend(
-        self, budgets: list[tuple[str, tuple[RateLimitItem, ...], str]], detail: Text
-    ) -> None:
+    async def _spend(self, limits: RateLimits,
+                     budgets: list[tuple[str, tuple[RateLimitItem, ...], str]], detail: Text
+                     ) -> None:
         # Test every budget before hitting any: a refused send must not eat the others.
         for name, items, key in budgets:
             for item in items:
-                if not await self.limits.test(item, self._prefix, name, key):
+                if not await limits.test(item, self._prefix, name, key):
                     THROTTLED.labels(name).inc()
-                    wait = await self.limits.retry_after_s(item, self._prefix, name, key)
+                    wait = await limits.retry_after_s(item, self._prefix, name, key)
                     raise TooManyRequests(wait, detail)
         for name, items, key in budgets:
             for item in items:
-                await self.limits.hit(item, self._prefix, name, key)
+                await limits.hit(item, self._prefix, name, key)
 
     async def aclose(self) -> None:
         await self.limits.aclose()
+        await self.sign_in_limits.aclose()

@@ -126,6 +126,23 @@ async def test_forged_tokens_spend_the_address_budget(
         assert statuses == [401, 401, 401, 429]
 
 
+async def test_with_redis_away_sign_in_is_still_limited_in_each_replica(
+    make_gateway: GatewayFactory, dead_url: str,
+) -> None:
+    """A Redis outage neither shuts the platform (failing closed) nor lifts the limits
+    (failing open): each replica counts the same budgets in its own memory meanwhile."""
+    away = dead_url.replace("http://", "redis://")
+    async with make_gateway(rate_limit_storage_uri=away) as gw:
+        statuses = [(await gw.client.post("/api/v1/auth/token", json={})).status_code
+                    for _ in range(11)]
+        assert statuses == [201] * 10 + [429]
+        assert (await gw.client.get("/api/v1/entities")).status_code == 200
+        metrics = (await gw.client.get("/metrics")).text
+        assert "bkh_gateway_rate_limit_storage_errors_total" in metrics
+        ready = (await gw.client.get("/readyz")).json()
+        assert ready["rate_limit_storage"] != "ok"
+
+
 # --- CORS ----------------------------------------------------------------------------------------
 
 

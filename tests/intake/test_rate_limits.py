@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from services.intake.context import Intake
+from tests.breakable_link import BreakableLink
 from tests.intake.conftest import IntakeUnderTest, intake_app, sunday_clock
-from tests.intake.factories import AHMAD, SARA, key, registration
+from tests.intake.factories import AHMAD, PASSWORD, SARA, key, register, registration
 
 REGISTRATIONS = "/api/v1/citizens/registrations"
 
@@ -144,3 +146,28 @@ async def test_when_the_counts_cannot_be_read_no_code_is_sent(
         assert refused.status_code == 503
         assert await intake.events("citizen.code_requested") == []
         assert await intake.count("registrations") == 0
+
+
+async def test_while_redis_is_away_codes_are_refused_and_sign_in_attempts_stay_bounded(
+    postgres_url: str, pg_schema: str, registry_url: str, redis_url: str
+) -> None:
+    address = urlsplit(redis_url)
+    async with (
+        BreakableLink(address.hostname or "127.0.0.1", address.port or 6379) as link,
+        intake_app(postgres_url, pg_schema, registry_url, clock=sunday_clock(),
+                   rate_limit_storage_uri=urlunsplit(address._replace(
+                       netloc=f"127.0.0.1:{link.port}")),
+                   rate_limit_prefix=f"intake-test-{uuid.uuid4().hex[:8]}") as intake,
+    ):
+        await register(intake)
+        await link.cut()
+        # A code costs an SMS: not sent without its counts.
+        assert (await start(intake, registration(SARA))).status_code == 503
+        # Sign-in is not shut out, and guessing is still counted (in this replica).
+        body = {"id_number": AHMAD["id_number"], "password": "not-the-password"}
+        answers = [await intake.client.post("/api/v1/auth/token", json=body)
+                   for _ in range(11)]
+        assert [a.status_code for a in answers] == [401] * 10 + [429]
+        signed = await intake.client.post("/api/v1/auth/token", json={
+            "id_number": SARA["id_number"], "password": PASSWORD})
+        assert signed.status_code == 401  # another account's budget is its own: not refused

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis.exceptions
 
 from shared.ratelimit import RateLimits, parse_many
+from tests.breakable_link import BreakableLink
 
 THREE_A_MINUTE = parse_many("3/minute")[0]
 
@@ -83,3 +87,55 @@ async def test_idle_keys_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_unknown_storage_is_refused() -> None:
     with pytest.raises(ValueError, match="memory:// or redis://"):
         RateLimits("mongodb://somewhere")
+
+
+@pytest.fixture
+async def redis_link(redis_url: str) -> AsyncIterator[BreakableLink]:
+    """The real Redis behind a link the test can cut: Redis stays up for everyone else."""
+    address = urlsplit(redis_url)
+    async with BreakableLink(address.hostname or "127.0.0.1", address.port or 6379) as link:
+        yield link
+
+
+def _through(redis_url: str, link: BreakableLink) -> str:
+    address = urlsplit(redis_url)
+    return urlunsplit(address._replace(netloc=f"127.0.0.1:{link.port}"))
+
+
+async def test_a_budget_that_falls_back_counts_in_this_process_while_redis_is_away(
+    redis_url: str, redis_link: BreakableLink, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="shared.ratelimit")
+    misses: list[int] = []
+    limits = RateLimits(_through(redis_url, redis_link), in_process_when_unreachable=True,
+                        on_unreachable=lambda: misses.append(1))
+    who = someone()
+    try:
+        assert await limits.hit(THREE_A_MINUTE, "t", who)  # counted in Redis
+        await redis_link.cut()
+        # Away: the same budget, counted here (nobody shut out, nobody unlimited).
+        assert [await limits.hit(THREE_A_MINUTE, "t", who) for _ in range(4)] == [
+            True, True, True, False]
+        assert 1 <= await limits.retry_after_s(THREE_A_MINUTE, "t", who) <= 60
+        assert len(misses) == 5
+        await redis_link.restore()
+        assert await limits.hit(THREE_A_MINUTE, "t", who)  # Redis again: its one, and this
+        assert await limits.remaining(THREE_A_MINUTE, "t", who) == 1
+    finally:
+        await limits.aclose()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records
+            if r.name == "shared.ratelimit"]
+    assert [level for level, _ in said] == ["WARNING", "INFO"], said
+    assert "counting in this process until it answers" in said[0][1]
+
+
+async def test_a_budget_that_does_not_fall_back_refuses_to_guess(
+    redis_url: str, redis_link: BreakableLink,
+) -> None:
+    limits = RateLimits(_through(redis_url, redis_link))
+    try:
+        await redis_link.cut()
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await limits.hit(THREE_A_MINUTE, "t", someone())
+    finally:
+        await limits.aclose()
