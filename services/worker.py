@@ -24,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.migrations import current_revision
+from shared.migrations import schema_serves
 from shared.runtime import Runtime, ServiceDefinition
 from shared.service import create_service_app
 
@@ -35,7 +35,8 @@ SCHEMA_POLL_INTERVAL_S = 2.0
 
 async def schema_at_head(runtime: Runtime) -> bool:
     try:
-        return await current_revision(runtime.engine) == runtime.head_revision
+        # At head, or further on through revisions that still serve this release's code.
+        return await schema_serves(runtime.engine, runtime.head_revision) == "ok"
     except Exception as exc:  # the database comes back; readiness says so meanwhile
         log.warning("schema revision unreadable", extra={"error": type(exc).__name__})
         return False

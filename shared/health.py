@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from shared.db import ping
-from shared.migrations import current_revision
+from shared.migrations import schema_serves
 from shared.web import metrics_response
 
 READINESS_TIMEOUT_S = 2.0
@@ -33,11 +33,7 @@ def health_router() -> APIRouter:
         try:
             await asyncio.wait_for(ping(runtime.engine), READINESS_TIMEOUT_S)
             checks["database"] = "ok"
-            revision = await current_revision(runtime.engine)
-            checks["schema"] = (
-                "ok" if revision == runtime.head_revision
-                else f"at {revision}, expected {runtime.head_revision}"
-            )
+            checks["schema"] = await schema_serves(runtime.engine, runtime.head_revision)
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["bus"] = "ok" if runtime.bus.is_connected() else "unavailable"

@@ -14,6 +14,9 @@ revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
 depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+# True when the previous release's code still runs on the schema this leaves (it only adds what
+# that code ignores): old pods stay ready through the rollout (shared/migrations.py).
+serves_previous: bool = False
 
 
 def upgrade() -> None:
