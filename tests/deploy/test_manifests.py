@@ -29,12 +29,22 @@ def test_every_overlay_renders_the_whole_platform(overlay: list[Resource]) -> No
     deployments = {r["metadata"]["name"] for r in overlay if r["kind"] == "Deployment"}
     jobs = {r["metadata"]["name"] for r in overlay if r["kind"] == "Job"}
     assert "gateway" in deployments
+    release = _release(overlay)
     for name in SERVICES:
         assert {f"{name}-api", f"{name}-worker"} <= deployments
-        assert f"{name}-migrate" in jobs
+        # Named by release: a new release's Jobs are applied beside the finished ones.
+        assert f"{name}-migrate-{release}" in jobs
     kinds = {r["kind"] for r in overlay}
     assert {"Cluster", "RabbitmqCluster", "Vhost", "Ingress", "PodMonitor",
             "PrometheusRule"} <= kinds
+
+
+def _release(overlay: list[Resource]) -> str:
+    """The image tag every process runs (the overlays set it once)."""
+    tags = {spec["containers"][0]["image"].rsplit(":", 1)[1] for _, spec in workloads(overlay)
+            if spec["containers"][0]["image"].rsplit("/", 1)[-1].startswith("bekhedmetkom:")}
+    assert len(tags) == 1, tags
+    return tags.pop()
 
 
 def test_every_pod_is_restricted(overlay: list[Resource]) -> None:
@@ -94,8 +104,11 @@ def test_api_pods_serve_http_only_and_workers_consume(overlay: list[Resource]) -
             assert env["BKH_RUN_WORKERS"] == "false"
         elif name.endswith("-worker"):
             assert container["args"][:3] == ["services", "work", name.removesuffix("-worker")]
-        elif name.endswith("-migrate"):
-            assert container["args"] == ["services", "migrate", name.removesuffix("-migrate")]
+        elif resource["kind"] == "Job":
+            release = container["image"].rsplit(":", 1)[1]
+            assert name.endswith(f"-migrate-{release}"), name
+            assert container["args"] == [
+                "services", "migrate", name.removesuffix(f"-migrate-{release}")]
 
 
 def test_the_namespace_enforces_pod_security_restricted(overlay: list[Resource]) -> None:
