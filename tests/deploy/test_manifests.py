@@ -13,6 +13,7 @@ from tests.deploy.manifests import (
     network_violations,
     platform_pod_violations,
     probe_violations,
+    render,
     resource_violations,
     restricted_violations,
     secret_violations,
@@ -41,8 +42,9 @@ def test_every_overlay_renders_the_whole_platform(overlay: list[Resource]) -> No
 
 def _release(overlay: list[Resource]) -> str:
     """The image tag every process runs (the overlays set it once)."""
-    tags = {spec["containers"][0]["image"].rsplit(":", 1)[1] for _, spec in workloads(overlay)
-            if spec["containers"][0]["image"].rsplit("/", 1)[-1].startswith("bekhedmetkom:")}
+    images = [spec["containers"][0]["image"] for _, spec in workloads(overlay)]
+    tags: set[str] = {image.rsplit(":", 1)[1] for image in images
+                      if image.rsplit("/", 1)[-1].startswith("bekhedmetkom:")}
     assert len(tags) == 1, tags
     return tags.pop()
 
@@ -133,3 +135,16 @@ def test_production_autoscales_every_stateless_deployment(rendered: dict[str, li
             assert resource["spec"]["template"]["spec"]["topologySpreadConstraints"]
     assert all(r["spec"]["minReplicas"] >= 2 for r in prod
                if r["kind"] == "HorizontalPodAutoscaler")
+
+
+def test_backup_alerts_read_the_barman_cloud_plugins_metrics() -> None:
+    """The plugin takes the backups, so its metrics say how old they are; the operator's own
+    `cnpg_collector_*backup*` ones stay unset and would make the alert fire forever."""
+    rules = [rule for r in render(OVERLAYS["prod"]) if r["kind"] == "PrometheusRule"
+             for group in r["spec"]["groups"] for rule in group["rules"]]
+    backup = {rule["alert"]: rule["expr"] for rule in rules if "Backup" in rule.get("alert", "")}
+    assert set(backup) == {"BekhedmetkomPostgresBackupTooOld", "BekhedmetkomPostgresBackupFailed"}
+    for expr in backup.values():
+        assert "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp" in expr
+    assert not [rule for rule in rules if "cnpg_collector_last" in rule.get("expr", "")
+                or "cnpg_collector_first_recoverability" in rule.get("expr", "")]
