@@ -258,6 +258,7 @@ def provided_secrets(resources: list[Resource]) -> dict[str, set[str] | None]:
             spec = resource["spec"]
             name = spec.get("target", {}).get("name", resource["metadata"]["name"])
             keys = {item["secretKey"] for item in spec.get("data", [])}
+            keys |= set(spec.get("target", {}).get("template", {}).get("data", {}))
             provided[name] = None if spec.get("dataFrom") else keys
         elif kind == "SealedSecret":
             provided[resource["metadata"]["name"]] = set(resource["spec"]["encryptedData"])
@@ -268,6 +269,8 @@ def provided_secrets(resources: list[Resource]) -> dict[str, set[str] | None]:
             provided[f"{name}-app"] = {"username", "password", "host", "port", "dbname", "uri",
                                        "jdbc-uri", "pgpass", "user"}
             provided[f"{name}-ca"] = {"ca.crt", "ca.key"}
+        elif kind == "Certificate" and resource["apiVersion"].startswith("cert-manager.io/"):
+            provided[resource["spec"]["secretName"]] = {"tls.crt", "tls.key", "ca.crt"}
         elif kind == "Ingress" and _CERT_MANAGER & set(resource["metadata"].get("annotations", {})):
             for tls in resource["spec"].get("tls", []):
                 provided[tls["secretName"]] = {"tls.crt", "tls.key", "ca.crt"}
@@ -409,6 +412,51 @@ def network_violations(resources: list[Resource]) -> list[str]:
     return found
 
 
+def transport_violations(resources: list[Resource]) -> list[str]:
+    """Inside the cluster too, the broker and the rate-limit store speak TLS only, their clients
+    check the server against the platform's CA, the store's password is on no command line, and
+    a migration Job reaches PostgreSQL alone."""
+    found: list[str] = []
+    for resource, spec in workloads(resources):
+        for container in containers(spec):
+            mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+            for env in container.get("env", []):
+                value = str(env.get("value", ""))
+                if env["name"] == "BKH_AMQP_URL" and not (
+                        value.startswith("amqps://") and ":5671/" in value and "cafile=" in value):
+                    found.append(f"{ident(resource)}: BKH_AMQP_URL is not AMQP over TLS with the "
+                                 f"platform's CA (amqps://…:5671/…?cafile=…)")
+                if value.startswith("redis://"):
+                    found.append(f"{ident(resource)}: {env['name']} reaches Redis without TLS "
+                                 "(rediss://…?ssl_ca_certs=…)")
+                for option in ("cafile=", "ssl_ca_certs="):
+                    if option in value:
+                        ca_dir = value.split(option, 1)[1].split("&", 1)[0].rsplit("/", 1)[0]
+                        if ca_dir not in mounts and resource["kind"] != "Job":
+                            found.append(f"{ident(resource)}: {env['name']} trusts {ca_dir}, "
+                                         "which is not mounted")
+            arguments = [*container.get("command", []), *container.get("args", [])]
+            if any(a == "--requirepass" or "PASSWORD)" in a for a in arguments):
+                found.append(f"{ident(resource)}: a password on the command line (every process "
+                             "of the node reads it); read it from a file")
+    for cluster in (r for r in resources if r["kind"] == "RabbitmqCluster"):
+        tls = cluster["spec"].get("tls", {})
+        if not tls.get("secretName") or not tls.get("disableNonTLSListeners"):
+            found.append(f"{ident(cluster)}: AMQP is not TLS only (spec.tls)")
+    migrations = {"app.kubernetes.io/part-of": "bekhedmetkom",
+                  "app.kubernetes.io/component": "migrations"}
+    for policy in (r for r in resources if r["kind"] == "NetworkPolicy"):
+        selector = policy["spec"]["podSelector"]
+        if selector == {} or not selects(selector, migrations):
+            continue
+        ports = {p.get("port") for rule in policy["spec"].get("egress", [])
+                 for p in rule.get("ports", [])}
+        if ports - {5432}:
+            found.append(f"{ident(policy)}: lets a migration Job reach more than PostgreSQL "
+                         f"(ports {sorted(map(str, ports))})")
+    return found
+
+
 def ingress_backends(resources: list[Resource]) -> set[str]:
     return {
         path["backend"]["service"]["name"]
@@ -419,7 +467,8 @@ def ingress_backends(resources: list[Resource]) -> set[str]:
 
 
 ALL_RULES = (restricted_violations, platform_pod_violations, probe_violations,
-             resource_violations, image_violations, secret_violations, network_violations)
+             resource_violations, image_violations, secret_violations, network_violations,
+             transport_violations)
 
 
 def violations(resources: list[Resource]) -> list[str]:

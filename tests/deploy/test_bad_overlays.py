@@ -128,6 +128,27 @@ def test_a_probe_that_goes_missing_is_named(kubectl_binary: str, tmp_path: Path)
     assert "Deployment/routing-worker container app: no readinessProbe" in found
 
 
+def test_plain_amqp_and_a_password_on_a_command_line_are_named(kubectl_binary: str,
+                                                                tmp_path: Path) -> None:
+    body = """patches:
+  - target: {kind: Deployment, name: sla-worker}
+    patch: |-
+      - op: replace
+        path: /spec/template/spec/containers/0/env/5/value
+        value: amqp://$(AMQP_USERNAME):$(AMQP_PASSWORD)@bekhedmetkom-mq:5672/bekhedmetkom
+  - target: {kind: Deployment, name: bekhedmetkom-redis}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --requirepass
+"""
+    found = violations(render(overlay_on_prod(tmp_path, body)))
+    assert ("Deployment/sla-worker: BKH_AMQP_URL is not AMQP over TLS with the platform's CA "
+            "(amqps://…:5671/…?cafile=…)") in found
+    assert any(m.startswith("Deployment/bekhedmetkom-redis: a password on the command line")
+               for m in found)
+
+
 def test_a_broken_overlay_fails_the_render_with_kustomizes_words(kubectl_binary: str,
                                                                   tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="kubectl kustomize .* failed"):

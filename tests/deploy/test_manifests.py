@@ -18,6 +18,7 @@ from tests.deploy.manifests import (
     restricted_violations,
     secret_violations,
     signing_key_holders,
+    transport_violations,
     workloads,
 )
 
@@ -81,6 +82,12 @@ def test_every_service_has_a_network_policy_and_the_rest_is_denied(
     overlay: list[Resource]
 ) -> None:
     assert network_violations(overlay) == []
+
+
+def test_the_broker_and_the_rate_limit_store_speak_tls_and_hide_their_password(
+    overlay: list[Resource]
+) -> None:
+    assert transport_violations(overlay) == []
 
 
 def test_only_the_gateway_and_the_pages_are_behind_the_ingress(overlay: list[Resource]) -> None:
