@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any, Final
 
@@ -68,6 +69,12 @@ def templates() -> jinja2.Environment:
     )
 
 
+def no_cookies() -> CookieJar:
+    """The jar of the one client every signed-in person's calls share: it keeps nothing, so a
+    cookie set on one person's answer is never sent with another's call (the API uses none)."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 def create_web_app(settings: WebSettings | None = None, *,
                    gateway_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     settings = settings or WebSettings()
@@ -81,7 +88,8 @@ def create_web_app(settings: WebSettings | None = None, *,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
             trust_env=False)
         async with httpx.AsyncClient(base_url=settings.gateway_url, transport=transport,
-                                     timeout=timeout, follow_redirects=False) as http:
+                                     timeout=timeout, follow_redirects=False,
+                                     cookies=no_cookies()) as http:
             store = open_store(settings.session_store, settings.idle_timeout)
             app.state.web = WebApp(settings=settings, platform=Platform(http, store),
                                    store=store, templates=templates(), directory=Directory(http))

@@ -4,8 +4,14 @@ idle timeout, the page headers. Each rule as a person (or an attacker's browser)
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from playwright.async_api import expect
 
+from services.web.config import WebSettings
+from services.web.main import create_web_app
+from services.web.platform import Caller
+from tests.platform import serve_http
 from tests.web.conftest import (
     DESK,
     PHONE,
@@ -143,3 +149,29 @@ async def test_the_language_switch_keeps_the_page(office: Office, new_page: NewP
     await expect(page).to_have_url(f"{office.url}/office/queue")
     await expect(page.locator("html")).to_have_attribute("dir", "ltr")
     await expect(page.locator("h1")).to_have_text("Work queue")
+
+
+async def test_a_cookie_set_on_one_persons_answer_never_goes_with_anothers_call() -> None:
+    """The web app's one client to the gateway is shared by everyone signed in."""
+    gateway = FastAPI()
+    received: list[str | None] = []
+
+    @gateway.get("/sets")
+    async def sets() -> JSONResponse:
+        answer = JSONResponse({})
+        answer.set_cookie("sticky", "belongs-to-the-first-caller")
+        return answer
+
+    @gateway.get("/echo")
+    async def echo(request: Request) -> JSONResponse:
+        received.append(request.headers.get("cookie"))
+        return JSONResponse({})
+
+    async with serve_http(gateway) as url:
+        web = create_web_app(WebSettings(environment="test", gateway_url=url))
+        async with web.router.lifespan_context(web):
+            platform = web.state.web.platform
+            first, second = (Caller(None, "ar", "203.0.113.1"), Caller(None, "en", "203.0.113.2"))
+            await platform.get(first, "/sets")
+            await platform.get(second, "/echo")
+    assert received == [None]
