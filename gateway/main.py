@@ -17,133 +17,52 @@ mount the operator's clock in production.
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.config import GatewaySettings
-from gateway.openapi import OpenApiAggregator
-from gateway.ops import (
-    ClockAdvance,
-    ClockFanOut,
-    read_now,
-    set_everywhere,
-    target_instant,
+from gateway.endpoints import (
+    DOCS_ASSETS_PATH,
+    docs_page,
+    operators_clock,
+    own_endpoints,
+    swagger_assets,
 )
-from gateway.proxy import Proxy, Upstreams, client_address
+from gateway.openapi import OpenApiAggregator
+from gateway.proxy import Proxy, Upstreams
 from gateway.ratelimit import RateLimiter
 from gateway.routes import resolve
-from gateway.standing import StandingRecord, check_standing, needs_standing
-from shared.auth import Principal, TokenVerifier, bearer_token, load_keys
-from shared.dependencies import BEARER
+from gateway.standing import StandingRecord
+from gateway.state import GatewayState
+from shared.auth import TokenVerifier, load_keys
 from shared.errors import (
-    Forbidden,
     NotFound,
     Problem,
     Text,
-    Unauthorized,
     install_problem_handlers,
     problem_response,
 )
-from shared.events.vocabulary import Role
-from shared.logging import request_id
 from shared.memory import tune_for_serving
 from shared.openapi import describe_truthfully
 from shared.web import (
     NO_FASTAPI_TELEMETRY,
     ContentTypeMiddleware,
     RequestContextMiddleware,
-    metrics_response,
 )
 
 log = logging.getLogger(__name__)
 
-OPENAPI_PATH = "/api/v1/openapi.json"
-# Where client generators and API tools look first, beside the API's own prefix.
-OPENAPI_PATHS = (OPENAPI_PATH, "/openapi.json")
-DOCS_PATH = "/docs"
-DOCS_ASSETS_PATH = "/docs/assets"
-CLOCK_ADVANCE_PATH = "/api/v1/ops/clock/advance"
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 _NO_ROUTE = Text("لا يوجد مسار بهذا العنوان في الواجهة.", "There is no such path in the API.")
-_OPERATORS_ONLY = Text("للمشغّلين فقط.", "Operators only.")
-_TWO_TOKENS = Text("أكثر من ترويسة Authorization واحدة.", "More than one Authorization header.")
-
-
-def _swagger_assets() -> Path | None:
-    """Swagger UI's files from the `fastapi-offline` package, if installed: no CDN needed.
-
-    The platform must run without internet; without the package the page falls back to the
-    CDN (the API and the JSON document work either way).
-    """
-    spec = importlib.util.find_spec("fastapi_offline")
-    if spec is None or spec.origin is None:
-        return None
-    static = Path(spec.origin).parent / "static"
-    return static if (static / "swagger-ui-bundle.js").is_file() else None
-
-
-@dataclass
-class GatewayState:
-    """What the endpoints share; the upstream side exists between lifespan start and stop."""
-
-    settings: GatewaySettings
-    verifier: TokenVerifier
-    limiter: RateLimiter
-    standing: StandingRecord
-    upstreams: Upstreams | None = None
-    proxy: Proxy | None = None
-    openapi: OpenApiAggregator | None = None
-
-    def require_proxy(self) -> Proxy:
-        if self.proxy is None:
-            raise RuntimeError("the gateway's lifespan has not started")
-        return self.proxy
-
-    def authenticate(self, request: Request) -> Principal | None:
-        values = request.headers.getlist("authorization")
-        if len(values) > 1:
-            # The gateway would check one and a service might read the other.
-            raise Unauthorized(_TWO_TOKENS)
-        token = bearer_token(values[0] if values else None)
-        return self.verifier.verify(token) if token else None
-
-    async def admit(self, request: Request, *, served_by: str | None = None) -> Principal | None:
-        """Token (when there is one), rate limits and, for staff, their standing in the
-        directory now: who is calling and whether they may now. `served_by`: the service the
-        route table sends the request to (None: none, or not a forwarded request)."""
-        method, path = request.method, request.scope["path"]
-        address = client_address(request, self.settings.trusted_proxies)
-        try:
-            principal = self.authenticate(request)
-        except Unauthorized:
-            # A forged or garbage token still spends the address's budget: guessing is costly.
-            await self.limiter.check(method, path, f"ip:{address}")
-            raise
-        client = f"sub:{principal.subject}" if principal else f"ip:{address}"
-        await self.limiter.check(method, path, client)
-        # After the rate limit, so that a flood of staff tokens does not flood routing too.
-        if self.settings.staff_standing_check and needs_standing(principal, served_by):
-            assert self.upstreams is not None, "the gateway's lifespan has not started"
-            await check_standing(self.upstreams.client("routing"),
-                                 request.headers["authorization"],
-                                 timeout_s=self.settings.upstream_probe_timeout_s,
-                                 record=self.standing)
-        return principal
 
 
 def _dot_segments(path: str) -> bool:
@@ -178,15 +97,6 @@ class ForwardingMiddleware:
         except Problem as problem:
             response = problem_response(problem, request)
         await response(scope, receive, send)
-
-
-async def _probe(client: httpx.AsyncClient, timeout_s: float) -> str:
-    try:
-        async with asyncio.timeout(timeout_s * 2):
-            response = await client.get("/readyz", timeout=timeout_s)
-    except (httpx.HTTPError, TimeoutError):
-        return "unavailable"
-    return "ok" if response.status_code == 200 else "not ready"
 
 
 def create_gateway(
@@ -255,88 +165,15 @@ def create_gateway(
         )
     app.add_middleware(RequestContextMiddleware, service="gateway")
 
-    # --- the gateway's own endpoints ---------------------------------------------------------
+    # --- the gateway's own endpoints --------------------------------------------------------
 
-    @app.get("/livez", include_in_schema=False)
-    async def livez() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        upstreams = state.upstreams
-        if upstreams is None:
-            return JSONResponse({"status": "not ready"}, status_code=503)
-        names = upstreams.names
-        probes = await asyncio.gather(
-            *(_probe(upstreams.client(n), settings.upstream_probe_timeout_s) for n in names)
-        )
-        # Ready even when services are down, by design: the gateway itself works (it answers a
-        # clear 503 for a missing service), and failing readiness here would take every replica
-        # out of the load balancer — one service's outage would become the whole platform's.
-        # The per-service states are for people and dashboards, not for the kubelet.
-        return JSONResponse({
-            "status": "ready",
-            "upstreams": dict(zip(names, probes, strict=True)),
-            "rate_limit_storage": "ok" if await state.limiter.healthy() else "unavailable",
-        })
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return metrics_response()
-
-    async def openapi_document() -> JSONResponse:
-        if state.openapi is None:
-            raise RuntimeError("the gateway's lifespan has not started")
-        return JSONResponse(await state.openapi.document())
-
-    for path in OPENAPI_PATHS:
-        app.add_api_route(path, openapi_document, methods=["GET"], include_in_schema=False)
-
-    assets = _swagger_assets()
+    app.include_router(own_endpoints(state))
+    assets = swagger_assets()
     if assets is not None:
         app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=assets), name="docs-assets")
-
-    @app.get(DOCS_PATH, include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        local: dict[str, Any] = {}
-        if assets is not None:
-            local = {
-                "swagger_js_url": f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
-                "swagger_css_url": f"{DOCS_ASSETS_PATH}/swagger-ui.css",
-                "swagger_favicon_url": f"{DOCS_ASSETS_PATH}/favicon.png",
-            }
-        return get_swagger_ui_html(
-            openapi_url=OPENAPI_PATH, title="Bekhedmetkom API — بخدمتكم", **local
-        )
-
+    app.include_router(docs_page(served_locally=assets is not None))
     if not settings.production:
-
-        async def operator(
-            request: Request, _token: Annotated[str | None, Depends(BEARER)]
-        ) -> Principal:
-            # A dependency, so FastAPI runs it before reading the body: 401/403 before 422.
-            # (`BEARER` declares the token in the document; `admit` reads and checks it.)
-            principal = await state.admit(request)
-            if principal is None:
-                raise Unauthorized()
-            if principal.role is not Role.operator:
-                raise Forbidden(_OPERATORS_ONLY)
-            return principal
-
-        @app.post(CLOCK_ADVANCE_PATH, tags=["operations"], dependencies=[Depends(operator)])
-        async def advance_clock(advance: ClockAdvance, request: Request) -> ClockFanOut:
-            """Move every service's simulated clock forward (operators, outside production)."""
-            upstreams = state.upstreams
-            assert upstreams is not None
-            headers = {"authorization": request.headers["authorization"]}
-            rid = request_id.get()
-            if rid:
-                headers["x-request-id"] = rid
-            timeout = settings.upstream_probe_timeout_s
-            target = target_instant(await read_now(upstreams, headers, timeout), advance)
-            services = await set_everywhere(upstreams, target, headers, timeout)
-            log.info("simulated clock advanced", extra={"to": target.isoformat()})
-            return ClockFanOut(now=target, services=services)
+        app.include_router(operators_clock(state))
 
     # --- what neither the gateway nor the route table serves ---------------------------------
 
