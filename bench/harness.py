@@ -303,6 +303,29 @@ class Figures:
 DEFAULT_COMPARE_ON: dict[str, str] = {"closed-loop": "throughput_per_s", "open-loop": "p99_ms"}
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One of an issue's targets, as this run measured it: the median of its repeats, and
+    their spread when it was measured more than once (interleaved pairs)."""
+
+    what: str  # "page p95 (ms)", "page p95 ÷ API p95"
+    limit: float
+    at_most: bool  # True: the figure must be ≤ limit; False: ≥ limit
+    median: float
+    spread: tuple[float, float] | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.median <= self.limit if self.at_most else self.median >= self.limit
+
+    def sentence(self) -> str:
+        spread = "" if self.spread is None else f" (spread {_fmt(self.spread[0])}–" \
+                                                f"{_fmt(self.spread[1])})"
+        return (f"{self.what}: median {_fmt(self.median)}{spread}: "
+                f"{'meets' if self.met else 'MISSES'} the target "
+                f"{'≤' if self.at_most else '≥'} {self.limit:g}")
+
+
 @dataclass
 class Result:
     """One measured figure set. `baseline` names another result of the same run (by its
@@ -321,6 +344,7 @@ class Result:
     scenario: str | None = None  # set by the runner
     error: str | None = None  # set when the scenario failed
     disturbed: bool = False  # set by the runner: something else used the cores meanwhile
+    targets: list[Target] = field(default_factory=list)  # the issue's, as measured here
 
     @property
     def metric(self) -> str:
@@ -447,6 +471,7 @@ def render_markdown(run: BenchRun) -> str:
         pkgs = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
         lines.append(f"| packages | {pkgs} |")
     lines += ["", "> " + GENERATOR_CAVEAT.format(cores=m.get("cores", "?")), ""]
+    lines += _targets_table(run)
     lines += ["## Results", "",
               "| scenario | mode | throughput/s | p50 ms | p90 ms | p99 ms | max ms | count "
               "| errors | duration s | baseline | ratio |",
@@ -496,6 +521,23 @@ def render_markdown(run: BenchRun) -> str:
     if run.notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in run.notes] + [""]
     return "\n".join(lines)
+
+
+def _targets_table(run: BenchRun) -> list[str]:
+    """Each target of the run's scenarios: the median, the spread, met or not."""
+    rows = [(r, t) for r in run.results if not r.error for t in r.targets]
+    if not rows:
+        return []
+    lines = ["## Targets", "", "| scenario | target | median | spread | met |",
+             "|---|---|--:|---|---|"]
+    for result, target in rows:
+        spread = "–" if target.spread is None else \
+            f"{_fmt(target.spread[0])}–{_fmt(target.spread[1])}"
+        verdict = "yes" if target.met else "**no**"
+        name = f"⚠ {result.name}" if result.disturbed else result.name
+        lines.append(f"| {name} | {target.what} {'≤' if target.at_most else '≥'} "
+                     f"{target.limit:g} | {_fmt(target.median)} | {spread} | {verdict} |")
+    return [*lines, ""]
 
 
 def _render_value(value: Any) -> str:

@@ -45,6 +45,7 @@ from bench.harness import (
     CpuMeter,
     Figures,
     Result,
+    Target,
     closed_loop,
     make_http_client,
     open_loop,
@@ -315,16 +316,17 @@ async def _inbox(ctx: BenchContext, schema: str, namespace: str,
     ):
         stats, cpu = measured[name]
         p95 = _p95_ms(stats.latencies_s)
-        verdict = "meets" if p95 is not None and p95 <= TARGET_P95_MS else "MISSES"
+        targets = [] if p95 is None else [
+            Target("inbox page p95 (ms)", TARGET_P95_MS, at_most=True, median=p95)]
         results.append(Result.from_open_loop(
             label, DESCRIPTION + f" Inbox pages at {OPEN_LOOP_RATE:g}/s: {path}.", stats,
             params={"rate_per_s": OPEN_LOOP_RATE, "path": path, **params},
             extra={"p95_ms": p95, "cpu": cpu,
                    "busiest_open_sectors": store["busiest_sectors"][:5]},
-            notes=[f"p95 {p95} ms: {verdict} the target p95 ≤ {TARGET_P95_MS:g} ms",
+            notes=[*(t.sentence() for t in targets),
                    f"{OPEN_LOOP_RATE:g} pages/s is about what ~200 officers paging every 4 s "
                    "ask; not bare_insert's 300/s, so no latency ratio"],
-            baseline=""))
+            baseline="", targets=targets))
     stats, cpu = measured["peak"]
     results.append(Result.from_closed_loop(
         "routing_inbox", DESCRIPTION + " Inbox pages through the gateway, closed loop: peak.",
@@ -400,7 +402,8 @@ async def _assignment(ctx: BenchContext, schema: str, namespace: str) -> Result:
     if first is None or last_t <= first[0]:
         raise RuntimeError(f"no placements measured: {samples[-3:]}")
     rate = (last_n - first[1]) / (last_t - first[0])
-    verdict = "meets" if rate >= TARGET_PLACEMENTS_PER_S else "MISSES"
+    target = Target("placements per second", TARGET_PLACEMENTS_PER_S, at_most=False,
+                    median=rate)
     figures = Figures(throughput_per_s=rate, count=last_n, errors=count - last_n,
                       duration_s=last_t - first[0], p50_ms=None, p90_ms=None, p99_ms=None,
                       max_ms=None)
@@ -411,8 +414,8 @@ async def _assignment(ctx: BenchContext, schema: str, namespace: str) -> Result:
                 "server": "routing: uvicorn, 1 worker, consumers and relay inside"},
         extra={"cpu": cpu, "startup_to_first_placement_s": round(first[0] - launched, 2),
                "outbox_drained_after_s": drained, "statuses": statuses},
-        notes=[f"{rate:,.0f} placements/s: {verdict} the target ≥ "
-               f"{TARGET_PLACEMENTS_PER_S:,.0f}/s",
+        targets=[target],
+        notes=[target.sentence(),
                "throughput = placements committed per second from the first to the last, "
                "polled from the database every 50 ms; errors = submissions not placed"])
 

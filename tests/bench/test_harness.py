@@ -18,6 +18,7 @@ from bench.harness import (
     Figures,
     LatencySummary,
     Result,
+    Target,
     closed_loop,
     open_loop,
     percentile,
@@ -230,6 +231,25 @@ def test_a_ratio_is_flagged_when_the_cores_changed_speed_since_its_baseline() ->
     [note] = speed_drift(slowed, known)
     assert "took 40 to 80 ms" in note
     assert speed_drift(base, known) == []  # no baseline of its own
+
+
+def test_the_report_opens_with_each_target_its_median_spread_and_verdict() -> None:
+    page = Result("web_office.queue", "pages", "open-loop", _figures(20.0, 14.0), targets=[
+        Target("page p95 (ms)", 100.0, at_most=True, median=13.3, spread=(11.9, 13.7)),
+        Target("page p95 ÷ API p95", 1.5, at_most=True, median=1.52, spread=(1.38, 1.65))])
+    placements = Result("routing_assignment", "placements", "closed-loop",
+                        _figures(1200.0, 1.0),
+                        targets=[Target("placements per second", 1000.0, at_most=False,
+                                        median=1200.0)])
+    markdown = render_markdown(_run([page, placements]))
+    assert markdown.index("## Targets") < markdown.index("## Results")
+    assert "| web_office.queue | page p95 (ms) ≤ 100 | 13.30 | 11.90–13.70 | yes |" in markdown
+    assert "| web_office.queue | page p95 ÷ API p95 ≤ 1.5 | 1.52 | 1.38–1.65 | **no** |" \
+        in markdown
+    assert "| routing_assignment | placements per second ≥ 1000 | 1,200.00 | – | yes |" \
+        in markdown
+    assert page.targets[1].sentence() == (
+        "page p95 ÷ API p95: median 1.52 (spread 1.38–1.65): MISSES the target ≤ 1.5")
 
 
 def test_markdown_shows_failed_scenarios() -> None:
