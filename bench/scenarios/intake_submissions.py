@@ -35,6 +35,7 @@ from bench.harness import (
     CpuMeter,
     HttpClient,
     Result,
+    Target,
     closed_loop,
     make_http_client,
     open_loop,
@@ -173,12 +174,17 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
     closed_result = Result.from_closed_loop(
         "intake_submissions", DESCRIPTION + " Closed loop: peak throughput.", closed,
         params={"concurrency": CONCURRENCY, **params},
-        extra={"cpu": closed_cpu, "warmup_s": closed_warmup_s}, notes=[check])
+        extra={"cpu": closed_cpu, "warmup_s": closed_warmup_s}, notes=[check],
+        targets=[Target("submissions per second", 600.0, at_most=False,
+                        median=closed.throughput_per_s)])
     open_result = Result.from_open_loop(
         "intake_submissions.open_loop", DESCRIPTION + " Open loop: latency at a fixed rate.",
         opened, params={"rate_per_s": OPEN_LOOP_RATE, "max_connections": CONCURRENCY,
                         **params},
-        extra={"cpu": open_cpu, "warmup_s": open_warmup_s})
+        extra={"cpu": open_cpu, "warmup_s": open_warmup_s},
+        targets=[] if opened.latency.p99_ms is None else [
+            Target(f"p99 at {OPEN_LOOP_RATE:g}/s (ms)", 50.0, at_most=True,
+                   median=opened.latency.p99_ms)])
     direct_result = Result.from_closed_loop(
         "intake_submissions.direct",
         "The same POST straight to intake's process, no gateway: what the gateway's hop costs, "

@@ -33,6 +33,7 @@ from bench.harness import (
     Figures,
     Op,
     Result,
+    Target,
     closed_loop,
     make_http_client,
     open_loop,
@@ -150,7 +151,9 @@ async def integrity_sealing(ctx: BenchContext) -> list[Result]:
         Result.from_closed_loop(
             "integrity_sealing", DESCRIPTION + " Closed loop: peak sealing rate (201/s).",
             closed, params={"concurrency": CONCURRENCY, **params},
-            extra={"cpu": closed_cpu, "warmup_s": closed_warmup_s}),
+            extra={"cpu": closed_cpu, "warmup_s": closed_warmup_s},
+            targets=[Target("reports sealed per second", 300.0, at_most=False,
+                            median=closed.throughput_per_s)]),
         stored,
         Result.from_open_loop(
             "integrity_sealing.open_loop", DESCRIPTION + " Open loop: POST latency.",
