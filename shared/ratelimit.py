@@ -32,7 +32,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from limits import RateLimitItem, parse_many
 from limits.aio import strategies as async_strategies
@@ -42,6 +42,11 @@ from redis.asyncio import ConnectionPool
 __all__ = ["RateLimitItem", "RateLimits", "parse_many"]
 
 log = logging.getLogger(__name__)
+
+# A store gone without a word (a node lost, its address unrouted) neither refuses nor answers:
+# a check waits this long to connect or to be answered, then the store counts as unreachable,
+# instead of holding the request for the operating system's minutes.
+STORE_TIMEOUT_S: Final = 1.0
 
 
 class RateLimits:
@@ -55,7 +60,8 @@ class RateLimits:
         self._storage: Any
         self._fallback: _InProcessWindows | None = None
         if plain.startswith(("redis://", "rediss://")):
-            self._pool = ConnectionPool.from_url(plain)
+            self._pool = ConnectionPool.from_url(plain, socket_connect_timeout=STORE_TIMEOUT_S,
+                                                 socket_timeout=STORE_TIMEOUT_S)
             self._storage = RedisStorage(f"async+{plain}", implementation="redispy",
                                          connection_pool=self._pool)  # type: ignore[arg-type]
             self._limiter = async_strategies.MovingWindowRateLimiter(self._storage)

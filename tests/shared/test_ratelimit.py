@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -139,3 +140,29 @@ async def test_a_budget_that_does_not_fall_back_refuses_to_guess(
             await limits.hit(THREE_A_MINUTE, "t", someone())
     finally:
         await limits.aclose()
+
+
+async def test_a_store_that_never_answers_holds_no_request_for_long(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A store gone without a word (a node lost, its address unrouted) accepts or drops the
+    connection and then says nothing: the counters give up after their timeout and fall back,
+    instead of holding the request for the operating system's minutes."""
+    silent: list[asyncio.StreamWriter] = []
+
+    async def say_nothing(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)
+
+    server = await asyncio.start_server(say_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    limits = RateLimits(f"redis://127.0.0.1:{port}/0", in_process_when_unreachable=True)
+    try:
+        async with asyncio.timeout(30):  # a guard against hanging, not a speed measure
+            assert await limits.hit(THREE_A_MINUTE, "t", someone())
+    finally:
+        await limits.aclose()
+        for writer in silent:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert any("counting in this process" in r.getMessage() for r in caplog.records)
