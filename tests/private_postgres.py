@@ -16,7 +16,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+
+from tests.ports import free_port
 
 
 def _binaries() -> Path:
@@ -40,12 +41,6 @@ def _binaries() -> Path:
             return candidate
     pytest.fail("PostgreSQL's server binaries (initdb, pg_ctl) are missing: the machine's "
                 "postgresql package provides them")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -99,7 +94,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         account = pwd.getpwnam("postgres")
         os.chown(directory, account.pw_uid, account.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    database = PrivatePostgres(directory, _free_port(), binaries, run_as)
+    database = PrivatePostgres(directory, free_port(), binaries, run_as)
     try:
         subprocess.run([*run_as, str(binaries / "initdb"), "-D", str(directory / "data"),
                         "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],

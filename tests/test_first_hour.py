@@ -25,7 +25,8 @@ import pytest
 from gateway.config import GatewaySettings
 from services.routing.directory.demo import DEMO_PASSWORD
 from tests.intake.factories import AHMAD, PASSWORD, registration
-from tests.test_two_ways_to_run import ROOT, free_port, stop_with_ctrl_c, wait_until_ready
+from tests.ports import free_port
+from tests.test_two_ways_to_run import ROOT, stop_with_ctrl_c, wait_until_ready
 
 T = TypeVar("T")
 _ISOLATES = re.compile("[\u2066-\u2069]")

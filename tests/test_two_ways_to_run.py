@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,14 +25,9 @@ from services.__main__ import definition_of, ensure_database
 from shared.bus.rabbitmq import delete_declared
 from shared.migrations import head_revision
 from shared.settings import BaseServiceSettings
+from tests.ports import free_port, listening
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[Any],
@@ -155,7 +149,7 @@ def test_make_up_runs_each_service_as_its_own_process_restarts_one_that_dies_and
     distributed_env: dict[str, str],
 ) -> None:
     port, first = free_port(), free_port()
-    while any(_busy(p) for p in range(first, first + len(SERVICES) + 1)):  # + the web app
+    while any(listening(p) for p in range(first, first + len(SERVICES) + 1)):  # + the web app
         first = free_port()
     # The ports as `make up PORT=… FIRST_SERVICE_PORT=…` sets them.
     process = subprocess.Popen(
@@ -189,7 +183,7 @@ def test_make_up_runs_each_service_as_its_own_process_restarts_one_that_dies_and
 
         assert stop_with_ctrl_c(process) == 0
         for index in range(len(SERVICES) + 1):
-            assert not _busy(first + index), "a service outlived Ctrl-C"
+            assert not listening(first + index), "a service outlived Ctrl-C"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -255,8 +249,3 @@ def development_commission_key(base_url: str, limit_s: float = 60) -> str:
         assert time.monotonic() < deadline, published.json()
         time.sleep(0.3)
     return str(published.json()["key_id"])
-
-
-def _busy(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0

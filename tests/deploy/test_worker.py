@@ -14,7 +14,6 @@ import dataclasses
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from shared.bus.rabbitmq import delete_declared
 from shared.events.catalog import ReportForwarded
 from shared.runtime import Runtime, Subscription, migrate_to_head
 from shared.service import create_service_app
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "analytics"  # any service will do: every one has an outbox and a schema of its own
@@ -79,12 +79,6 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
             yield client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def eventually_true(check: Callable[[], Awaitable[bool]], limit_s: float = 20.0) -> None:

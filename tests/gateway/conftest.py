@@ -33,6 +33,7 @@ from gateway.main import create_gateway
 from shared.auth import KeySet, SigningKey, TokenIssuer, TokenVerifier, generate_signing_key
 from shared.clock import SystemClock
 from shared.events.vocabulary import Role
+from tests.ports import free_port
 
 ISSUER = "https://bekhedmetkom.test"
 AUDIENCE = "bekhedmetkom-api"
@@ -217,10 +218,7 @@ def real_analytics(release_event: threading.Event) -> Iterator[tuple[FakeService
 @pytest.fixture
 def dead_url() -> str:
     """A localhost port with nothing listening: connecting is refused at once."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 # --- tokens --------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from shared.ratelimit import RateLimits, parse_many
+from tests.ports import free_port, listening
 
 
 def _pem(path: Path, data: bytes) -> Path:
@@ -46,17 +46,6 @@ def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Nam
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture
 def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """(port, the CA's certificate file) of a TLS-only Redis."""
@@ -73,7 +62,7 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     _pem(tmp_path / "tls.crt", certificate.public_bytes(encoding))
     _pem(tmp_path / "tls.key", key.private_bytes(
         encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [server, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
          "--tls-cert-file", str(tmp_path / "tls.crt"), "--tls-key-file", str(tmp_path / "tls.key"),
@@ -82,7 +71,7 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
-        while not _listening(port):
+        while not listening(port):
             assert process.poll() is None, "redis-server would not start with TLS"
             assert time.monotonic() < deadline, "redis-server never listened"
             time.sleep(0.05)
