@@ -34,7 +34,8 @@ from services.web.office import OFFICE as PAGES_PREFIX
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
-from simulators.civil_registry import SimulatorSettings, create_simulator, serving
+from simulators.civil_registry import SimulatorSettings, create_simulator
+from simulators.serving import serving
 
 
 class StreamingASGITransport(httpx.AsyncBaseTransport):

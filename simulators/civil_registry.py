@@ -38,12 +38,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-import uvicorn
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
@@ -51,6 +49,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.intake.config import DEVELOPMENT_REGISTRY_SECRET
 from shared.text import search_key
+from simulators.serving import serving
 
 DOWN = "9999999999"
 
@@ -140,35 +139,6 @@ def create_simulator(
         )
 
     return app
-
-
-class QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves Ctrl-C to the process it runs in (e.g. `make run`)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0
-                  ) -> AsyncIterator[str]:
-    """Serve `app` in this event loop until the block ends; yields its base URL (port 0: the
-    system picks a free one, so two runs on one machine never collide)."""
-    server = QuietServer(uvicorn.Config(app, host=host, port=port, log_config=None,
-                                        access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError(f"the server did not start on {host}:{port}")
-        await asyncio.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://{host}:{bound}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _serve_alone(settings: SimulatorSettings) -> None:

@@ -35,7 +35,6 @@ from typing import Any, Literal, TypeVar
 
 import asyncpg
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
@@ -50,6 +49,7 @@ from shared.clock import SimulatedClock
 from shared.events.vocabulary import Role
 from shared.runtime import Runtime
 from shared.settings import BaseServiceSettings
+from simulators.serving import serving
 
 T = TypeVar("T")
 
@@ -176,23 +176,11 @@ async def _remove(
     await delete_declared(amqp_url, namespace, queues, retry_delays_ms=TEST_RETRY_DELAYS_MS)
 
 
-@contextlib.asynccontextmanager
-async def serve_http(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on"
-                     ) -> AsyncIterator[str]:
-    """Run `app` with uvicorn on a free port of 127.0.0.1; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                           access_log=False, lifespan=lifespan))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def serve_http(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on"
+               ) -> contextlib.AbstractAsyncContextManager[str]:
+    """Run `app` with uvicorn on a free port of 127.0.0.1, its lifespan too unless told not
+    to; yields its base URL (`simulators.serving`, as `make run` serves the stand-ins)."""
+    return serving(app, lifespan=lifespan)
 
 
 @dataclass
