@@ -16,7 +16,8 @@ import pytest
 from services.routing.directory.demo import DEMO_PASSWORD
 from shared.calendar import AMMAN
 from shared.clock import SimulatedClock
-from simulators.civil_registry import SimulatorSettings, create_simulator, serving
+from simulators.civil_registry import SimulatorSettings, create_simulator
+from simulators.serving import serving
 from simulators.sms_gateway import SimulatedSmsGateway
 from tests.notify.conftest import (  # noqa: F401 - smtp_server is a fixture
     RECEIPT_SECRET,

@@ -31,7 +31,8 @@ from shared.events.envelope import EventPayload, new_envelope
 from shared.runtime import Runtime, migrate_to_head
 from shared.service import create_service_app
 from shared.settings import BaseServiceSettings
-from simulators.civil_registry import SimulatorSettings, create_simulator, serving
+from simulators.civil_registry import SimulatorSettings, create_simulator
+from simulators.serving import serving
 from tests.conftest import RabbitMQBusFactory
 
 CLIENT_ADDRESS = "198.51.100.7"
