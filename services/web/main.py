@@ -154,13 +154,17 @@ def _install_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(SignInRequired)
     async def sign_in_again(request: Request, _: SignInRequired) -> Response:
-        if request.method == "GET":
-            back: str | None = request.url.path + (f"?{request.url.query}"
-                                                   if request.url.query else "")
+        fragment = request.headers.get("hx-request") == "true"
+        if fragment:
+            # htmx asked for a part of a page (the queue's counters): come back to that page,
+            # not to the bare part.
+            back = _office_page(request.headers.get("hx-current-url"))
+        elif request.method == "GET":
+            back = _office_page(str(request.url))
         else:
-            back = _referring_page(request)
+            back = _office_page(request.headers.get("referer"))
         target = sign_in_url(back, reason="expired")
-        if request.headers.get("hx-request") == "true":
+        if fragment:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
@@ -213,13 +217,16 @@ def _install_page_errors(app: FastAPI) -> None:
                           < 500 else 500, heading="error.not_found", lead="error.not_found_lead")
 
 
-def _referring_page(request: Request) -> str | None:
-    """The page a form was posted from (same origin only: the Referrer-Policy says so)."""
-    referer = request.headers.get("referer")
-    if not referer:
+def _office_page(url: str | None) -> str | None:
+    """The back-office page (path and query) a URL names, to come back to after signing in.
+    Browsers send only this site's URLs here (the Referrer-Policy says so); anything else
+    counts as none."""
+    if not url:
         return None
-    path = httpx.URL(referer).path
-    return path if path.startswith(f"{OFFICE}/") else None
+    page = httpx.URL(url)
+    if not page.path.startswith(f"{OFFICE}/"):
+        return None
+    return page.path + (f"?{page.query.decode()}" if page.query else "")
 
 
 __all__ = ["Office", "create_web_app"]
