@@ -49,16 +49,19 @@ from services.web.office import (
     WebApp,
     _office,
     sign_in_url,
+    web_of,
 )
 from services.web.platform import ApiProblem, Platform, SignInRequired
 from services.web.security import PageHeadersMiddleware
-from services.web.sessions import open_store
+from services.web.sessions import SessionStoreAway, open_store
 from shared.memory import tune_for_serving
 from shared.web import NO_FASTAPI_TELEMETRY, RequestContextMiddleware, metrics_response
 
 log = logging.getLogger(__name__)
 
 HERE: Final = Path(__file__).parent
+# What a 503 page asks the browser (and any client) to wait before trying again, in seconds.
+RETRY_AFTER_S: Final = "5"
 
 
 def templates() -> jinja2.Environment:
@@ -199,8 +202,20 @@ def _install_page_errors(app: FastAPI) -> None:
     @app.exception_handler(httpx.HTTPError)
     async def platform_unreachable(request: Request, exc: httpx.HTTPError) -> HTMLResponse:
         log.warning("platform unreachable from a page: %s", type(exc).__name__)
-        return await page(request, "office/error.html", 503, heading="error.unavailable",
-                          lead="error.unavailable_lead")
+        response = await page(request, "office/error.html", 503, heading="error.unavailable",
+                              lead="error.unavailable_lead")
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
+
+    @app.exception_handler(SessionStoreAway)
+    async def sessions_away(request: Request, exc: SessionStoreAway) -> HTMLResponse:
+        log.warning("session store unreachable from a page: %s", exc)
+        # Said without a session: reading it again is what failed.
+        response = Office(request, web_of(request), None).render(
+            "office/error.html", status=503, heading="error.unavailable",
+            lead="error.unavailable_lead")
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> HTMLResponse:

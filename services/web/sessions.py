@@ -16,12 +16,17 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared.ratelimit import STORE_TIMEOUT_S
 
 KEY_PREFIX = "bkh:web:session:"
 
@@ -116,23 +121,41 @@ class MemorySessionStore:
         self._sessions.clear()
 
 
+class SessionStoreAway(Exception):
+    """The session store refused, or did not answer in time: the page is a 503, to try again."""
+
+
+@contextmanager
+def _away_as_503() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as away:
+        raise SessionStoreAway(type(away).__name__) from away
+
+
 class RedisSessionStore:
     """Sessions every replica sees; Redis expires them after the idle timeout."""
 
     def __init__(self, url: str, idle: timedelta) -> None:
-        self._redis = Redis.from_url(url)
+        # A store gone without a word (a node lost) would otherwise hold every page for the
+        # operating system's minutes.
+        self._redis = Redis.from_url(url, socket_connect_timeout=STORE_TIMEOUT_S,
+                                     socket_timeout=STORE_TIMEOUT_S)
         self._idle_s = int(idle.total_seconds())
 
     async def load(self, session_id: str) -> OfficeSession | None:
-        # GETEX reads and restarts the idle timeout in one round trip.
-        text = await self._redis.getex(_key(session_id), ex=self._idle_s)
+        with _away_as_503():
+            # GETEX reads and restarts the idle timeout in one round trip.
+            text = await self._redis.getex(_key(session_id), ex=self._idle_s)
         return OfficeSession.from_json(text) if text is not None else None
 
     async def save(self, session: OfficeSession) -> None:
-        await self._redis.set(_key(session.id), session.to_json(), ex=self._idle_s)
+        with _away_as_503():
+            await self._redis.set(_key(session.id), session.to_json(), ex=self._idle_s)
 
     async def delete(self, session_id: str) -> None:
-        await self._redis.delete(_key(session_id))
+        with _away_as_503():
+            await self._redis.delete(_key(session_id))
 
     async def healthy(self) -> bool:
         try:

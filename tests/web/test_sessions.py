@@ -3,15 +3,23 @@ idle timeout, the page headers. Each rule as a person (or an attacker's browser)
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+from datetime import timedelta
+
 import httpx
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from playwright.async_api import expect
+from redis.asyncio import Redis
 
 from services.web.config import WebSettings
 from services.web.main import create_web_app
 from services.web.platform import Caller
+from services.web.sessions import KEY_PREFIX, OfficeSession, Person, open_store
 from tests.platform import serve_http
+from tests.ports import free_port
 from tests.web.conftest import (
     DESK,
     PHONE,
@@ -177,3 +185,68 @@ async def test_a_cookie_set_on_one_persons_answer_never_goes_with_anothers_call(
             await platform.get(first, "/sets")
             await platform.get(second, "/echo")
     assert received == [None]
+
+
+@pytest.mark.parametrize("away", ["refusing", "silent"])
+async def test_a_session_store_that_is_away_is_a_503_page_to_try_again(away: str) -> None:
+    """Redis refusing (stopped) or saying nothing (a node lost, its address unrouted): a page in
+    the person's language that asks them to try again soon, not a crash or a page held for the
+    operating system's minutes."""
+    silent: list[asyncio.StreamWriter] = []
+
+    async def say_nothing(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)
+
+    server = await asyncio.start_server(say_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1] if away == "silent" else free_port()
+    web = create_web_app(WebSettings(environment="test", gateway_url="http://127.0.0.1:9",
+                                     session_store=f"redis://127.0.0.1:{port}/0"))
+    try:
+        async with (web.router.lifespan_context(web),
+                    httpx.AsyncClient(transport=httpx.ASGITransport(app=web),
+                                      base_url="http://web") as browser,
+                    asyncio.timeout(30)):  # a guard against hanging, not a speed measure
+            for language, said in (("ar", "الخدمة غير متاحة الآن"),
+                                   ("en", "The service is unavailable")):
+                page = await browser.get("/office/queue", headers={
+                    "Accept-Language": language, "Cookie": "bkh_office=some-session"})
+                assert page.status_code == 503
+                assert page.headers["retry-after"] == "5"
+                assert said in page.text
+    finally:
+        for writer in silent:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_redis_keeps_a_session_under_a_digest_for_the_idle_timeout_from_its_last_use(
+        redis_url: str) -> None:
+    """The store every replica shares, on a real Redis: nothing in it names the cookie, and
+    each use restarts the idle timeout."""
+    idle = timedelta(minutes=20)
+    store = open_store(f"{redis_url}/2", idle)
+    raw = Redis.from_url(f"{redis_url}/2")
+    session = OfficeSession(access_token="access", refresh_token="refresh", person=Person(
+        id="p-1", username="mlo.moh", full_name="ضابط", role="main_liaison_officer",
+        permissions=("cases.read",)))
+    try:
+        await store.save(session)
+        keys = [key.decode() async for key in raw.scan_iter(match=f"{KEY_PREFIX}*", count=1000)]
+        key = KEY_PREFIX + hashlib.sha256(session.id.encode()).hexdigest()
+        assert key in keys
+        assert not any(session.id in k for k in keys)
+
+        await raw.expire(key, 5)
+        loaded = await store.load(session.id)
+        assert loaded is not None
+        assert loaded.to_json() == session.to_json()
+        assert await raw.ttl(key) > 5  # the use restarted it
+
+        await store.delete(session.id)
+        assert await store.load(session.id) is None
+        assert await store.healthy()
+    finally:
+        await raw.delete(KEY_PREFIX + hashlib.sha256(session.id.encode()).hexdigest())
+        await raw.aclose()
+        await store.close()
