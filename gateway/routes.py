@@ -77,8 +77,10 @@ ROUTES: Final[tuple[Route, ...]] = (
     _route({"POST", "PUT"}, rf"/api/v1/requests/{_REF}/attachments(?:/.*)?", "intake",
            BodyCap.upload),
     _route({"POST", "PUT"}, _under("attachments"), "intake", BodyCap.upload),
-    # Citizens, sign-in, submissions, the requester's view, reports' status.
-    _route(ANY, _under("citizens", "auth", "requests", "reports", "attachments"), "intake"),
+    # Citizens, sign-in, submissions, the requester's view (also by tracking code), reports'
+    # status.
+    _route(ANY, _under("citizens", "auth", "requests", "tracking", "reports", "attachments"),
+           "intake"),
     # The directory, staff and their inboxes, the case view and its audit trail (staff).
     _route(ANY, _under("entities", "governorates", "sectors", "classifications", "directory",
                        "staff", "inbox", "cases"), "routing"),

@@ -40,6 +40,8 @@ class IntakeSettings(BaseServiceSettings):
     codes_per_address: str = "20/hour;100/day"
     codes_everywhere: str = "300/minute;5000/hour"  # the global SMS budget
     sign_ins_per_identity: str = "10/15 minutes;50/day"
+    tracking_tries_per_address: str = "30/hour;100/day"
+    tracking_tries_per_reference: str = "10/hour;30/day"
     # How many proxies in front of intake append to X-Forwarded-For besides the gateway
     # (the gateway's own BKH_TRUSTED_PROXIES, so one variable sets both).
     trusted_proxies: int = Field(default=0, ge=0)

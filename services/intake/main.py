@@ -62,6 +62,8 @@ async def open_intake(runtime: Runtime) -> AsyncIterator[Intake]:
                 codes_per_address=settings.codes_per_address,
                 codes_everywhere=settings.codes_everywhere,
                 sign_ins_per_identity=settings.sign_ins_per_identity,
+                tracking_tries_per_address=settings.tracking_tries_per_address,
+                tracking_tries_per_reference=settings.tracking_tries_per_reference,
             ),
         )) as throttle,
         httpx.AsyncClient(

@@ -209,6 +209,8 @@ class Request(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     requester_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     submitted_by: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the tracking code (`services.intake.tracking`); None for earlier requests.
+    tracking_digest: Mapped[str | None] = mapped_column(String(64))
     declared_not_before_court: Mapped[bool] = mapped_column(Boolean)
     submitted_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(24))

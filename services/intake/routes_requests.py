@@ -1,5 +1,5 @@
-"""Routes of requests: submit, follow, rate (also by a one-tap link), answer, attachments,
-and the call center's identity checks and look-ups.
+"""Routes of requests: submit, follow (also by reference and tracking code), rate (also by a
+one-tap link), answer, attachments, and the call center's identity checks and look-ups.
 
 Parse, call `services.intake.submissions` (or `attachments`), return. Creating POSTs take an
 Idempotency-Key scoped to the caller.
@@ -20,7 +20,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.intake import attachments, submissions
-from services.intake.context import CallCenterAgentDep, CitizenDep, IntakeDep, RequesterDep
+from services.intake.context import (
+    CallCenterAgentDep,
+    CitizenDep,
+    ClientAddressDep,
+    IntakeDep,
+    RequesterDep,
+)
 from services.intake.schemas import (
     AttachmentStored,
     Bilingual,
@@ -35,6 +41,8 @@ from services.intake.schemas import (
     RequestList,
     RequestReceipt,
     RequestView,
+    TrackedRequest,
+    TrackingQuery,
 )
 from shared.auth import Principal, Role
 from shared.dependencies import ClockDep, IdempotencyKeyDep, OutboxDep, PrincipalDep, SessionDep
@@ -84,6 +92,16 @@ async def view_request(
 ) -> RequestView:
     """Where one's own request stands, in plain words, with its timeline and deadlines."""
     return await submissions.view(session, intake, principal=principal, reference=reference)
+
+
+@router.post("/tracking")
+async def track(body: TrackingQuery, session: SessionDep, intake: IntakeDep,
+                address: ClientAddressDep) -> TrackedRequest:
+    """Where a request stands and its answer, opened by its reference and tracking code (on
+    the receipt and in the acknowledgement): for requesters without an account, such as paper,
+    complaint-box and phone ones. A wrong code is a 404, as an unknown reference is; tries are
+    limited per address and per reference (429)."""
+    return await submissions.track(session, intake, query=body, address=address)
 
 
 @router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)

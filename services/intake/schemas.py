@@ -371,6 +371,10 @@ class RequestReceipt(BaseModel):
     submitted_at: datetime
     deadlines: list[DeadlineView]
     acknowledgement: Bilingual
+    tracking_code: str | None = Field(
+        default=None, description="Shown once, here and in the acknowledgement: with the "
+        "reference it opens the request without an account (`POST /api/v1/tracking`). None "
+        "only in the stored answers of submissions made before codes existed.")
 
 
 class TimelineStep(BaseModel):
@@ -405,6 +409,33 @@ class RequestView(BaseModel):
     rating: int | None = Field(description="Your rating of the latest answer, once given.")
     next_step: Bilingual
     attachment_ids: list[uuid.UUID]
+
+
+class TrackingQuery(_In):
+    reference: str = Field(min_length=1, max_length=40, description="As printed or sent.")
+    code: str = Field(min_length=1, max_length=40,
+                      description="The tracking code, as printed or sent (any case, dash or not).")
+
+
+class TrackedRequest(BaseModel):
+    """What a reference and its tracking code open: where the request stands and its answer,
+    never who sent it or from where."""
+
+    reference: str
+    kind: str
+    kind_label: Bilingual
+    status: StatusView
+    subject: str
+    entity: str | None
+    entity_name: Bilingual | None
+    submitted_at: datetime
+    timeline: list[TimelineStep]
+    actions_taken: str | None
+    solution: str | None
+    outcome: str | None
+    deadlines: list[DeadlineView]
+    answer_round: int | None
+    next_step: Bilingual
 
 
 class RequestSummary(BaseModel):

@@ -29,7 +29,7 @@ from fastapi import Response
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import repository
+from services.intake import repository, tracking
 from services.intake.accounts import IDENTITY_REASONS, announce_contact, check_date_of_birth
 from services.intake.civil_registry import Identity, IdentityOutcome
 from services.intake.context import CheckedSubmission, Intake
@@ -64,6 +64,8 @@ from services.intake.schemas import (
     StaffAction,
     StatusView,
     TimelineStep,
+    TrackedRequest,
+    TrackingQuery,
 )
 from services.intake.words import ACKNOWLEDGEMENT, KIND, NEXT_STEP, STATUS, STEP
 from shared.auth import Principal, Role
@@ -299,7 +301,7 @@ def _receipt(checked: CheckedSubmission, reference: str) -> RequestReceipt:
         reference=reference, kind=kind.value, status=status_view(RequestStatus.received),
         submitted_at=now.astimezone(AMMAN),
         deadlines=checked.rules.provisional(RequestKind(kind), now),
-        acknowledgement=Bilingual.of(ACKNOWLEDGEMENT),
+        acknowledgement=Bilingual.of(ACKNOWLEDGEMENT), tracking_code=tracking.new_code(),
     )
 
 
@@ -351,6 +353,7 @@ async def write_submissions(
             "language": body.language.value if body.language else None,
             "requester_id": requester_id,
             "submitted_by": checked.principal.subject if checked.submitted_by else None,
+            "tracking_digest": tracking.digest(receipt.tracking_code or ""),
             "declared_not_before_court": True, "submitted_at": now,
             "status": RequestStatus.received.value, "status_at": now,
         })
@@ -361,7 +364,7 @@ async def write_submissions(
             description=body.description, attachment_ids=body.attachment_ids,
             requester_id=requester_id, submitted_by=checked.submitted_by, submitted_at=now,
             notice_channel=body.notice_channel, language=body.language,
-            requester_name=names.get(requester_id),
+            requester_name=names.get(requester_id), tracking_code=receipt.tracking_code,
         ), reference))
     if rows:
         await repository.add_requests(session, rows)
@@ -533,6 +536,28 @@ async def view(
     return await _view(session, intake, await own_request(
         session, principal=principal, reference=reference
     ))
+
+
+_NOT_TRACKED = Text(
+    "لا يوجد طلب بهذا الرقم وهذا الرمز؛ تحقق منهما كما طُبعا على الإيصال أو وصلا في الرسالة.",
+    "No request has this reference and this code; check them as printed on the receipt or "
+    "sent in the message.",
+)
+
+
+async def track(session: AsyncSession, intake: Intake, *, query: TrackingQuery,
+                address: str) -> TrackedRequest:
+    """A request opened by its reference and tracking code; a wrong code answers exactly as an
+    unknown reference does (`services.intake.tracking`)."""
+    reference = parse_reference(query.reference)
+    await intake.throttle.spend_tracking_try(reference=reference or query.reference,
+                                             address=address)
+    request = await repository.request(session, reference=reference) if reference else None
+    if not tracking.opens(request.tracking_digest if request else None, query.code) \
+            or request is None:
+        raise NotFound(_NOT_TRACKED)
+    view = await _view(session, intake, request)
+    return TrackedRequest.model_validate(view.model_dump(include=set(TrackedRequest.model_fields)))
 
 
 async def list_requests(

@@ -3,14 +3,15 @@
 Each one-time code costs an SMS, so sending one spends from four budgets at once: the phone
 number's, the identity number's, the client address's, and a global budget against SMS pumping
 (someone making us text premium numbers). Sign-in attempts spend from the identity's own
-budget, so a password cannot be guessed from many addresses. Counts live in the storage the
-settings name (`memory://` in the embedded mode; Redis, `redis://…`, for several replicas), in
-moving windows (`shared.ratelimit`).
+budget, so a password cannot be guessed from many addresses; tries of a tracking code spend
+from the reference's budget and the address's. Counts live in the storage the settings name
+(`memory://` in the embedded mode; Redis, `redis://…`, for several replicas), in moving windows
+(`shared.ratelimit`).
 
 What it must never do: put a phone or identity number into a storage key (they are keyed by an
 HMAC), or send a code when the storage cannot say how many were sent (fail closed: 503). Sign-in
-attempts are counted in this process while the storage is away (the same budget per replica):
-nobody is shut out, and guessing stays bounded.
+attempts and tracking tries are counted in this process while the storage is away (the same
+budget per replica): nobody is shut out, and guessing stays bounded.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ _TOO_MANY_SIGN_INS = Text(
     "محاولات دخول كثيرة لهذا الحساب؛ انتظر قليلاً ثم أعد المحاولة.",
     "Too many sign-in attempts for this account; wait a while and try again.",
 )
+_TOO_MANY_TRACKING_TRIES = Text(
+    "محاولات كثيرة لفتح هذا الطلب؛ انتظر قليلاً ثم أعد المحاولة.",
+    "Too many tries to open this request; wait a while and try again.",
+)
 _NO_COUNTS = Text(
     "تعذّر إرسال الرمز الآن؛ أعد المحاولة بعد قليل.",
     "The code cannot be sent right now; try again shortly.",
@@ -51,6 +56,8 @@ class Budgets:
     codes_per_address: str
     codes_everywhere: str
     sign_ins_per_identity: str
+    tracking_tries_per_address: str
+    tracking_tries_per_reference: str
 
 
 class Throttle:
@@ -65,6 +72,8 @@ class Throttle:
         self._per_address = tuple(parse_many(budgets.codes_per_address))
         self._everywhere = tuple(parse_many(budgets.codes_everywhere))
         self._sign_ins = tuple(parse_many(budgets.sign_ins_per_identity))
+        self._tracking_per_address = tuple(parse_many(budgets.tracking_tries_per_address))
+        self._tracking_per_reference = tuple(parse_many(budgets.tracking_tries_per_reference))
 
     def _pseudonym(self, value: str) -> str:
         return keyed_digest(self._key, value)[:32]
@@ -105,6 +114,15 @@ class Throttle:
         await self._spend(self.sign_in_limits,
                           [("sign-in", self._sign_ins, self._pseudonym(identity))],
                           _TOO_MANY_SIGN_INS)
+
+    async def spend_tracking_try(self, *, reference: str, address: str) -> None:
+        """Count one try of a tracking code, from this address and on this reference (a code
+        cannot be guessed from many addresses either); in this process while the storage is
+        away, as sign-ins are."""
+        await self._spend(self.sign_in_limits, [
+            ("tracking-address", self._tracking_per_address, self._pseudonym(address)),
+            ("tracking-reference", self._tracking_per_reference, self._pseudonym(reference)),
+        ], _TOO_MANY_TRACKING_TRIES)
 
     async def _spend(self, limits: RateLimits,
                      budgets: list[tuple[str, tuple[RateLimitItem, ...], str]], detail: Text

@@ -129,7 +129,8 @@ async def on_code_requested(session: AsyncSession,
 @NOTICES.on_runs(c.RequestSubmitted)
 async def on_request_submitted(session: AsyncSession,
                                events: Sequence[Received[c.RequestSubmitted]]) -> None:
-    """The request's facts, and the acknowledgement with its reference number."""
+    """The request's facts, and the acknowledgement with its reference number and tracking
+    code (with which a requester without an account follows it)."""
     rows, notices = [], []
     for event in events:
         payload = event.payload
@@ -146,7 +147,8 @@ async def on_request_submitted(session: AsyncSession,
             occurred_at=event.at, recipient_id=payload.requester_id,
             reference=payload.reference,
             facts={"reference": payload.reference, "kind": payload.kind.value,
-                   "subject": payload.subject, "submitted_at": payload.submitted_at},
+                   "subject": payload.subject, "submitted_at": payload.submitted_at,
+                   "tracking_code": payload.tracking_code},
             channel=payload.notice_channel, language=payload.language,
         ))
     await repository.upsert_requests(session, rows)

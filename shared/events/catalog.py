@@ -7,7 +7,9 @@ Importing this module registers every model in `REGISTRY` (declaring a class is 
 Personal data travels only where a consumer needs it: contact points (phone, email, language,
 notice channel) appear only in `citizen.*` and `directory.person_changed`, which feed notify's
 contact book; request events carry identifiers and never repeat them. The one name on a request
-event is `request.submitted`'s `requester_name`, which routing's staff search needs.
+event is `request.submitted`'s `requester_name`, which routing's staff search needs; its
+`tracking_code` (which opens the request without an account) is there for notify's
+acknowledgement alone.
 """
 
 from __future__ import annotations
@@ -217,6 +219,9 @@ class RequestSubmitted(EventPayload, type=EventType.request_submitted, version=1
     requester_name: ShortText | None = Field(
         default=None, description="The requester's name, for the staff's search only: routing "
         "keeps it in its search index and never shows it; analytics drops it.")
+    tracking_code: ShortText | None = Field(
+        default=None, description="With the reference, opens the request to its requester "
+        "without an account: notify puts it in the acknowledgement; nobody else keeps it.")
 
 
 class TriageReason(StrEnum):

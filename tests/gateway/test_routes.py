@@ -42,6 +42,8 @@ from shared.service import create_service_app
         ("POST", "/api/v1/attachments", "intake"),
         ("GET", "/api/v1/attachments/0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73", "intake"),
         ("POST", "/api/v1/reports", "intake"),
+        # A request opened by its reference and tracking code (no account).
+        ("POST", "/api/v1/tracking", "intake"),
         ("GET", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N", "integrity"),
         ("GET", "/api/v1/reports", "intake"),
         ("GET", "/api/v1/entities", "routing"),

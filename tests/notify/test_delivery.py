@@ -39,7 +39,7 @@ async def test_the_acknowledgement_reaches_the_requester_by_sms_with_its_referen
 ) -> None:
     person = f.citizen(channel=NoticeChannel.sms)
     await notify.publish(person)
-    request = f.submitted(person.citizen_id)
+    request = f.submitted(person.citizen_id, tracking_code="7KQ2M-XH4RP")
     await notify.publish(request, correlation_id=request.reference)
 
     async def delivered() -> None:
@@ -50,6 +50,7 @@ async def test_the_acknowledgement_reaches_the_requester_by_sms_with_its_referen
     (sms,) = notify.gateway.sent
     assert sms.to == person.phone
     assert request.reference in sms.text
+    assert "7KQ2M-XH4RP" in sms.text  # with the reference, it opens the request without an account
     assert sms.sender_id == "BKHEDMETKOM"
     (row,) = await notify.rows(reference=request.reference)
     assert sms.client_reference == str(row.id)

@@ -33,7 +33,8 @@ def facts(message: MessageKind, **overrides: Any) -> dict[str, Any]:
               "entity_name": "وزارة المياه والري"}
     by_kind: dict[MessageKind, dict[str, Any]] = {
         MessageKind.code: {"code": "482913", "purpose": "registration", "expires_at": AT},
-        MessageKind.received: {**common, "kind": "complaint", "submitted_at": AT.isoformat()},
+        MessageKind.received: {**common, "kind": "complaint", "submitted_at": AT.isoformat(),
+                               "tracking_code": "7KQ2M-XH4RP"},
         MessageKind.assigned: common,
         MessageKind.accepted: {**common, "days": 7},
         MessageKind.info_requested: {**common, "question": "ما رقم عداد المياه؟"},
