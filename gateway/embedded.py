@@ -31,6 +31,7 @@ from services.notify.config import NotifySettings
 from services.web.config import WebSettings
 from services.web.main import create_web_app
 from services.web.office import OFFICE as PAGES_PREFIX
+from services.web.office import PUBLIC_PAGES
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
@@ -128,11 +129,13 @@ class _AppBody(httpx.AsyncByteStream):
 
 
 def pages_beside_api(web: ASGIApp, gateway: ASGIApp) -> ASGIApp:
-    """One port for both, as the Ingress does in the distributed mode: `/office/…` to the web
-    app, everything else (and the lifespan) to the gateway."""
+    """One port for both, as the Ingress does in the distributed mode: `/office/…` and the
+    public pages to the web app, everything else (and the lifespan) to the gateway."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (scope["path"] + "/").startswith(PAGES_PREFIX + "/"):
+        if scope["type"] == "http" and (
+                (scope["path"] + "/").startswith(PAGES_PREFIX + "/")
+                or scope["path"] in PUBLIC_PAGES):
             await web(scope, receive, send)
         else:
             await gateway(scope, receive, send)
@@ -185,10 +188,10 @@ async def _serve_platform(
         )
         print(
             f"Bekhedmetkom (embedded) on http://{settings.host}:{settings.port} "
-            f"— back office at {settings.public_url}/office/, API docs at /docs; links in "
-            f"messages lead to {settings.public_url}; SMS and email (codes included) are written "
-            f"to {_messages_dir(apps)}; civil-registry simulator on {registry_url}. "
-            f"Ctrl-C stops it.",
+            f"— back office at {settings.public_url}/office/, tracking at /track, API docs at "
+            f"/docs; links in messages lead to {settings.public_url}; SMS and email (codes "
+            f"included) are written to {_messages_dir(apps)}; civil-registry simulator on "
+            f"{registry_url}. Ctrl-C stops it.",
             flush=True,
         )
         if development_key:

@@ -37,9 +37,13 @@ from services.web.words import DETAIL, PLURALS, label, word
 from shared.errors import Language
 
 OFFICE: Final = "/office"
+# The public pages: anyone's, without a session (`PublicDep`); the staff cookie is scoped to
+# OFFICE, so it never reaches them.
+TRACK: Final = "/track"
+PUBLIC_PAGES: Final = (TRACK,)
 STATIC: Final = f"{OFFICE}/static"
 SESSION_COOKIE: Final = "bkh_office"
-ASSETS_VERSION: Final = "3"  # bump when a vendored file or the CSS changes: browsers cache them
+ASSETS_VERSION: Final = "4"  # bump when a vendored file or the CSS changes: browsers cache them
 
 
 def static_url(path: str) -> str:
@@ -258,8 +262,8 @@ def safe_next(target: str | None) -> str:
     if not target:
         return f"{OFFICE}/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith(f"{OFFICE}/") \
-            or target.startswith("//") or "\\" in target:
+    ours = parts.path.startswith(f"{OFFICE}/") or parts.path in PUBLIC_PAGES
+    if parts.scheme or parts.netloc or not ours or target.startswith("//") or "\\" in target:
         return f"{OFFICE}/"
     return target
 
@@ -289,6 +293,11 @@ async def _office(request: Request) -> Office:
     return Office(request, web, session)
 
 
+async def _public(request: Request) -> Office:
+    """A public page's request: never a session, whatever cookie came."""
+    return Office(request, web_of(request), None)
+
+
 async def _staff(office: Annotated[Office, Depends(_office)]) -> Office:
     if office.session is None or not office.session.signed_in:
         raise SignInRequired()
@@ -296,6 +305,7 @@ async def _staff(office: Annotated[Office, Depends(_office)]) -> Office:
 
 
 OfficeDep = Annotated[Office, Depends(_office)]
+PublicDep = Annotated[Office, Depends(_public)]
 StaffDep = Annotated[Office, Depends(_staff)]
 
 
@@ -311,5 +321,5 @@ def clear_session_cookie(response: Response, settings: WebSettings) -> None:
                            secure=settings.secure_cookies, samesite="strict")
 
 
-__all__ = ["ApiProblem", "CsrfRefused", "Office", "OfficeDep", "PageForbidden", "StaffDep",
-           "WebApp", "safe_next", "sign_in_url"]
+__all__ = ["ApiProblem", "CsrfRefused", "Office", "OfficeDep", "PageForbidden", "PublicDep",
+           "StaffDep", "WebApp", "safe_next", "sign_in_url"]

@@ -55,6 +55,9 @@ class OfficeSession:
     access_expires_at: float = 0.0  # real time (epoch seconds), never the business clock
     refresh_token: str | None = None
     person: Person | None = None
+    # The tracking codes of the requests this person just keyed in (reference → code), for
+    # their receipts: the platform shows a code once, and it must not travel in an address.
+    tracking_codes: dict[str, str] = field(default_factory=dict)
 
     @property
     def signed_in(self) -> bool:

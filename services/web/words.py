@@ -61,6 +61,22 @@ WORDS: Final[dict[str, Text]] = {
                             "were on."),
     "sign_in.signed_out": Text("سجّلت الخروج.", "You have signed out."),
     "sign_in.required": Text("هذا الحقل مطلوب.", "This field is required."),
+    # --- the public pages ---
+    "public.sub": Text("منصة الشكاوى والاقتراحات الحكومية",
+                       "The government's complaints and suggestions platform"),
+    "public.footer": Text("منصة بخدمتكم الحكومية", "Bekhedmetkom government platform"),
+    "track.title": Text("تتبّع طلبك", "Track your request"),
+    "track.lead": Text("أدخل الرقم المرجعي لطلبك ورمز المتابعة كما طُبعا على الإيصال أو وصلا في "
+                       "الرسالة. لا تحتاج إلى حساب.",
+                       "Enter your request's reference number and tracking code as printed on "
+                       "the receipt or sent in the message. You need no account."),
+    "track.reference": Text("الرقم المرجعي", "Reference number"),
+    "track.code": Text("رمز المتابعة", "Tracking code"),
+    "track.reference_hint": Text("مثل 2026-0000123-4", "Such as 2026-0000123-4"),
+    "track.code_hint": Text("عشرة أحرف وأرقام، مثل 7KQ2M-XH4RP", "Ten letters and digits, such "
+                            "as 7KQ2M-XH4RP"),
+    "track.submit": Text("اعرض طلبي", "Show my request"),
+    "track.another": Text("تتبّع طلباً آخر", "Track another request"),
     # --- errors ---
     "error.summary": Text("يوجد خطأ", "There is a problem"),
     "error.not_found": Text("الصفحة غير موجودة", "Page not found"),
@@ -293,8 +309,12 @@ WORDS: Final[dict[str, Text]] = {
     "caller.submitted_title": Text("قُدّم الطلب", "Request submitted"),
     "caller.tell_reference": Text("أخبر المتصل برقم طلبه المرجعي:",
                                   "Tell the caller their reference number:"),
-    "caller.tell_also": Text("يصله الرقم أيضاً في رسالة، ويتابع به طلبه.",
-                             "They also receive it in a message, and follow the request with it."),
+    "caller.tell_code": Text("ورمز المتابعة، الذي يفتح به طلبه دون حساب:",
+                             "And the tracking code, with which they open it without an account:"),
+    "caller.tell_also": Text("يصله الرقم والرمز أيضاً في رسالة، ويتابع بهما طلبه على "
+                             "bekhedmetkom.gov.jo/track.",
+                             "They also receive both in a message, and follow the request with "
+                             "them at bekhedmetkom.gov.jo/track."),
     "caller.next_call": Text("المكالمة التالية", "Next call"),
     "caller.lookup_title": Text("حالة طلب", "A request's status"),
     "caller.lookup_hint": Text(
@@ -362,9 +382,17 @@ WORDS: Final[dict[str, Text]] = {
     "paper.remove": Text("أزل هذا المرفق", "Remove this file"),
     "paper.submit": Text("أدخل الطلب", "Enter the request"),
     "paper.receipt_title": Text("إيصال طلب", "Request receipt"),
-    "paper.receipt_lead": Text("سلّم مقدّم الطلب هذا الإيصال؛ يتابع طلبه برقمه المرجعي.",
+    "paper.receipt_lead": Text("سلّم مقدّم الطلب هذا الإيصال؛ يتابع طلبه برقمه المرجعي ورمز "
+                               "المتابعة على bekhedmetkom.gov.jo/track دون حساب، ولا يعطي الرمز "
+                               "لأحد.",
                                "Hand this receipt to the requester; they follow the request "
-                               "with its reference number."),
+                               "with its reference number and tracking code at "
+                               "bekhedmetkom.gov.jo/track without an account, and give the code "
+                               "to nobody."),
+    "paper.code_gone": Text("لا يظهر رمز المتابعة إلا في الجلسة التي أُدخل فيها الطلب؛ وقد وصل "
+                            "مقدّمَ الطلب في رسالة.",
+                            "The tracking code is shown only in the session the request was "
+                            "keyed in; the requester has it in a text message."),
     "paper.receipt_note": Text("تصل مقدّم الطلب رسالة على هاتفه عند كل تغيير في حالة طلبه.",
                                "The requester gets a text message at every change in the "
                                "request's status."),

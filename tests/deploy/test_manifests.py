@@ -5,6 +5,7 @@ pinned; the gateway alone behind the Ingress; the signing key only where tokens 
 from __future__ import annotations
 
 from services import SERVICES
+from services.web.office import OFFICE, PUBLIC_PAGES
 from tests.deploy.manifests import (
     OVERLAYS,
     Resource,
@@ -96,7 +97,7 @@ def test_only_the_gateway_and_the_pages_are_behind_the_ingress(overlay: list[Res
               for r in overlay if r["kind"] == "Ingress"
               for rule in r["spec"]["rules"] for path in rule["http"]["paths"]}
     assert not any(p.startswith(("/livez", "/readyz", "/metrics")) for p in public)
-    assert [p for p, backend in public.items() if backend == "web"] == ["/office"]
+    assert [p for p, backend in public.items() if backend == "web"] == [OFFICE, *PUBLIC_PAGES]
 
 
 def test_only_the_issuers_api_pods_hold_the_signing_key(overlay: list[Resource]) -> None:

@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,8 @@ class Office:
     platform: Platform
     web: FastAPI
     url: str
+    # The tracking code of each request `submit_paper_request` keyed in, by its reference.
+    tracking_codes: dict[str, str] = field(default_factory=dict)
 
     async def submit_paper_request(self, **fields: Any) -> str:
         """A paper request keyed in by the demo complaint-box clerk, through the API."""
@@ -63,6 +65,7 @@ class Office:
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
         assert answer.status_code == 201, answer.text
         reference: str = answer.json()["reference"]
+        self.tracking_codes[reference] = answer.json()["tracking_code"]
         return reference
 
     async def api_token(self, username: str) -> str:

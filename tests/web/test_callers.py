@@ -112,6 +112,9 @@ async def test_a_call_center_agent_submits_for_a_caller_and_tells_them_its_statu
     reference = (await page.locator(".panel__ref").inner_text()).strip()
     assert REFERENCE.fullmatch(reference), reference
     await expect(page.locator(".panel")).to_contain_text("أخبر المتصل برقم طلبه المرجعي")
+    # And the code that opens it without an account, kept in this session for this page.
+    await expect(page.locator("[data-tracking-code]")).to_have_text(
+        re.compile(r"^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$"))
     await assert_accessible(page)
     case = await office.case(reference)
     assert (case["channel"], case["entity"]) == ("call_center", "MOH-HQ")

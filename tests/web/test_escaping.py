@@ -56,6 +56,25 @@ async def test_markup_in_every_field_of_a_request_and_its_actions_is_shown_as_te
     await page.goto(f"{office.url}/office/search?q={word}")
     await _shows_it_as_text(page, f"subject-{word}")
 
+    # The public tracking page, where the requester reads the answer (once intake has it).
+    code = office.tracking_codes[reference]
+
+    async def answered() -> None:
+        tracked = await client.post("/api/v1/tracking",
+                                    json={"reference": reference, "code": code})
+        assert tracked.json()["solution"], tracked.text
+
+    await eventually(answered)
+    public = await new_page("ar", DESK)
+    await public.goto(f"{office.url}/track")
+    await public.fill("#field-reference", reference)
+    await public.fill("#field-code", code)
+    async with public.expect_navigation():
+        await public.locator("form[action='/track'] button[type=submit]").click()
+    for marker in ("subject", "actions", "solution"):
+        await _shows_it_as_text(public, f"{marker}-{word}")
+    await expect(public).to_have_title(f"تتبّع طلبك {reference} — بخدمتكم")
+
     other = await new_page("en", DESK)
     await sign_in(other, office, "mlo.moh", next_path="/office/queue?status=responded")
 

@@ -163,10 +163,12 @@ async def submit_for_caller(office: StaffDep) -> Response:
 @router.get("/requests/{reference}")
 async def submitted(office: StaffDep, reference: submitting.Reference,
                     before: Before = None) -> HTMLResponse:
-    """The reference number to tell the caller (and, later, any request this agent keyed in)."""
+    """The reference number and tracking code to tell the caller (and, later, any request this
+    agent keyed in: the code only in the session that keyed it in)."""
     office.require_role(ROLE)
     item = await submitting.one_of_mine(office, reference, before)
-    return office.render("office/desks/caller_submitted.html", item=item)
+    return office.render("office/desks/caller_submitted.html", item=item,
+                         tracking_code=submitting.tracking_code(office, item["reference"]))
 
 
 @router.post("/lookup")

@@ -5,7 +5,8 @@ goes to the platform first (`POST /api/v1/attachments`, streamed from the form's
 the request names it (`POST /api/v1/requests` with `requester` and `attachment_ids`; intake puts
 it on the complaint-box channel). A refused submission keeps the uploaded file's id in the form,
 so correcting a field never uploads the file again. What is submitted ends on a receipt page,
-printable, with the reference number the clerk hands over.
+printable, with the reference number and the tracking code the clerk hands over (the code kept
+in the clerk's session: the platform shows it once).
 
 What it must never do: upload a file twice for one form, or judge a file itself (intake does,
 by its content).
@@ -122,4 +123,5 @@ async def receipt(office: StaffDep, reference: submitting.Reference,
     """The receipt the clerk prints and hands over: the reference number first."""
     office.require_role(ROLE)
     item = await submitting.one_of_mine(office, reference, before)
-    return office.render("office/desks/paper_receipt.html", item=item)
+    return office.render("office/desks/paper_receipt.html", item=item,
+                         tracking_code=submitting.tracking_code(office, item["reference"]))

@@ -22,6 +22,7 @@ from shared.events.vocabulary import RequestKind
 
 REQUESTS_PATH: Final = "/api/v1/requests"
 MINE_PAGE: Final = 20
+KEPT_CODES: Final = 20  # the latest receipts' codes a session keeps (a clerk's pile of forms)
 SIMILAR: Final = "similar-requests-open"
 REQUEST_FIELDS: Final = ("kind", "entity", "subject", "description", "governorate", "city",
                          "not_before_court")
@@ -101,9 +102,23 @@ def similar_requests(problem: ApiProblem) -> list[dict[str, Any]] | None:
 
 async def submit(office: Office, body: dict[str, Any], *, idempotency_key: str | None
                  ) -> dict[str, Any]:
+    """Submit for the person (a caller, a paper form's requester) and keep the request's
+    tracking code in the session for its receipt page (`tracking_code`)."""
     receipt: dict[str, Any] = await office.post(REQUESTS_PATH, body,
                                                 idempotency_key=idempotency_key)
+    code, session = receipt.get("tracking_code"), office.session
+    if code and session is not None:
+        kept = session.tracking_codes
+        kept[receipt["reference"]] = code
+        for oldest in list(kept)[:-KEPT_CODES]:
+            del kept[oldest]
+        await office.web.store.save(session)
     return receipt
+
+
+def tracking_code(office: Office, reference: str) -> str | None:
+    """The code of a request this person keyed in during this session; None after it."""
+    return office.session.tracking_codes.get(reference) if office.session else None
 
 
 async def mine(office: Office, before: str | None = None, *, limit: int = MINE_PAGE
