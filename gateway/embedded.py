@@ -31,7 +31,7 @@ from services.notify.config import NotifySettings
 from services.web.config import WebSettings
 from services.web.main import create_web_app
 from services.web.office import OFFICE as PAGES_PREFIX
-from services.web.office import PUBLIC_PAGES
+from services.web.office import is_public_page
 from shared.bus import InMemoryBus
 from shared.clock import Clock, clock_for
 from shared.logging import configure_logging
@@ -135,7 +135,7 @@ def pages_beside_api(web: ASGIApp, gateway: ASGIApp) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
                 (scope["path"] + "/").startswith(PAGES_PREFIX + "/")
-                or scope["path"] in PUBLIC_PAGES):
+                or is_public_page(scope["path"])):
             await web(scope, receive, send)
         else:
             await gateway(scope, receive, send)

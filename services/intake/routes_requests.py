@@ -7,17 +7,14 @@ Idempotency-Key scoped to the caller.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
-import jinja2
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi.responses import RedirectResponse
 
 from services.intake import attachments, submissions
 from services.intake.context import (
@@ -29,13 +26,13 @@ from services.intake.context import (
 )
 from services.intake.schemas import (
     AttachmentStored,
-    Bilingual,
     CallerCheck,
     CallerCheckCreate,
     CallerLookup,
     InformationCreate,
     InformationRecorded,
     RatingCreate,
+    RatingLinkState,
     RatingRecorded,
     RequestCreate,
     RequestList,
@@ -52,12 +49,6 @@ from shared.links import InvalidLink
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 
 RATE_PURPOSE = "rate"
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
-}
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED)
@@ -169,73 +160,45 @@ LinkToken = Annotated[str, Query(min_length=10, max_length=2048,
                                  description="The signed token of the link (`shared.links`).")]
 
 
-@functools.cache
-def _rating_template() -> jinja2.Template:
-    # Autoescaped: the subject is the citizen's own text, and could be anything.
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("services.intake", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined,
-    )
-    return environment.get_template("rating.html")
+# Where the web app serves a link's page (services/web/public/rating.py); notify sends links
+# there. Links sent before it did still name the API's path below, which sends them on.
+RATING_PAGE = "/rate/{reference}"
 
 
-def _page(status_code: int = 200, *, recorded: Bilingual | None = None,
-          **values: object) -> HTMLResponse:
-    """The rating page (its five buttons), or its thanks once `recorded`."""
-    return HTMLResponse(_rating_template().render(recorded=recorded, **values),
-                        status_code=status_code, headers=_PAGE_HEADERS)
+@router.get("/requests/{reference}/rating/link", status_code=status.HTTP_303_SEE_OTHER,
+            response_class=RedirectResponse)
+async def rating_page(reference: str, token: LinkToken) -> RedirectResponse:
+    """A link sent before the web app served its page: on to the page (`/rate/{reference}`)."""
+    page = RATING_PAGE.format(reference=quote(reference, safe=""))
+    return RedirectResponse(f"{page}?{urlencode({'token': token})}",
+                            status_code=status.HTTP_303_SEE_OTHER,
+                            headers={"Referrer-Policy": "no-referrer"})
 
 
-@router.get("/requests/{reference}/rating/link", response_class=HTMLResponse)
-async def rating_page(
-    reference: str, token: LinkToken, session: SessionDep, intake: IntakeDep
-) -> HTMLResponse:
-    """The page a one-tap link opens: the answer's subject and five buttons. Opening it
-    changes nothing (link previews open links too); pressing a button rates. The link of an
-    answer that a newer one replaced says so instead."""
+@router.get("/requests/{reference}/rating/link/state")
+async def rating_link_state(reference: str, token: LinkToken, session: SessionDep,
+                            intake: IntakeDep) -> RatingLinkState:
+    """What the link's page shows: the answer it was sent with and whether it can be rated now
+    (else why not). Opening it changes nothing: link previews open links too."""
     link = _rating_link(intake, reference, token)
     request = await submissions.own_request(session, principal=link.principal,
                                             reference=reference)
-    view = await submissions.view(session, intake, principal=link.principal,
-                                  reference=request.reference)
-    superseded = (link.answer_round is not None and view.answer_round is not None
-                  and link.answer_round < view.answer_round)
-    return _page(reference=request.reference, subject=request.subject,
-                 status=view.status.label, superseded=superseded)
+    return await submissions.rating_link_state(session, intake, request=request,
+                                               link_round=link.answer_round)
 
 
-@router.post("/requests/{reference}/rating/link", status_code=status.HTTP_201_CREATED,
-             response_model=None)
+@router.post("/requests/{reference}/rating/link", status_code=status.HTTP_201_CREATED)
 async def rate_by_link(
-    reference: str, token: LinkToken, request: Request, session: SessionDep,
+    reference: str, token: LinkToken, body: RatingCreate, session: SessionDep,
     outbox: OutboxDep, intake: IntakeDep,
-) -> RatingRecorded | HTMLResponse:
-    """Rate through the link, as JSON (`{"score": 4}`) or as the page's form: the answer the
-    link was sent with. A repeat with the same rating answers as the first (a form cannot send
-    an Idempotency-Key)."""
+) -> RatingRecorded:
+    """Rate through the link (`{"score": 4}`): the answer the link was sent with. A repeat with
+    the same rating answers as the first (a page's form cannot send an Idempotency-Key)."""
     link = _rating_link(intake, reference, token)
     own = await submissions.own_request(session, principal=link.principal, reference=reference)
-    from_form = request.headers.get("content-type", "").startswith("multipart/form-data")
-    try:
-        if from_form:
-            form = await request.form()
-            score, comment = form.get("score"), form.get("comment")
-            # A form sends only text: its "5" is the number the JSON body must send as 5.
-            body = RatingCreate.model_validate({
-                "score": score if isinstance(score, str) else None,
-                "comment": comment if isinstance(comment, str) and comment.strip() else None,
-            }, strict=False)
-        else:
-            body = RatingCreate.model_validate_json(await request.body())
-    except ValidationError as exc:  # rendered like any other body that breaks the schema
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
     if link.answer_round is not None:
         body = body.model_copy(update={"round": link.answer_round})
-    recorded = await submissions.rate(session, outbox, intake, request=own, body=body)
-    if not from_form:
-        return recorded
-    return _page(status.HTTP_201_CREATED, recorded=recorded.next_step)
+    return await submissions.rate(session, outbox, intake, request=own, body=body)
 
 
 # --- attachments --------------------------------------------------------------------------------

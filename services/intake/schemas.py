@@ -474,6 +474,29 @@ class RatingRecorded(BaseModel):
     next_step: Bilingual
 
 
+RatingRefusal = Literal["superseded", "already_rated", "under_review", "closed", "not_answered"]
+
+
+class RatingLinkState(BaseModel):
+    """What a one-tap rating link opens: the answer it was sent with, and whether that answer
+    can be rated now (`rateable`), else why not (`why_not`)."""
+
+    reference: str
+    subject: str
+    status: StatusView
+    link_round: int | None = Field(description="The answer the link was sent with.")
+    answer_round: int | None = Field(description="The latest answer.")
+    actions_taken: str | None = Field(description="Of the latest answer.")
+    solution: str | None = Field(description="Of the latest answer.")
+    rateable: bool
+    why_not: RatingRefusal | None = Field(
+        description="superseded: a newer answer was sent (rate that one); already_rated: this "
+        "answer was rated (`rating`); under_review: a rating of 1 sent it to the complaints "
+        "unit; closed; not_answered: the request is being handled again.")
+    rating: int | None = Field(description="The score given to the link's answer, if any.")
+    next_step: Bilingual
+
+
 class InformationCreate(_In):
     answer: Annotated[str, StringConstraints(min_length=1, max_length=5000),
                       AfterValidator(_free_text)]

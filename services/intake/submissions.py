@@ -54,7 +54,9 @@ from services.intake.schemas import (
     InformationRecorded,
     PaperRequester,
     RatingCreate,
+    RatingLinkState,
     RatingRecorded,
+    RatingRefusal,
     RequestCreate,
     RequestList,
     RequestReceipt,
@@ -610,6 +612,33 @@ async def rate(
         reference=request.reference, round=rating.round, score=rating.score,
         comment=rating.comment, rated_at=rating.rated_at.astimezone(AMMAN),
         next_step=Bilingual.of(_after_rating(rating.score)),
+    )
+
+
+async def rating_link_state(session: AsyncSession, intake: Intake, *, request: Request,
+                            link_round: int | None) -> RatingLinkState:
+    """What a one-tap link's page shows: the answer, and whether it can be rated now."""
+    view = await _view(session, intake, request)
+    answer = link_round or view.answer_round
+    given = (await repository.rating(session, reference=request.reference, round=answer)
+             if answer is not None else None)
+    status = RequestStatus(request.status)
+    why_not: RatingRefusal | None = None
+    if answer is not None and view.answer_round is not None and answer < view.answer_round:
+        why_not = "superseded"
+    elif given is not None:
+        why_not = "already_rated"
+    elif status is RequestStatus.under_review:
+        why_not = "under_review"
+    elif status is RequestStatus.closed:
+        why_not = "closed"
+    elif status is not RequestStatus.responded or answer is None:
+        why_not = "not_answered"
+    return RatingLinkState(
+        reference=view.reference, subject=view.subject, status=view.status,
+        link_round=answer, answer_round=view.answer_round, actions_taken=view.actions_taken,
+        solution=view.solution, rateable=why_not is None, why_not=why_not,
+        rating=given.score if given else None, next_step=view.next_step,
     )
 
 

@@ -62,7 +62,8 @@ HANDOFF = Histogram(
 )
 OUTCOMES = Counter("bkh_notify_outcomes_total", "Attempts by result", ["channel", "result"])
 
-RATING_LINK_PATH = "/api/v1/requests/{reference}/rating/link"
+# The web app's page for a one-tap rating link (services/web/public/rating.py).
+RATING_LINK_PATH = "/rate/{reference}"
 SAMPLE_TOKEN = "preview"  # in a previewed message's rating link: no token intake accepts
 DIGEST_NAMESPACE = uuid.UUID("0b6f8a52-3c1d-5e47-a9d0-6f2e8b1c4d73")
 

@@ -52,7 +52,7 @@ from services.web.office import (
     web_of,
 )
 from services.web.platform import ApiProblem, Platform, SignInRequired
-from services.web.public import tracking
+from services.web.public import rating, tracking
 from services.web.security import PageHeadersMiddleware
 from services.web.sessions import SessionStoreAway, open_store
 from shared.memory import tune_for_serving
@@ -112,7 +112,7 @@ def create_web_app(settings: WebSettings | None = None, *,
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="static")
     _install_health(app)
     for module in (auth, queue, cases, search, callers, paper, sealed, directory, people,
-                   calendar, tracking):
+                   calendar, tracking, rating):
         app.include_router(module.router)
     _install_page_errors(app)
     return app

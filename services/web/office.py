@@ -40,7 +40,8 @@ OFFICE: Final = "/office"
 # The public pages: anyone's, without a session (`PublicDep`); the staff cookie is scoped to
 # OFFICE, so it never reaches them.
 TRACK: Final = "/track"
-PUBLIC_PAGES: Final = (TRACK,)
+RATE: Final = "/rate"
+PUBLIC_PAGES: Final = (TRACK, RATE)
 STATIC: Final = f"{OFFICE}/static"
 SESSION_COOKIE: Final = "bkh_office"
 ASSETS_VERSION: Final = "4"  # bump when a vendored file or the CSS changes: browsers cache them
@@ -257,12 +258,17 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def is_public_page(path: str) -> bool:
+    """Whether `path` is one of the public pages (or below one: `/rate/{reference}`)."""
+    return any(path == page or path.startswith(f"{page}/") for page in PUBLIC_PAGES)
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a page of ours, never another site."""
     if not target:
         return f"{OFFICE}/"
     parts = urlsplit(target)
-    ours = parts.path.startswith(f"{OFFICE}/") or parts.path in PUBLIC_PAGES
+    ours = parts.path.startswith(f"{OFFICE}/") or is_public_page(parts.path)
     if parts.scheme or parts.netloc or not ours or target.startswith("//") or "\\" in target:
         return f"{OFFICE}/"
     return target
@@ -322,4 +328,4 @@ def clear_session_cookie(response: Response, settings: WebSettings) -> None:
 
 
 __all__ = ["ApiProblem", "CsrfRefused", "Office", "OfficeDep", "PageForbidden", "PublicDep",
-           "StaffDep", "WebApp", "safe_next", "sign_in_url"]
+           "StaffDep", "WebApp", "is_public_page", "safe_next", "sign_in_url"]

@@ -77,6 +77,46 @@ WORDS: Final[dict[str, Text]] = {
                             "as 7KQ2M-XH4RP"),
     "track.submit": Text("اعرض طلبي", "Show my request"),
     "track.another": Text("تتبّع طلباً آخر", "Track another request"),
+    "rate.title": Text("قيّم الرد على طلبك", "Rate the answer to your request"),
+    "rate.legend": Text("ما رأيك في الرد؟", "How do you rate the answer?"),
+    "rate.hint": Text("اضغط تقييماً واحداً لإرساله. التقييم 1 يرسل طلبك إلى وحدة إدارة الشكاوى "
+                      "لمراجعة الرد.",
+                      "Press one rating to send it. A rating of 1 sends your request to the "
+                      "complaints management unit to review the answer."),
+    "rate.score_5": Text("راضٍ جداً", "Very satisfied"),
+    "rate.score_4": Text("راضٍ", "Satisfied"),
+    "rate.score_3": Text("مقبول", "Neither"),
+    "rate.score_2": Text("غير راضٍ", "Dissatisfied"),
+    "rate.score_1": Text("غير راضٍ إطلاقاً", "Very dissatisfied"),
+    "rate.choose": Text("اختر تقييماً من 1 إلى 5.", "Choose a rating from 1 to 5."),
+    "rate.comment": Text("ملاحظة (اختيارية)", "A comment (optional)"),
+    "rate.comment_hint": Text("اكتبها قبل أن تضغط تقييمك؛ تصل مع التقييم.",
+                              "Write it before you press your rating; it is sent with it."),
+    "rate.thanks": Text("شكراً لك", "Thank you"),
+    "rate.recorded": Text("سُجّل تقييمك: {score} من 5.", "Your rating is recorded: {score} of 5."),
+    "rate.already_rated": Text("قيّمت هذا الرد من قبل: {score} من 5. شكراً لك.",
+                               "You rated this answer already: {score} of 5. Thank you."),
+    "rate.why_not_superseded": Text("وصلك رد أحدث على طلبك؛ قيّمه من الرابط في آخر رسالة "
+                                    "وصلتك.",
+                                    "A newer answer to your request was sent; rate it from the "
+                                    "link in the latest message you received."),
+    "rate.why_not_under_review": Text("تراجع وحدة إدارة الشكاوى الرد بعد تقييمك، وستصلك رسالة "
+                                      "بما تقرره.",
+                                      "The complaints management unit is reviewing the answer "
+                                      "after your rating; a message will tell you what it "
+                                      "decides."),
+    "rate.why_not_closed": Text("أُغلق هذا الطلب، فلا يُقيَّم الآن.",
+                                "This request is closed and can no longer be rated."),
+    "rate.why_not_not_answered": Text("يُعالَج طلبك من جديد؛ ستصلك مع الرد القادم رسالة برابط "
+                                      "لتقييمه.",
+                                      "Your request is being handled again; the next answer "
+                                      "comes with a message and a link to rate it."),
+    "rate.gone": Text("هذا الرابط لم يعد صالحاً", "This link is no longer valid"),
+    "rate.gone_lead": Text("انتهت صلاحية رابط التقييم أو لم يكتمل عند نسخه. تابع طلبك برقمه "
+                           "المرجعي ورمز المتابعة.",
+                           "The rating link has expired, or was not copied whole. Follow your "
+                           "request with its reference number and tracking code."),
+    "rate.track": Text("تتبّع طلبك", "Track your request"),
     # --- errors ---
     "error.summary": Text("يوجد خطأ", "There is a problem"),
     "error.not_found": Text("الصفحة غير موجودة", "Page not found"),

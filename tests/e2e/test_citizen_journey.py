@@ -114,7 +114,7 @@ async def test_register_complain_get_an_answer_rate_it_and_see_it_counted(world:
     assert "رُدمت الحفرة" in str(view)
 
     # ... and rates it from the link in the answer's SMS, without signing in.
-    answer_sms = (await texts_to_ahmad(world, "rating/link"))[-1]
+    answer_sms = (await texts_to_ahmad(world, "/rate/"))[-1]
     rated = await client.post(f"/api/v1/requests/{reference}/rating/link",
                               params={"token": rating_token(answer_sms)}, json={"score": 5})
     assert rated.status_code == 201, rated.text
@@ -169,7 +169,7 @@ async def test_a_reopened_request_is_answered_again_and_closed_by_its_requesters
 
     async def answer_texts(count: int) -> list[str]:
         async def arrived() -> list[str]:
-            texts = await texts_to_ahmad(world, "rating/link")
+            texts = await texts_to_ahmad(world, "/rate/")
             assert len(texts) == count, texts
             return texts
 

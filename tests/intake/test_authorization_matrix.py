@@ -100,6 +100,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # The one-tap rating link: its signed token is the credential.
     ("GET", "/api/v1/requests/{reference}/rating/link"): Rule(PUBLIC),
     ("POST", "/api/v1/requests/{reference}/rating/link"): Rule(PUBLIC),
+    ("GET", "/api/v1/requests/{reference}/rating/link/state"): Rule(PUBLIC),
     # By reference and tracking code: anyone (the code proves it is theirs; tests/intake/
     # test_tracking.py).
     ("POST", "/api/v1/tracking"): Rule(PUBLIC),

@@ -172,8 +172,8 @@ async def test_merged_duplicates_are_told_and_then_hear_the_answer(notify: Notif
                                           "requester.duplicate_answered"]
     told = [t for t in notify.gateway.texts_to(second_person.phone) if kept.reference in t]
     assert len(told) == 2  # joined to it, then its answer
-    assert all("rating/link" not in text for text in told)  # the rating is the other's
-    assert any("rating/link" in t for t in notify.gateway.texts_to(first_person.phone))
+    assert all("/rate/" not in text for text in told)  # the rating is the other's
+    assert any("/rate/" in t for t in notify.gateway.texts_to(first_person.phone))
 
 
 async def test_a_late_older_contact_change_does_not_undo_a_newer_one(notify: Notify) -> None:

@@ -328,11 +328,11 @@ async def test_the_response_carries_a_rating_link_intake_can_verify(notify: Noti
     body = plain.get_content()
     assert "The pipe was repaired." in body
     assert "The line was inspected." in body
-    link = next(line for line in body.splitlines() if "/rating/link?token=" in line).strip()
+    link = next(line for line in body.splitlines() if "/rate/" in line).strip()
     url = urlparse(link)
     assert url.scheme == "https"
     assert url.netloc == "bekhedmetkom.test"
-    assert url.path == f"/api/v1/requests/{request.reference}/rating/link"
+    assert url.path == f"/rate/{request.reference}"
     (token,) = parse_qs(url.query)["token"]
     claims = LinkSigner(DEVELOPMENT_SECRET, clock=notify.clock).verify("rate", token)
     assert claims["ref"] == request.reference

@@ -23,7 +23,7 @@ BUDGET = NotifySettings(service_name="notify").sms_segment_budget
 MESSAGES = Messages(segment_budget=BUDGET)
 AT = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 # The longest link a response carries: the public address, the path, a signed token.
-RATING_LINK = ("https://bekhedmetkom.gov.jo/api/v1/requests/BKH-2026-000123/rating/link?token="
+RATING_LINK = ("https://bekhedmetkom.gov.jo/rate/BKH-2026-000123?token="
                + "e" * 115 + "." + "m" * 43)
 
 
