@@ -60,7 +60,9 @@ async def test_a_requester_rates_the_answer_from_the_link_on_a_phone_by_keyboard
         office: Office, new_page: NewPage) -> None:
     reference, token = await an_answered_paper_request(office, "نقص أدوية الضغط")
     page = await new_page("ar", PHONE)
-    await page.goto(f"{office.url}/rate/{reference}?token={token}")
+    opened = await page.goto(f"{office.url}/rate/{reference}?token={token}")
+    assert opened is not None
+    assert opened.headers["referrer-policy"] == "no-referrer"  # the token is in the address
     await expect(page.locator("html")).to_have_attribute("dir", "rtl")
     await expect(page.locator("h1")).to_have_text("قيّم الرد على طلبك")
     # The reference stays whole, left to right, inside the Arabic heading.
