@@ -92,6 +92,11 @@ class RequestNotRateable(Conflict):
     title = Text("لا يمكن تقييم هذا الطلب الآن", "This request cannot be rated now")
 
 
+class ChaseRefused(Conflict):
+    code = "chase-refused"
+    title = Text("لا يمكن التذكير بهذا الطلب الآن", "This request cannot be chased now")
+
+
 class RequestNotAwaitingInformation(Conflict):
     code = "request-not-awaiting-information"
     title = Text(

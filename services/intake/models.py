@@ -254,6 +254,18 @@ class TimelineEntry(Base):
     details: Mapped[dict[str, Any]]
 
 
+class Chase(Base):
+    """A requester's chase of a request whose promised deadline passed: one per working day
+    (the key), so two at once cannot both count."""
+
+    __tablename__ = "chases"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    working_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    chased_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class Deadline(Base):
     """The latest deadline of each clock and stage, from `sla.deadline_set`, and when it
     ended (`sla.deadline_ended`): only running ones are shown."""

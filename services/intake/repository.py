@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.models import (
     Attachment,
     CallerCheck,
+    Chase,
     Citizen,
     Deadline,
     Entity,
@@ -302,6 +303,30 @@ async def add_timeline_entry(
                 details=details)
         .on_conflict_do_nothing(index_elements=[TimelineEntry.event_id])
     )
+
+
+async def chased_on(session: AsyncSession, *, reference: str, day: date) -> bool:
+    found = await session.execute(
+        select(Chase.reference).where(Chase.reference == reference, Chase.working_day == day))
+    return found.first() is not None
+
+
+async def add_chase(session: AsyncSession, *, reference: str, day: date, at: datetime,
+                    note: str | None) -> bool:
+    """Record a chase for `day`; False when one was recorded for it already (even this very
+    moment, by another call)."""
+    result = await session.execute(
+        _dialect_insert(session, Chase)
+        .values(reference=reference, working_day=day, chased_at=at, note=note)
+        .on_conflict_do_nothing(index_elements=[Chase.reference, Chase.working_day])
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def chase_count(session: AsyncSession, *, reference: str) -> int:
+    return int((await session.execute(
+        select(func.count()).select_from(Chase).where(Chase.reference == reference))
+    ).scalar_one())
 
 
 async def timeline(session: AsyncSession, *, reference: str) -> Sequence[TimelineEntry]:

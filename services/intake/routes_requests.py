@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import RedirectResponse
 
-from services.intake import attachments, submissions
+from services.intake import attachments, chasing, submissions
 from services.intake.context import (
     CallCenterAgentDep,
     CitizenDep,
@@ -29,6 +29,8 @@ from services.intake.schemas import (
     CallerCheck,
     CallerCheckCreate,
     CallerLookup,
+    ChaseCreate,
+    ChaseRecorded,
     InformationCreate,
     InformationRecorded,
     RatingCreate,
@@ -38,6 +40,7 @@ from services.intake.schemas import (
     RequestList,
     RequestReceipt,
     RequestView,
+    TrackedChaseCreate,
     TrackedRequest,
     TrackingQuery,
 )
@@ -93,6 +96,38 @@ async def track(body: TrackingQuery, session: SessionDep, intake: IntakeDep,
     complaint-box and phone ones. A wrong code is a 404, as an unknown reference is; tries are
     limited per address and per reference (429)."""
     return await submissions.track(session, intake, query=body, address=address)
+
+
+@router.post("/tracking/chase", status_code=status.HTTP_201_CREATED)
+async def chase_tracked(
+    body: TrackedChaseCreate, session: SessionDep, outbox: OutboxDep, intake: IntakeDep,
+    address: ClientAddressDep, idempotency: IdempotencyKeyDep, response: Response,
+) -> ChaseRecorded:
+    """Chase a request opened by its reference and tracking code (see `POST /requests/
+    {reference}/chase`): the code is checked, and each try counted, as for `POST /tracking`."""
+    request = await submissions.tracked_request(session, intake, query=body, address=address)
+    return await idempotency.once(
+        session, owner=f"tracking:{request.reference}", request=body, response=response,
+        result_type=ChaseRecorded,
+        create=lambda: chasing.chase(session, outbox, intake, request=request, note=body.note),
+    )
+
+
+@router.post("/requests/{reference}/chase", status_code=status.HTTP_201_CREATED)
+async def chase(
+    reference: str, body: ChaseCreate, session: SessionDep, outbox: OutboxDep,
+    intake: IntakeDep, principal: CitizenDep, idempotency: IdempotencyKeyDep,
+    response: Response,
+) -> ChaseRecorded:
+    """Chase one's own request (تذكير) once a deadline promised to you has passed: its officer
+    and the entity's head are told, with your note. Once per working day; 409 `chase-refused`
+    says when it opens (`opens_at`) or when the next is allowed (`next_at`)."""
+    request = await submissions.own_request(session, principal=principal, reference=reference)
+    return await idempotency.once(
+        session, owner=principal.subject, request=body, response=response,
+        result_type=ChaseRecorded,
+        create=lambda: chasing.chase(session, outbox, intake, request=request, note=body.note),
+    )
 
 
 @router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)

@@ -408,6 +408,7 @@ class RequestView(BaseModel):
     )
     rating: int | None = Field(description="Your rating of the latest answer, once given.")
     next_step: Bilingual
+    chasing: Chasing
     attachment_ids: list[uuid.UUID]
 
 
@@ -415,6 +416,36 @@ class TrackingQuery(_In):
     reference: str = Field(min_length=1, max_length=40, description="As printed or sent.")
     code: str = Field(min_length=1, max_length=40,
                       description="The tracking code, as printed or sent (any case, dash or not).")
+
+
+ChaseNote = Annotated[str, StringConstraints(min_length=1, max_length=1000),
+                     AfterValidator(_free_text)]
+
+
+class ChaseCreate(_In):
+    note: ChaseNote | None = Field(default=None, description="A few words for the officer.")
+
+
+class TrackedChaseCreate(TrackingQuery):
+    note: ChaseNote | None = Field(default=None, description="A few words for the officer.")
+
+
+class Chasing(BaseModel):
+    """Whether the requester may chase the request now, else from when."""
+
+    open: bool
+    opens_at: datetime | None = Field(description="Not open yet: when the first deadline "
+                                      "promised to the requester passes (Asia/Amman).")
+    next_at: datetime | None = Field(description="Chased today: from when the next chase is "
+                                     "allowed, the next working day (Asia/Amman).")
+
+
+class ChaseRecorded(BaseModel):
+    reference: str
+    chased_at: datetime
+    chase: int = Field(description="How many times the request was chased, this one included.")
+    next_at: datetime = Field(description="From when the next chase is allowed (Asia/Amman).")
+    told: Bilingual
 
 
 class TrackedRequest(BaseModel):
@@ -436,6 +467,7 @@ class TrackedRequest(BaseModel):
     deadlines: list[DeadlineView]
     answer_round: int | None
     next_step: Bilingual
+    chasing: Chasing
 
 
 class RequestSummary(BaseModel):

@@ -29,7 +29,7 @@ from fastapi import Response
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import repository, tracking
+from services.intake import chasing, repository, tracking
 from services.intake.accounts import IDENTITY_REASONS, announce_contact, check_date_of_birth
 from services.intake.civil_registry import Identity, IdentityOutcome
 from services.intake.context import CheckedSubmission, Intake
@@ -512,6 +512,9 @@ async def _view(session: AsyncSession, intake: Intake, request: Request) -> Requ
         if entry.step in STEP
     ]
     rules: Rules = await intake.rules.current(session)
+    running = await repository.running_deadlines(session, reference=request.reference)
+    chase = await chasing.state(session, rules.calendar, request=request, deadlines=running,
+                                now=intake.clock.now())
     return RequestView(
         reference=request.reference, kind=request.kind,
         kind_label=Bilingual.of(KIND[RequestKind(request.kind)]), status=status_view(status),
@@ -522,12 +525,10 @@ async def _view(session: AsyncSession, intake: Intake, request: Request) -> Requ
         actions_taken=request.actions_taken, solution=request.solution, outcome=request.outcome,
         deadlines=shown_deadlines(
             rules, kind=RequestKind(request.kind), status=status,
-            received_at=request.submitted_at,
-            announced=await repository.running_deadlines(session,
-                                                          reference=request.reference),
+            received_at=request.submitted_at, announced=running,
         ),
         answer_round=request.answer_round, rating=rating.score if rating else None,
-        next_step=Bilingual.of(_next_step(status, rating)),
+        next_step=Bilingual.of(_next_step(status, rating)), chasing=chase.view(),
         attachment_ids=await repository.attachment_ids(session, reference=request.reference),
     )
 
@@ -547,10 +548,10 @@ _NOT_TRACKED = Text(
 )
 
 
-async def track(session: AsyncSession, intake: Intake, *, query: TrackingQuery,
-                address: str) -> TrackedRequest:
-    """A request opened by its reference and tracking code; a wrong code answers exactly as an
-    unknown reference does (`services.intake.tracking`)."""
+async def tracked_request(session: AsyncSession, intake: Intake, *, query: TrackingQuery,
+                          address: str) -> Request:
+    """The request a reference and its tracking code open; a wrong code answers exactly as an
+    unknown reference does (`services.intake.tracking`). Each try counts."""
     reference = parse_reference(query.reference)
     await intake.throttle.spend_tracking_try(reference=reference or query.reference,
                                              address=address)
@@ -558,6 +559,13 @@ async def track(session: AsyncSession, intake: Intake, *, query: TrackingQuery,
     if not tracking.opens(request.tracking_digest if request else None, query.code) \
             or request is None:
         raise NotFound(_NOT_TRACKED)
+    return request
+
+
+async def track(session: AsyncSession, intake: Intake, *, query: TrackingQuery,
+                address: str) -> TrackedRequest:
+    """What a reference and its tracking code open: where the request stands, not who sent it."""
+    request = await tracked_request(session, intake, query=query, address=address)
     view = await _view(session, intake, request)
     return TrackedRequest.model_validate(view.model_dump(include=set(TrackedRequest.model_fields)))
 

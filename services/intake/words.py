@@ -100,6 +100,7 @@ STEP: Final[dict[str, Text]] = {
     "request.extended": Text("مُددت مدة المعالجة", "The handling time was extended"),
     "request.responded": Text("تم الرد على الطلب", "The request was answered"),
     "request.rated": Text("قيّمت الرد", "You rated the answer"),
+    "request.chased": Text("ذكّرت بالطلب بعد تأخر الرد", "You chased the late answer"),
     "request.review_opened": Text(
         "أُحيل إلى وحدة إدارة الشكاوى للمراجعة", "Sent to the complaints unit for review"
     ),

@@ -70,6 +70,7 @@ class EventType(StrEnum):
     request_extended = "request.extended"
     request_responded = "request.responded"
     request_rated = "request.rated"
+    request_chased = "request.chased"
     request_review_opened = "request.review_opened"
     request_reopened = "request.reopened"
     request_closed = "request.closed"
@@ -114,6 +115,7 @@ PRODUCERS: dict[EventType, str] = {
     EventType.request_extended: "routing",
     EventType.request_responded: "routing",
     EventType.request_rated: "intake",
+    EventType.request_chased: "intake",
     EventType.request_review_opened: "routing",
     EventType.request_reopened: "routing",
     EventType.request_closed: "routing",
@@ -355,6 +357,20 @@ class RequestRated(EventPayload, type=EventType.request_rated, version=1):
         description="The answer rated (`request.responded`'s round); None only from older "
         "producers, meaning the latest answer.",
     )
+
+
+class RequestChased(EventPayload, type=EventType.request_chased, version=1):
+    """Emitted when the requester chases a request whose promised deadline has passed (at most
+    once per working day): its holding officers and its entity's head are told."""
+
+    reference: ReferenceNumber
+    entity: EntityCode | None = Field(description="The entity holding it when chased.")
+    sector: SectorCode | None
+    stage: SlaStage = Field(description="The overdue deadline the requester was promised.")
+    due_at: AwareDatetime = Field(description="When it was due.")
+    note: Reason | None = Field(default=None, description="The requester's own words, if any.")
+    chase: int = Field(ge=1, description="How many times the request was chased, this one "
+                       "included: 1 the first time.")
 
 
 class RequestReviewOpened(EventPayload, type=EventType.request_review_opened, version=1):

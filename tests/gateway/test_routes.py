@@ -44,6 +44,8 @@ from shared.service import create_service_app
         ("POST", "/api/v1/reports", "intake"),
         # A request opened by its reference and tracking code (no account).
         ("POST", "/api/v1/tracking", "intake"),
+        ("POST", "/api/v1/tracking/chase", "intake"),
+        ("POST", "/api/v1/requests/JO-2030-000123/chase", "intake"),
         ("GET", "/api/v1/reports/7K3QD-M2X9P-4WQ8R-Z1C5N", "integrity"),
         ("GET", "/api/v1/reports", "intake"),
         ("GET", "/api/v1/entities", "routing"),

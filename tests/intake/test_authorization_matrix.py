@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/requests/{reference}"): _one({REQUESTER}, refusal=404),
     ("POST", "/api/v1/requests/{reference}/rating"): Rule({REQUESTER}, refusal=404),
     ("POST", "/api/v1/requests/{reference}/information"): Rule({REQUESTER}, refusal=404),
+    ("POST", "/api/v1/requests/{reference}/chase"): Rule({REQUESTER}, refusal=404),
     # The one-tap rating link: its signed token is the credential.
     ("GET", "/api/v1/requests/{reference}/rating/link"): Rule(PUBLIC),
     ("POST", "/api/v1/requests/{reference}/rating/link"): Rule(PUBLIC),
@@ -104,6 +105,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # By reference and tracking code: anyone (the code proves it is theirs; tests/intake/
     # test_tracking.py).
     ("POST", "/api/v1/tracking"): Rule(PUBLIC),
+    ("POST", "/api/v1/tracking/chase"): Rule(PUBLIC),
     # The call center.
     ("POST", "/api/v1/citizens/caller-checks"): Rule({R.call_center_agent}),
     ("POST", "/api/v1/requests/{reference}/caller-lookup"): Rule({R.call_center_agent}),

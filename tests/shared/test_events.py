@@ -137,6 +137,8 @@ def _samples() -> list[EventPayload]:
             round=2,
         ),
         c.RequestRated(reference=REF, score=4, comment="شكراً", round=2),
+        c.RequestChased(reference=REF, entity="PM-GAM", sector="PM", stage="first_response",
+                        due_at=datetime(2030, 3, 5, 10, tzinfo=UTC), note="تأخر الرد", chase=1),
         c.RequestReviewOpened(reference=REF, entity="PM-GAM", sector="PM"),
         c.RequestReopened(
             reference=REF, entity="PM-GAM", sector="PM", decision="الحل غير كاف", actor_id=PERSON
