@@ -89,6 +89,7 @@ COLUMN: Final[dict[str, tuple[str, str]]] = {
     "escalated_level_2": ("تصعيد المستوى الثاني", "Escalated, level 2"),
     "transfers": ("الإحالات", "Transfers"),
     "reopened": ("أعيد فتحها", "Reopened"),
+    "chased": ("ذكّر بها مقدّموها", "Chased by their requesters"),
     "satisfaction_mean": ("متوسط الرضا (1-5)", "Mean satisfaction (1-5)"),
     "rating_1_pct": ("نسبة تقييم 1 %", "Ratings of 1 %"),
 }
@@ -167,6 +168,11 @@ DEFINITION: Final[dict[str, tuple[str, str]]] = {
         "إحالات الطلبات إلى جهة أخرى خلال الفترة، تُعدّ على الجهة التي أحالتها.",
         "Requests passed on to another entity in the period, counted against the entity that"
         " passed them on."),
+    "chased": (
+        "الطلبات التي ذكّر بها مقدّموها بعد فوات موعد الرد الموعود لهم، خلال الفترة؛ كل طلب مرة"
+        " واحدة مهما تكرر التذكير.",
+        "Requests whose requesters chased them after the answer promised to them was late, in"
+        " the period; each request once however often it was chased."),
     "reopen_rate_pct": (
         "الطلبات التي أعادت الوحدة فتحها بعد تقييم 1 ÷ الطلبات المغلقة، خلال الفترة؛ كل طلب مرة"
         " واحدة.",

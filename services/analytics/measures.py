@@ -58,6 +58,7 @@ COUNTERS: Final[tuple[str, ...]] = (
     "escalated_2",
     "transferred",
     "reopened",
+    "chased",
     "breached",
     "rated",
     *(rating_counter(score) for score in RATINGS),
@@ -68,7 +69,8 @@ COUNTERS: Final[tuple[str, ...]] = (
 
 Counters of requests count each request once, however many rounds it has: `answered` at its
 first answer, `deadline_met` or `deadline_missed` at its one verdict, `escalated_1/2` when it
-first reaches that level, `reopened` at its first reopening, and the ratings by its latest
+first reaches that level, `reopened` at its first reopening, `chased` when its requester first
+chases a late answer, and the ratings by its latest
 rating (an earlier one is taken back where it was counted). `transferred` counts transfers."""
 
 
@@ -217,6 +219,7 @@ def indicators(tally: Tally) -> dict[str, object]:
         "breaches": tally["breached"],
         "reopened": tally["reopened"],
         "reopen_rate_pct": _share(tally["reopened"], tally["closed"]),
+        "chased": tally["chased"],
         "ratings": rated,
         "satisfaction_mean": tally.mean_rating(),
         "satisfaction_distribution": {str(score): n for score, n in ratings.items()},

@@ -95,6 +95,7 @@ requests = Table(
     Column("transfers", SmallInteger, nullable=False, default=0),
     Column("escalation_level", SmallInteger, nullable=False, default=0),
     Column("reopened", SmallInteger, nullable=False, default=0),
+    Column("chased", SmallInteger, nullable=False, default=0),  # by its requester
     Column("breached", Boolean, nullable=False, default=False),
     Column("on_time", Boolean, nullable=True),
     Column("paused_since", UtcDateTime(), nullable=True),

@@ -131,6 +131,7 @@ class RequestRow:
     transfers: int = 0
     escalation_level: int = 0
     reopened: int = 0
+    chased: int = 0
     breached: bool = False  # the holding entity missed its deadline (reset by a transfer)
     on_time: bool | None = None  # the request's one deadline verdict; None until judged
     paused_since: datetime | None = None
@@ -413,6 +414,11 @@ class Projector:
         row.status = RequestStatus.in_progress.value
         row.closing_code, row.closed_at, row.resolution_wd = None, None, None
 
+    def _chased(self, row: RequestRow, fact: Fact, at: datetime) -> None:
+        if not row.chased:
+            self._count(row, at, chased=1)  # requests chased, once each
+        row.chased += 1
+
     def _closed(self, row: RequestRow, fact: Fact, at: datetime) -> None:
         if row.status in (RequestStatus.closed.value, RequestStatus.rejected.value):
             return  # closing a closed request changes nothing
@@ -478,6 +484,7 @@ _REQUEST_HANDLERS: Final[dict[str, _Rule]] = {
     EventType.request_rated: Projector._rated,
     EventType.request_review_opened: Projector._review_opened,
     EventType.request_reopened: Projector._reopened,
+    EventType.request_chased: Projector._chased,
     EventType.request_closed: Projector._closed,
     EventType.request_rejected: Projector._rejected,
     EventType.sla_deadline_set: Projector._deadline_set,

@@ -37,7 +37,7 @@ MEASURES: Final = ("received", "open", "answered", "response_rate_pct", "closed"
                    "resolved_pct", "within_deadline_pct", "breaches",
                    "first_response_median_wd", "resolution_median_wd",
                    "resolution_p90_wd", "escalated_level_1", "escalated_level_2", "transfers",
-                   "reopened", "satisfaction_mean", "rating_1_pct")
+                   "reopened", "chased", "satisfaction_mean", "rating_1_pct")
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 

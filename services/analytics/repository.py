@@ -461,6 +461,7 @@ def _report_counters() -> list[Any]:
         "escalated_2": _count_if(table.c.escalation_level >= 2),
         "transferred": func.coalesce(func.sum(table.c.transfers), 0),
         "reopened": _count_if(table.c.reopened > 0),
+        "chased": _count_if(table.c.chased > 0),
         "breached": _count_if(table.c.breached.is_(True)),
         "rated": _count_if(table.c.rating.is_not(None)),
         **{rating_counter(s): _count_if(table.c.rating == s) for s in RATINGS},

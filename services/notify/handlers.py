@@ -323,6 +323,22 @@ async def on_reopened(session: AsyncSession, event: Received[c.RequestReopened])
     ], entity=payload.entity, sector=payload.sector, open=True)
 
 
+@NOTICES.on(c.RequestChased)
+async def on_chased(session: AsyncSession, event: Received[c.RequestChased]) -> None:
+    """The requester chased a late answer: the officers holding it and the entity's head hear
+    it on every channel they have, with the requester's note."""
+    payload = event.payload
+    request = await _request(session, payload.reference)
+    heads = (await repository.holders_of(session, Role.entity_head, entity=payload.entity)
+             if payload.entity else [])
+    await _keep(session, request, _to_each(
+        event, [*await repository.officers_of(session, request.reference), *heads],
+        MessageKind.officer_chased, reference=request.reference, reach=Reach.every,
+        subject=request.subject, stage=payload.stage.value, due_at=payload.due_at,
+        note=payload.note, chase=payload.chase,
+        entity_name=await _entity_name(session, payload.entity)))
+
+
 async def _ended(session: AsyncSession, event: Received[c.RequestClosed | c.RequestRejected],
                  kind: MessageKind, **facts: Any) -> None:
     """Closed or rejected: the officers let go, the requester told."""

@@ -55,6 +55,7 @@ class MessageKind(StrEnum):
     officer_assigned = "officer.assigned"
     officer_distributed = "officer.distributed"
     officer_reopened = "officer.reopened"
+    officer_chased = "officer.chased"
     officer_overdue_digest = "officer.overdue_digest"
     escalated = "official.escalated"
     report_published = "official.report_published"

@@ -76,12 +76,14 @@ async def revoke_role(session: AsyncSession, row: Mapping[str, Any]) -> None:
 
 
 async def holders_of(
-    session: AsyncSession, role: str, *, sector: str | None = None
+    session: AsyncSession, role: str, *, sector: str | None = None, entity: str | None = None
 ) -> list[uuid.UUID]:
-    """People holding `role` (within `sector`, when given)."""
+    """People holding `role` (within `sector`, or for `entity`, when given)."""
     query = select(person_roles.c.person_id).where(person_roles.c.role == role).distinct()
     if sector is not None:
         query = query.where(person_roles.c.sector == sector)
+    if entity is not None:
+        query = query.where(person_roles.c.entity == entity)
     return list((await session.execute(query)).scalars())
 
 

@@ -858,6 +858,7 @@ STEP: Final[dict[str, Text]] = {
     "extended": Text("مُدّدت المهلة", "Deadline extended"),
     "responded": Text("تم الرد", "Responded"),
     "rated": Text("قيّم مقدّم الطلب الرد", "The requester rated the answer"),
+    "chased": Text("ذكّر مقدّم الطلب بتأخر الرد", "The requester chased the late answer"),
     "review_opened": Text("فُتحت مراجعة", "Review opened"),
     "reopened": Text("أُعيد فتح الطلب", "Reopened"),
     "rejected": Text("رُفض لعدم القبول", "Rejected as inadmissible"),

@@ -117,6 +117,23 @@ async def test_a_rating_of_one_counts_in_the_share_of_dissatisfied(world: World)
     assert kpis["satisfaction_distribution"] == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 2}
 
 
+async def test_chased_requests_are_counted_once_each_against_their_entity(
+        world: World) -> None:
+    await world.seed_directory()
+    due = world.clock.now()
+    for reference, chases in (("JO-1", 3), ("JO-2", 1), ("JO-3", 0)):
+        await world.submit(reference)
+        await world.publish(assigned(reference), *(
+            c.RequestChased(reference=reference, entity="MOH-HOSP", sector="MOH",
+                            stage=SlaStage.first_response, due_at=due, chase=n)
+            for n in range(1, chases + 1)))
+    await world.settled()
+
+    assert (await world.kpis())["chased"] == 2
+    hospital = world.auth(Role.entity_head, entities=["MOH-HOSP"])
+    assert (await world.kpis(hospital))["chased"] == 2
+
+
 async def test_escalations_transfers_and_reopenings_are_counted(world: World) -> None:
     await world.seed_directory()
     await world.submit("JO-1")

@@ -127,6 +127,32 @@ async def test_the_officers_holding_a_request_hear_that_the_cmu_reopened_it(
                for text in notify.gateway.texts_to(officer.phone))
 
 
+async def test_a_chase_reaches_the_officers_holding_the_request_and_the_entity_head(
+    notify: Notify,
+) -> None:
+    officer, head, other_head = (f.official(email=None) for _ in range(3))
+    for person in (officer, head, other_head):
+        await notify.publish(person)
+    await notify.publish(f.role(head.person_id, Role.entity_head, entity="MWI"))
+    await notify.publish(f.role(other_head.person_id, Role.entity_head, entity="MOH"))
+    _person, request = await _request(notify)
+    ref = request.reference
+    await notify.publish(c.RequestAssigned(reference=ref, entity="MWI", sector="MWI",
+                                           officer_ids=[officer.person_id]))
+    await statuses_become(notify, [DELIVERED], recipient_id=officer.person_id)
+    await notify.publish(c.RequestChased(
+        reference=ref, entity="MWI", sector="MWI", stage="first_response",
+        due_at=datetime(2026, 11, 22, 7, tzinfo=UTC), note="مضى الموعد", chase=1))
+    for person in (officer, head):
+        rows = await statuses_become(notify, [DELIVERED] * (2 if person is officer else 1),
+                                     recipient_id=person.person_id)
+        assert "officer.chased" in [row.kind for row in rows]
+        assert person.phone is not None
+        assert any("تذكير" in text and ref in text
+                   for text in notify.gateway.texts_to(person.phone))
+    assert await notify.rows(recipient_id=other_head.person_id) == []
+
+
 async def test_the_requester_hears_every_step_of_the_request(notify: Notify) -> None:
     person, request = await _request(notify)
     actor = uuid.uuid4()

@@ -50,6 +50,9 @@ def facts(message: MessageKind, **overrides: Any) -> dict[str, Any]:
         MessageKind.officer_assigned: {**common, "kind": "complaint"},
         MessageKind.officer_distributed: {**common, "kind": "inquiry"},
         MessageKind.officer_reopened: {**common, "decision": "لم تُحل المشكلة"},
+        MessageKind.officer_chased: {**common, "stage": "first_response",
+                                     "due_at": AT.isoformat(), "chase": 2,
+                                     "note": "مضى أسبوع على الموعد ولم يصلني رد"},
         MessageKind.officer_overdue_digest: {
             "overdue": [{"reference": f"BKH-2026-{n:06d}", "overdue_since": AT.isoformat()}
                         for n in range(5)], "count": 5},

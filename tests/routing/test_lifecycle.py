@@ -5,7 +5,7 @@ timeline — and, when refused, for changing nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ import httpx
 from services.routing.directory.demo import demo_person_id
 from services.routing.models import Case
 from shared.events.catalog import (
+    RequestChased,
     RequestInfoProvided,
     RequestRated,
     SlaEscalated,
@@ -330,6 +331,25 @@ async def test_asking_for_information_waits_for_the_requester_then_resumes(
     last = (await routing.timeline(reference))[-1]
     assert (last.action, last.channel, last.actor_role) == ("info_provided", "intake", "citizen")
     assert "العداد 12345" in last.details
+
+
+async def test_a_requesters_chase_is_on_the_timeline_and_changes_nothing_else(
+    routing: RoutingService,
+) -> None:
+    reference = await accepted(routing)
+    before = await snapshot(routing, reference)
+    await routing.publish(RequestChased(
+        reference=reference, entity="PM-GAM", sector="PM", stage="first_response",
+        due_at=datetime(2030, 3, 5, 10, tzinfo=UTC), note="مضى الموعد", chase=1))
+
+    async def on_timeline() -> None:
+        last = (await routing.timeline(reference))[-1]
+        assert (last.action, last.actor_role) == ("chased", "citizen")
+        assert "مضى الموعد" in last.details
+
+    await eventually(on_timeline)
+    after = await snapshot(routing, reference)
+    assert (after.status, after.audit_seq) == (before.status, before.audit_seq + 1)
 
 
 async def test_the_deadline_is_extended_at_most_twice(routing: RoutingService) -> None:

@@ -73,6 +73,7 @@ from shared.errors import Text, on_field
 from shared.events.catalog import (
     RequestAccepted,
     RequestAssigned,
+    RequestChased,
     RequestClosed,
     RequestDistributed,
     RequestExtended,
@@ -616,6 +617,17 @@ async def info_provided(session: AsyncSession, event: Received[RequestInfoProvid
                  to_status=resume,
                  details={"answer": answer.answer,
                           "attachment_ids": [str(a) for a in answer.attachment_ids]})
+
+
+async def chased(session: AsyncSession, event: Received[RequestChased]) -> None:
+    """The requester chased a late answer: on the timeline, for the officer to see why."""
+    chase, outbox, at = event.payload, event.outbox, event.at
+    case = await _held(session, chase.reference)
+    if case.status in (S.closed, S.rejected):
+        return
+    await record(session, outbox, case, at=at, actor=requester(case), action="chased",
+                 details={"stage": chase.stage.value, "due_at": chase.due_at.isoformat(),
+                          "note": chase.note, "chase": chase.chase})
 
 
 async def escalated(session: AsyncSession, event: Received[SlaEscalated]) -> None:
