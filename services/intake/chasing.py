@@ -1,11 +1,12 @@
 """Chasing an overdue request (تذكير): once a deadline promised to the requester has passed,
 they may chase it, once per working day, with a few words for the officer.
 
-A deadline promised to the requester is a running one on their clock (`sla.deadline_set`):
-the first answer, the handling of an inquiry or suggestion, the complaints unit's review; never
-the window in which they themselves rate. A chase counts for the working day it falls on (a
-Friday's for the Sunday after), and the next is allowed from the next working day. The
-`chases` table's key (request, working day) keeps two chases at once from both counting.
+A deadline promised to the requester is a running one they are shown (`sla.deadline_set`, on
+the holding entity's clock or their own): the first answer, the handling, the complaints
+unit's review; never the window in which they themselves rate. A chase counts for the working
+day it falls on (a Friday's for the Sunday after), and the next is allowed from the next
+working day. The `chases` table's key (request, working day) keeps two chases at once from
+both counting.
 
 `request.chased` tells the request's holding officers and its entity's head (notify), its
 timeline (routing's, and intake's own) and the figures (analytics).
@@ -30,7 +31,7 @@ from shared.bus import Outbox
 from shared.calendar import WorkingCalendar
 from shared.errors import Text
 from shared.events.catalog import RequestChased
-from shared.events.vocabulary import ClockKind, RequestStatus, SlaStage
+from shared.events.vocabulary import RequestStatus, SlaStage
 
 PROMISED: Final = frozenset({SlaStage.first_response, SlaStage.processing, SlaStage.review})
 ENDED: Final = frozenset({RequestStatus.closed, RequestStatus.rejected})
@@ -82,8 +83,7 @@ def next_working_day_start(calendar: WorkingCalendar, day: date) -> datetime:
 
 async def state(session: AsyncSession, calendar: WorkingCalendar, *, request: Request,
                 deadlines: Sequence[Deadline], now: datetime) -> ChaseState:
-    promised = [d for d in deadlines
-                if d.clock == ClockKind.requester.value and d.stage in PROMISED]
+    promised = [d for d in deadlines if d.stage in PROMISED]
     if RequestStatus(request.status) in ENDED or not promised:
         return ChaseState(overdue=None, opens_at=None, next_at=None)
     passed = [d for d in promised if d.due_at <= now]

@@ -77,6 +77,19 @@ WORDS: Final[dict[str, Text]] = {
                             "as 7KQ2M-XH4RP"),
     "track.submit": Text("اعرض طلبي", "Show my request"),
     "track.another": Text("تتبّع طلباً آخر", "Track another request"),
+    "chase.title": Text("التذكير بطلبك", "Chase your request"),
+    "chase.lead": Text("فات موعد الرد الموعود لك. ذكّر بطلبك ليُبلَّغ الموظف الذي يعالجه ورئيس "
+                       "الجهة؛ مرة واحدة في كل يوم عمل.",
+                       "The answer promised to you is late. Chase your request, and the officer "
+                       "handling it and the head of the entity are told; once each working day."),
+    "chase.note": Text("ملاحظة (اختيارية)", "A note (optional)"),
+    "chase.note_hint": Text("كلمات قليلة للموظف، بلا بيانات شخصية.",
+                            "A few words for the officer, without personal details."),
+    "chase.submit": Text("ذكّر بطلبي", "Chase my request"),
+    "chase.opens": Text("إن تأخر الرد يمكنك التذكير بطلبك بعد", "If the answer is late, you may "
+                        "chase your request after"),
+    "chase.next": Text("ذكّرت بطلبك اليوم. يمكنك التذكير مجدداً من", "You chased your request "
+                       "today. You may chase it again from"),
     "rate.title": Text("قيّم الرد على طلبك", "Rate the answer to your request"),
     "rate.legend": Text("ما رأيك في الرد؟", "How do you rate the answer?"),
     "rate.hint": Text("اضغط تقييماً واحداً لإرساله. التقييم 1 يرسل طلبك إلى وحدة إدارة الشكاوى "

@@ -112,7 +112,11 @@ async def office(postgres_url: str, amqp_url: str) -> AsyncIterator[Office]:
     # registry's stand-in about callers, over HTTP.
     async with serve_http(create_simulator(SimulatorSettings()), lifespan="off") as registry_url, \
             running_platform(postgres_url, amqp_url,
-                             overrides={"intake": {"civil_registry_url": registry_url}},
+                             # Tracking tries too: these tests poll the tracking API
+                             # (tests/intake/test_tracking.py proves its limits).
+                             overrides={"intake": {"civil_registry_url": registry_url,
+                                                   "tracking_tries_per_reference": "10000/hour",
+                                                   "tracking_tries_per_address": "10000/hour"}},
                              gateway_overrides={"rate_limit_routes": ()}) as platform:
         # The queue asks for its counters every second: a test sees new requests arrive.
         web = create_web_app(WebSettings(environment="test", gateway_url="http://gateway",

@@ -5,9 +5,11 @@ wrong code says so in English and keeps the reference; the staff cookie never re
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from playwright.async_api import Page, expect
 
+from tests.platform import eventually
 from tests.web.conftest import (
     DESK,
     PHONE,
@@ -94,3 +96,46 @@ async def test_the_language_switch_keeps_the_tracking_page(
     await page.get_by_role("link", name="Switch to English").press("Enter")
     await expect(page).to_have_url(f"{office.url}/track")
     await expect(page.locator("h1")).to_have_text("Track your request")
+
+
+async def test_a_late_answer_is_chased_from_the_tracking_page(
+        office: Office, new_page: NewPage) -> None:
+    """Last in this module: it moves the platform's clock past the promised deadline."""
+    reference = await office.submit_paper_request(subject="تأخر تجديد رخصة المهن")
+    code = office.tracking_codes[reference]
+    client = office.platform.client
+
+    async def promised() -> str:
+        tracked = await client.post("/api/v1/tracking",
+                                    json={"reference": reference, "code": code})
+        opens_at = tracked.json()["chasing"]["opens_at"]
+        assert opens_at, tracked.text
+        return str(opens_at)
+
+    opens_at = datetime.fromisoformat(await eventually(promised))
+    page = await new_page("ar", PHONE)
+
+    async def open_it() -> None:
+        await page.goto(f"{office.url}/track")
+        await type_into(page, "#field-reference", reference)
+        await type_into(page, "#field-code", code)
+        await submit_by_keyboard(page, "form[action='/track'] button[type=submit]")
+
+    await open_it()
+    await expect(page.locator("#h-chase + p")).to_contain_text("يمكنك التذكير بطلبك بعد")
+    await expect(page.locator("form[action='/track/chase']")).to_have_count(0)
+
+    office.platform.clock.advance(opens_at - office.platform.clock.now() + timedelta(hours=1))
+    await open_it()
+    await type_into(page, "#field-note", "مضى الموعد ولم يصلني شيء")
+    await submit_by_keyboard(page, "form[action='/track/chase'] button[type=submit]")
+    await expect(page.locator(".notice--done")).to_contain_text("أُبلغ الموظف الذي يعالج طلبك")
+    await expect(page.locator("#h-chase + p")).to_contain_text("ذكّرت بطلبك اليوم")
+    await assert_accessible(page)
+
+    async def on_the_officers_timeline() -> None:
+        cmu = {"Authorization": f"Bearer {await office.api_token('cmu.staff')}"}
+        timeline = await client.get(f"/api/v1/cases/{reference}/timeline", headers=cmu)
+        assert "chased" in [e["action"] for e in timeline.json()["entries"]], timeline.text
+
+    await eventually(on_the_officers_timeline)
