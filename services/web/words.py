@@ -450,6 +450,7 @@ WORDS: Final[dict[str, Text]] = {
                                "The requester gets a text message at every change in the "
                                "request's status."),
     "paper.print": Text("اطبع الإيصال", "Print the receipt"),
+    "paper.download_pdf": Text("نزّل الإيصال (PDF)", "Download the receipt (PDF)"),
     "paper.another": Text("أدخل طلباً ورقياً آخر", "Enter another paper request"),
     "paper.mine": Text("الطلبات التي أدخلتها", "Requests you entered"),
     "paper.none": Text("لم تُدخل طلبات بعد.", "You have not entered any requests yet."),

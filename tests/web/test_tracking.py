@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from playwright.async_api import Page, expect
+from pypdf import PdfReader
 
 from tests.platform import eventually
 from tests.web.conftest import (
@@ -17,6 +18,7 @@ from tests.web.conftest import (
     Office,
     assert_accessible,
     submit_by_keyboard,
+    tab_to,
     type_into,
 )
 from tests.web.test_paper import a_clerk, enter, fill_paper_form
@@ -44,6 +46,16 @@ async def test_a_paper_requester_opens_their_request_from_the_receipt_on_a_phone
     await clerk.emulate_media(media="print")
     await expect(clerk.locator("[data-tracking-code]")).to_be_visible()  # printed with it
     await clerk.emulate_media(media="screen")
+    # And as a PDF to hand over: the reference and the code each whole, the Arabic joined.
+    await tab_to(clerk, "a[href$='receipt.pdf']")
+    async with clerk.expect_download() as downloading:
+        await clerk.keyboard.press("Enter")
+    download = await downloading.value
+    assert download.suggested_filename == f"receipt-{reference}.pdf"
+    pdf = PdfReader(str(await download.path()))
+    printed = pdf.pages[0].extract_text()
+    assert reference in printed
+    assert code in printed
 
     page = await new_page("ar", PHONE)
     await page.goto(f"{office.url}/track")

@@ -15,17 +15,19 @@ by its content).
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from services.web.back_office import submitting
+from services.web.back_office import receipt_pdf, submitting
 from services.web.back_office.forms import present, text
 from services.web.files import file_in, upload
+from services.web.i18n import when
 from services.web.office import OFFICE, Office, StaffDep
 from services.web.platform import ApiProblem
+from services.web.words import label
 
 router = APIRouter(prefix=f"{OFFICE}/paper")
 
@@ -117,11 +119,35 @@ async def _enter(office: Office, form: FormData) -> Response:
     return office.redirect(f"{DESK}/requests/{quote(receipt['reference'], safe='')}")
 
 
+@router.get("/requests/{reference}/receipt.pdf")
+async def printable_receipt(office: StaffDep, reference: submitting.Reference,
+                            before: Before = None) -> Response:
+    """The receipt as a PDF to print and hand over (the tracking code on it only in the session
+    that keyed the request in, as on the page)."""
+    office.require_role(ROLE)
+    item = await submitting.one_of_mine(office, reference, before)
+    directory = await office.web.directory.fresh()
+    language = office.language
+    facts = [(office.t("queue.subject"), item["subject"]),
+             (office.t("queue.kind"), label("kind", item["kind"], language))]
+    if item.get("entity"):
+        facts.append((office.t("case.entity"), directory.name(item["entity"], language)))
+    facts.append((office.t("submit.submitted"), when(item["submitted_at"], language)))
+    pdf = await receipt_pdf.render_off_the_loop(
+        language=language, words=office.t, reference=item["reference"],
+        tracking_code=submitting.tracking_code(office, item["reference"]), facts=facts)
+    name = f"receipt-{item['reference']}.pdf"
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/requests/{reference}")
 async def receipt(office: StaffDep, reference: submitting.Reference,
                   before: Before = None) -> HTMLResponse:
     """The receipt the clerk prints and hands over: the reference number first."""
     office.require_role(ROLE)
     item = await submitting.one_of_mine(office, reference, before)
-    return office.render("office/desks/paper_receipt.html", item=item,
+    pdf = f"{DESK}/requests/{quote(item['reference'], safe='')}/receipt.pdf" + (
+        f"?{urlencode({'before': before})}" if before else "")
+    return office.render("office/desks/paper_receipt.html", item=item, pdf=pdf,
                          tracking_code=submitting.tracking_code(office, item["reference"]))
