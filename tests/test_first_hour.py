@@ -147,8 +147,12 @@ def test_the_code_the_link_and_the_clock_work_as_the_readme_says_on_any_port(
         assert page.headers["content-type"].startswith("text/html")
         assert 'name="viewport" content="width=device-width' in page.text
         assert reference in page.text
-        rated = httpx.post(link.group(0), files={"score": (None, "5")})
-        assert rated.status_code == 201, rated.text
+        # Pressing "5" posts the page's form: the link's token rides in it.
+        token = httpx.URL(link.group(0)).params["token"]
+        rated = httpx.post(f"{make_run.url}/rate/{reference}", data={"token": token,
+                                                                    "score": "5"})
+        assert rated.status_code == 200, rated.text
+        assert "سُجّل تقييمك: 5 من 5" in rated.text
 
         # The demo operator moves the simulated clock, and its token outlives the jumps.
         operator = staff(client, "operator")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
+from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import repository
@@ -26,12 +27,19 @@ from services.intake.context import Intake
 from services.intake.exceptions import ChaseRefused
 from services.intake.models import Deadline, Request
 from services.intake.references import AMMAN
-from services.intake.schemas import Bilingual, ChaseRecorded, Chasing
+from services.intake.schemas import (
+    Bilingual,
+    ChaseCreate,
+    ChaseRecorded,
+    Chasing,
+    TrackedChaseCreate,
+)
 from shared.bus import Outbox
 from shared.calendar import WorkingCalendar
 from shared.errors import Text
 from shared.events.catalog import RequestChased
 from shared.events.vocabulary import RequestStatus, SlaStage
+from shared.idempotency import IdempotencyKey
 
 PROMISED: Final = frozenset({SlaStage.first_response, SlaStage.processing, SlaStage.review})
 ENDED: Final = frozenset({RequestStatus.closed, RequestStatus.rejected})
@@ -128,6 +136,17 @@ async def chase(session: AsyncSession, outbox: Outbox, intake: Intake, *, reques
     return ChaseRecorded(reference=request.reference, chased_at=now.astimezone(AMMAN),
                          chase=count, next_at=next_working_day_start(calendar, day)
                          .astimezone(AMMAN), told=Bilingual.of(_TOLD))
+
+
+async def chase_once(session: AsyncSession, outbox: Outbox, intake: Intake,
+                     idempotency: IdempotencyKey, response: Response, *, owner: str,
+                     request: Request, body: ChaseCreate | TrackedChaseCreate
+                     ) -> ChaseRecorded:
+    """`chase` once per Idempotency-Key of `owner`: a retry is answered as the first time."""
+    return await idempotency.once(
+        session, owner=owner, request=body, response=response, result_type=ChaseRecorded,
+        create=lambda: chase(session, outbox, intake, request=request, note=body.note),
+    )
 
 
 def _said(text: Text, at: datetime) -> Text:

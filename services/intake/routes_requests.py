@@ -106,11 +106,9 @@ async def chase_tracked(
     """Chase a request opened by its reference and tracking code (see `POST /requests/
     {reference}/chase`): the code is checked, and each try counted, as for `POST /tracking`."""
     request = await submissions.tracked_request(session, intake, query=body, address=address)
-    return await idempotency.once(
-        session, owner=f"tracking:{request.reference}", request=body, response=response,
-        result_type=ChaseRecorded,
-        create=lambda: chasing.chase(session, outbox, intake, request=request, note=body.note),
-    )
+    return await chasing.chase_once(session, outbox, intake, idempotency, response,
+                                    owner=f"tracking:{request.reference}", request=request,
+                                    body=body)
 
 
 @router.post("/requests/{reference}/chase", status_code=status.HTTP_201_CREATED)
@@ -123,11 +121,8 @@ async def chase(
     and the entity's head are told, with your note. Once per working day; 409 `chase-refused`
     says when it opens (`opens_at`) or when the next is allowed (`next_at`)."""
     request = await submissions.own_request(session, principal=principal, reference=reference)
-    return await idempotency.once(
-        session, owner=principal.subject, request=body, response=response,
-        result_type=ChaseRecorded,
-        create=lambda: chasing.chase(session, outbox, intake, request=request, note=body.note),
-    )
+    return await chasing.chase_once(session, outbox, intake, idempotency, response,
+                                    owner=principal.subject, request=request, body=body)
 
 
 @router.post("/requests/{reference}/rating", status_code=status.HTTP_201_CREATED)

@@ -184,6 +184,7 @@ CITIZENS_ROUTES = {
     ("GET", "/api/v1/requests"), ("POST", "/api/v1/requests"), ("POST", "/api/v1/attachments"),
     ("POST", "/api/v1/requests/{reference}/rating"),
     ("POST", "/api/v1/requests/{reference}/information"),
+    ("POST", "/api/v1/requests/{reference}/chase"),
 }
 # Judged by what is the caller's own (their request, file or messages, their entity's deadlines):
 # whatever is not answers 404, as if absent, whoever asks.

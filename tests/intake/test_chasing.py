@@ -41,13 +41,19 @@ async def chase(intake: IntakeUnderTest, me: dict[str, str], reference: str,
                                     headers={**me, **key(), "Accept-Language": language})
 
 
+async def a_citizens_request(intake: IntakeUnderTest, broker: Broker
+                             ) -> tuple[dict[str, str], str]:
+    """A citizen's complaint to a known entity: their headers and its reference."""
+    await seeded(intake, broker)
+    me = intake.auth(Role.citizen)
+    return me, await submitted(intake, me)
+
+
 async def test_a_requester_chases_a_late_answer_once_a_working_day(
     intake_with_bus: tuple[IntakeUnderTest, Broker],
 ) -> None:
     intake, broker = intake_with_bus
-    await seeded(intake, broker)
-    me = intake.auth(Role.citizen)
-    ref = await submitted(intake, me)
+    me, ref = await a_citizens_request(intake, broker)
     due = SUNDAY_MORNING + timedelta(hours=2)  # Sunday 12:00 in Amman
     await promised(intake, broker, ref, due)
 
@@ -94,9 +100,7 @@ async def test_a_request_with_nothing_promised_awaited_cannot_be_chased(
     intake_with_bus: tuple[IntakeUnderTest, Broker],
 ) -> None:
     intake, broker = intake_with_bus
-    await seeded(intake, broker)
-    me = intake.auth(Role.citizen)
-    ref = await submitted(intake, me)
+    me, ref = await a_citizens_request(intake, broker)
     refused = await chase(intake, me, ref, "en")
     assert (refused.status_code, refused.json()["reason"]) == (409, "nothing_due")
     someone_else = await chase(intake, intake.auth(Role.citizen), ref)
