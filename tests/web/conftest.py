@@ -38,6 +38,8 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 DESK: ViewportSize = {"width": 1366, "height": 768}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+# The public pages are built for the smallest phones first (issue 20: 360 px).
+SMALL_PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @dataclass
@@ -226,6 +228,12 @@ async def assert_accessible(page: Page) -> None:
         [{"id": v["id"], "impact": v["impact"], "help": v["help"],
           "nodes": [n["target"] for n in v["nodes"][:5]]} for v in serious],
         ensure_ascii=False, indent=1)
+
+
+async def assert_fits_the_width(page: Page) -> None:
+    """Nothing wider than the screen: no sideways scrolling, however narrow the phone."""
+    assert await page.evaluate(
+        "() => document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 async def cookie_header(page: Page) -> dict[str, str]:

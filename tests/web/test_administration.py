@@ -26,6 +26,7 @@ from tests.web.conftest import (
     NewPage,
     Office,
     assert_accessible,
+    assert_fits_the_width,
     get_with_session,
     sign_in,
     tab_to,
@@ -644,5 +645,4 @@ async def test_every_administration_page_passes_axe_and_fits_a_tablet(
         assert answer is not None, path
         assert answer.status == 200, path
         await assert_accessible(page)
-        assert await page.evaluate(
-            "() => document.documentElement.scrollWidth <= window.innerWidth"), path
+        await assert_fits_the_width(page)

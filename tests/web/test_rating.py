@@ -15,10 +15,11 @@ from shared.links import DEVELOPMENT_SECRET, LinkSigner
 from tests.platform import eventually
 from tests.web.conftest import (
     DESK,
-    PHONE,
+    SMALL_PHONE,
     NewPage,
     Office,
     assert_accessible,
+    assert_fits_the_width,
     submit_by_keyboard,
     tab_to,
 )
@@ -59,7 +60,7 @@ async def an_answered_paper_request(office: Office, subject: str) -> tuple[str, 
 async def test_a_requester_rates_the_answer_from_the_link_on_a_phone_by_keyboard(
         office: Office, new_page: NewPage) -> None:
     reference, token = await an_answered_paper_request(office, "نقص أدوية الضغط")
-    page = await new_page("ar", PHONE)
+    page = await new_page("ar", SMALL_PHONE)
     opened = await page.goto(f"{office.url}/rate/{reference}?token={token}")
     assert opened is not None
     assert opened.headers["referrer-policy"] == "no-referrer"  # the token is in the address
@@ -71,6 +72,7 @@ async def test_a_requester_rates_the_answer_from_the_link_on_a_phone_by_keyboard
     await expect(page.locator("main")).to_contain_text("وصلت الأدوية وصُرفت لك")
     await expect(page.locator(".rating__button")).to_have_count(5)
     await assert_accessible(page)
+    await assert_fits_the_width(page)
 
     await tab_to(page, "#field-comment")
     await page.keyboard.type("شكراً <b>للفريق</b>")
@@ -106,7 +108,7 @@ async def test_a_link_sent_before_this_page_existed_leads_to_it_in_english(
 async def test_a_broken_or_expired_link_says_so_and_points_to_tracking(
         office: Office, new_page: NewPage) -> None:
     reference, token = await an_answered_paper_request(office, "انقطاع الماء عن العيادة")
-    page = await new_page("ar", PHONE)
+    page = await new_page("ar", SMALL_PHONE)
     response = await page.goto(f"{office.url}/rate/{reference}?token={token[:-3]}xyz")
     assert response is not None
     assert response.status == 404

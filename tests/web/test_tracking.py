@@ -13,10 +13,11 @@ from pypdf import PdfReader
 from tests.platform import eventually
 from tests.web.conftest import (
     DESK,
-    PHONE,
+    SMALL_PHONE,
     NewPage,
     Office,
     assert_accessible,
+    assert_fits_the_width,
     submit_by_keyboard,
     tab_to,
     type_into,
@@ -57,7 +58,7 @@ async def test_a_paper_requester_opens_their_request_from_the_receipt_on_a_phone
     assert reference in printed
     assert code in printed
 
-    page = await new_page("ar", PHONE)
+    page = await new_page("ar", SMALL_PHONE)
     await page.goto(f"{office.url}/track")
     await expect(page.locator("html")).to_have_attribute("dir", "rtl")
     await expect(page.locator("h1")).to_have_text("تتبّع طلبك")
@@ -73,6 +74,7 @@ async def test_a_paper_requester_opens_their_request_from_the_receipt_on_a_phone
     await expect(page.locator(".status-line .badge")).to_be_visible()
     await expect(page.locator("main")).not_to_contain_text("سارة أحمد")  # never who sent it
     await assert_accessible(page)
+    await assert_fits_the_width(page)
     assert not await page.context.cookies()  # no session, no cookie of ours
 
 
@@ -103,7 +105,7 @@ async def test_a_wrong_code_says_so_in_english_and_keeps_only_the_reference(
 
 async def test_the_language_switch_keeps_the_tracking_page(
         office: Office, new_page: NewPage) -> None:
-    page = await new_page("ar", PHONE)
+    page = await new_page("ar", SMALL_PHONE)
     await page.goto(f"{office.url}/track")
     await page.get_by_role("link", name="Switch to English").press("Enter")
     await expect(page).to_have_url(f"{office.url}/track")
@@ -125,7 +127,7 @@ async def test_a_late_answer_is_chased_from_the_tracking_page(
         return str(opens_at)
 
     opens_at = datetime.fromisoformat(await eventually(promised))
-    page = await new_page("ar", PHONE)
+    page = await new_page("ar", SMALL_PHONE)
 
     async def open_it() -> None:
         await page.goto(f"{office.url}/track")
