@@ -22,26 +22,16 @@ from __future__ import annotations
 
 import os
 import re
-import statistics
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
 import httpx
 
 from bench.fixtures import delete_service_queues, scratch_schema
-from bench.harness import (
-    BenchContext,
-    CpuMeter,
-    OpenLoopStats,
-    Result,
-    Target,
-    make_http_client,
-    open_loop,
-    percentile,
-    uvicorn_server,
-)
+from bench.harness import BenchContext, Result, make_http_client, uvicorn_server
+from bench.page_pairs import Op, page_pairs, page_result
 from bench.scenarios import scenario
 from bench.scenarios.routing import load_store, service_env
 from services.routing.directory.demo import DEMO_PASSWORD
@@ -95,59 +85,6 @@ def _queries(store: dict[str, Any]) -> list[str]:
     words, names = store["words"], store["names"]
     return [words[0], words[3], words[40], words[700], f"{words[2]} {words[90]}",
             f"{names[5]} {names[40]}", names[11], words[5000]]
-
-
-def _p95_ms(stats: OpenLoopStats) -> float:
-    return round(percentile(sorted(stats.latencies_s), 95) * 1000, 2)
-
-
-Op = Callable[[], Awaitable[None]]
-
-
-async def _pairs(ctx: BenchContext, label: str, api: Op, page: Op, pids: dict[str, int]
-                 ) -> dict[str, Any]:
-    """API then page, `pairs` times, at the same rate: each side's p95 per pair, their ratio."""
-    pairs, duration, warmup = int(ctx.pick(5, 2)), ctx.pick(10.0, 3.0), ctx.pick(2.0, 1.0)
-    runs: list[tuple[OpenLoopStats, OpenLoopStats]] = []
-    cpu: list[dict[str, float]] = []
-    for index in range(pairs):
-        ctx.log(f"  {label} pair {index + 1}/{pairs}: API then page, {RATE:g}/s, {duration:g} s")
-        meter = CpuMeter(pids).start()
-        api_stats = await open_loop(api, RATE, duration, warmup)
-        page_stats = await open_loop(page, RATE, duration, warmup)
-        cpu.append(meter.stop())
-        runs.append((api_stats, page_stats))
-    ratios = [_p95_ms(p) / _p95_ms(a) for a, p in runs]
-    median_ratio = statistics.median(ratios)
-    # The pair whose ratio is the median stands for the run in the table.
-    middle = min(range(pairs), key=lambda i: abs(ratios[i] - median_ratio))
-    return {"runs": runs, "ratios": ratios, "median_ratio": median_ratio, "middle": middle,
-            "api_p95_ms": [_p95_ms(a) for a, _ in runs],
-            "page_p95_ms": [_p95_ms(p) for _, p in runs], "cpu": cpu[middle]}
-
-
-def _result(name: str, what: str, measured: dict[str, Any], *, target_p95_ms: float,
-            target_ratio: float | None, params: dict[str, Any]) -> Result:
-    _api, page = measured["runs"][measured["middle"]]
-    pages, ratios = measured["page_p95_ms"], measured["ratios"]
-    targets = [Target("page p95 (ms)", target_p95_ms, at_most=True,
-                      median=statistics.median(pages), spread=(min(pages), max(pages)))]
-    if target_ratio is not None:
-        targets.append(Target("page p95 ÷ API p95", target_ratio, at_most=True,
-                              median=measured["median_ratio"],
-                              spread=(min(ratios), max(ratios))))
-    notes = [t.sentence() for t in targets]
-    if target_ratio is None:
-        notes.append(f"page p95 ÷ API p95, per pair: median {measured['median_ratio']:.2f} "
-                     f"(spread {min(ratios):.2f}–{max(ratios):.2f})")
-    notes.append("figures of the row: the page side of the median pair")
-    return Result.from_open_loop(
-        name, DESCRIPTION + " " + what, page, params=params, baseline="", targets=targets,
-        extra={"page_p95_ms_per_pair": pages,
-               "api_p95_ms_per_pair": measured["api_p95_ms"],
-               "ratio_per_pair": [round(r, 3) for r in ratios],
-               "median_ratio": round(measured["median_ratio"], 3), "cpu": measured["cpu"]},
-        notes=notes)
 
 
 @scenario("web_office", description=DESCRIPTION)
@@ -217,8 +154,8 @@ async def _measure(ctx: BenchContext, env: dict[str, str], store: dict[str, Any]
         pids = {"generator": os.getpid(), "web": web.pid, "gateway": gateway.pid,
                 "routing": routing.pid}
         try:
-            queue = await _pairs(ctx, "queue", queue_api, queue_page, pids)
-            search = await _pairs(ctx, "search", search_api, search_page, pids)
+            queue = await page_pairs(ctx, "queue", queue_api, queue_page, pids, rate=RATE)
+            search = await page_pairs(ctx, "search", search_api, search_page, pids, rate=RATE)
         finally:
             await api.aclose()
             await pages.aclose()
@@ -228,11 +165,12 @@ async def _measure(ctx: BenchContext, env: dict[str, str], store: dict[str, Any]
               "http_client": ctx.http_client,
               "topology": "web app → gateway → routing, each its own uvicorn process"}
     return [
-        _result("web_office.queue", "The work queue page (GET /office/queue) against GET "
-                "/api/v1/inbox through the gateway.", queue, target_p95_ms=QUEUE_TARGET_P95_MS,
-                target_ratio=QUEUE_TARGET_RATIO, params=params),
-        _result("web_office.search", "The search page (GET /office/search?q=…) against GET "
-                "/api/v1/cases?q=… through the gateway.", search,
-                target_p95_ms=SEARCH_TARGET_P95_MS, target_ratio=None,
-                params={**params, "queries": len(queries)}),
+        page_result("web_office.queue", DESCRIPTION + " The work queue page (GET "
+                    "/office/queue) against GET /api/v1/inbox through the gateway.", queue,
+                    target_p95_ms=QUEUE_TARGET_P95_MS, target_ratio=QUEUE_TARGET_RATIO,
+                    params=params),
+        page_result("web_office.search", DESCRIPTION + " The search page (GET "
+                    "/office/search?q=…) against GET /api/v1/cases?q=… through the gateway.",
+                    search, target_p95_ms=SEARCH_TARGET_P95_MS, target_ratio=None,
+                    params={**params, "queries": len(queries)}),
     ]
