@@ -3,8 +3,9 @@
 Arabic letters joined (HarfBuzz through fpdf2's text shaping) in the same vendored Noto Sans
 Arabic the pages use; the reference and the tracking code each on a line of their own, left to
 right, so that no bidirectional reordering can scramble them. The fonts are read from their
-WOFF2 files once per process into TrueType copies (parsing WOFF2 on every receipt costs about
-eight times as much); a receipt then takes some 60 ms of CPU, off the event loop.
+WOFF2 files once per process into TrueType copies (decompressing WOFF2 for every receipt cost
+several times the rest of the work); a receipt is still tens of milliseconds of CPU, so it is
+made off the event loop.
 """
 
 from __future__ import annotations
