@@ -1,5 +1,6 @@
 """What the scenarios of the platform's own services share: a schema of the run's own, tokens the
-services accept, a service's worker process, and removing the queues they declared. (The harness
+services accept, a service's worker process, the entity intake's requests go to, and removing
+the queues they declared. (The harness
 knows nothing of the platform; this module is where the scenarios meet it.)"""
 
 from __future__ import annotations
@@ -82,3 +83,11 @@ async def delete_service_queues(ctx: BenchContext, namespace: str, services: Ite
     if retry_delays_ms is None:
         retry_delays_ms = BaseServiceSettings(service_name="bench").retry_delays_ms
     await delete_declared(ctx.amqp_url, namespace, queues, retry_delays_ms=retry_delays_ms)
+
+
+async def add_intake_entity(connection: asyncpg.Connection, schema: str) -> None:
+    """The entity the intake scenarios' requests go to (`PM-GAM`), as routing announces it."""
+    await connection.execute(
+        f'INSERT INTO "{schema}".entities (code, sector, name_ar, name_en, retired, '
+        "changed_at) VALUES ('PM-GAM', 'PM', 'أمانة عمان الكبرى', "
+        "'Greater Amman Municipality', false, now())")

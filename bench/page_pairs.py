@@ -1,5 +1,6 @@
 """A page against the API call it is made of, in interleaved pairs: the back office's pages
-(`web_office`) and the public ones (`public_tracking`) are measured the same way.
+(`web_office`) and the public ones (`public_tracking`) are measured the same way, on the same
+topology (`pages_over`: a service, the gateway in front of it, the web app in front of that).
 
 The machine's speed drifts, so each pair (API, then page, at the same open-loop rate) is judged
 on its own: each side's p95, and their ratio; the median pair stands for the run.
@@ -8,20 +9,44 @@ on its own: each side's p95, and their ratio; the median pair stands for the run
 from __future__ import annotations
 
 import statistics
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
 
 from bench.harness import (
     BenchContext,
     CpuMeter,
     OpenLoopStats,
     Result,
+    ServerProcess,
     Target,
     open_loop,
     percentile,
+    uvicorn_server,
 )
 
 Op = Callable[[], Awaitable[None]]
+QUIET: Final = {"BKH_ENVIRONMENT": "test", "BKH_LOG_LEVEL": "WARNING"}
+
+
+@asynccontextmanager
+async def pages_over(service: str, env: Mapping[str, str]
+                     ) -> AsyncIterator[tuple[ServerProcess, ServerProcess, ServerProcess]]:
+    """`service`'s API (with `env`), the gateway in front of it and the web app in front of the
+    gateway, each its own uvicorn process as in a cluster: (service, gateway, web)."""
+    async with (
+        uvicorn_server(f"services.{service}.main:create_app", env=env, ready_path="/livez",
+                       extra_args=["--factory"]) as api,
+        uvicorn_server("gateway.main:create_app", ready_path="/livez", extra_args=["--factory"],
+                       env={**QUIET, f"BKH_{service.upper()}_URL": api.base_url,
+                            # Every call of a bench comes from this one address.
+                            "BKH_RATE_LIMIT_PER_CLIENT": "100000/minute",
+                            "BKH_RATE_LIMIT_ROUTES": "[]"}) as gateway,
+        uvicorn_server("services.web.main:create_web_app", ready_path="/livez",
+                       extra_args=["--factory"],
+                       env={**QUIET, "BKH_GATEWAY_URL": gateway.base_url}) as web,
+    ):
+        yield api, gateway, web
 
 
 def p95_ms(stats: OpenLoopStats) -> float:

@@ -29,7 +29,13 @@ from itertools import count
 
 import asyncpg
 
-from bench.fixtures import delete_service_queues, scratch_schema, service_worker, token_issuer
+from bench.fixtures import (
+    add_intake_entity,
+    delete_service_queues,
+    scratch_schema,
+    service_worker,
+    token_issuer,
+)
 from bench.harness import (
     BenchContext,
     CpuMeter,
@@ -102,10 +108,7 @@ async def intake_submissions(ctx: BenchContext) -> list[Result]:
             database_url=url, database_schema=schema))
         admin = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
         try:
-            await admin.execute(
-                f'INSERT INTO "{schema}".entities (code, sector, name_ar, name_en, retired, '
-                "changed_at) VALUES ('PM-GAM', 'PM', 'أمانة عمان الكبرى', "
-                "'Greater Amman Municipality', false, now())")
+            await add_intake_entity(admin, schema)
         finally:
             await admin.close()
         intake_env = {

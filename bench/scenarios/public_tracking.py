@@ -26,15 +26,14 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from bench.fixtures import scratch_schema
+from bench.fixtures import add_intake_entity, scratch_schema
 from bench.harness import (
     BenchContext,
     Result,
     make_http_client,
     plain_postgres_dsn,
-    uvicorn_server,
 )
-from bench.page_pairs import Op, page_pairs, page_result
+from bench.page_pairs import QUIET, Op, page_pairs, page_result, pages_over
 from bench.scenarios import scenario
 from services.intake import tracking
 from services.intake.main import DEFINITION
@@ -78,10 +77,7 @@ async def _load(ctx: BenchContext, schema: str, count: int) -> list[tuple[str, s
                      "حفره في الشارع", uuid.UUID(int=number), True, at, "assigned", at, digest))
     connection = await asyncpg.connect(plain_postgres_dsn(ctx.postgres_dsn))
     try:
-        await connection.execute(
-            f'INSERT INTO "{schema}".entities (code, sector, name_ar, name_en, retired, '
-            "changed_at) VALUES ('PM-GAM', 'PM', 'أمانة عمان الكبرى', "
-            "'Greater Amman Municipality', false, now())")
+        await add_intake_entity(connection, schema)
         await connection.copy_records_to_table("requests", schema_name=schema, records=rows,
                                                columns=COLUMNS)
         await connection.execute(f'ANALYZE "{schema}".requests')
@@ -107,22 +103,10 @@ async def public_tracking(ctx: BenchContext) -> list[Result]:
 
 async def _measure(ctx: BenchContext, url: str, schema: str, count: int,
                    known: list[tuple[str, str]]) -> list[Result]:
-    quiet = {"BKH_ENVIRONMENT": "test", "BKH_LOG_LEVEL": "WARNING"}
-    intake_env = {**quiet, "BKH_DATABASE_URL": url, "BKH_DATABASE_SCHEMA": schema,
+    intake_env = {**QUIET, "BKH_DATABASE_URL": url, "BKH_DATABASE_SCHEMA": schema,
                   "BKH_RUN_WORKERS": "false", "BKH_TRACKING_TRIES_PER_ADDRESS": UNLIMITED,
                   "BKH_TRACKING_TRIES_PER_REFERENCE": UNLIMITED}
-    async with (
-        uvicorn_server("services.intake.main:create_app", env=intake_env, ready_path="/livez",
-                       extra_args=["--factory"]) as intake,
-        uvicorn_server("gateway.main:create_app", ready_path="/livez", extra_args=["--factory"],
-                       env={**quiet, "BKH_INTAKE_URL": intake.base_url,
-                            # Every lookup comes from this one address here.
-                            "BKH_RATE_LIMIT_PER_CLIENT": "100000/minute",
-                            "BKH_RATE_LIMIT_ROUTES": "[]"}) as gateway,
-        uvicorn_server("services.web.main:create_web_app", ready_path="/livez",
-                       extra_args=["--factory"],
-                       env={**quiet, "BKH_GATEWAY_URL": gateway.base_url}) as web,
-    ):
+    async with pages_over("intake", intake_env) as (intake, gateway, web):
         api = make_http_client(ctx.http_client, gateway.base_url, 32)
         pages = make_http_client(ctx.http_client, web.base_url, 32)
         turn = iter(range(1 << 62))

@@ -31,7 +31,7 @@ import httpx
 
 from bench.fixtures import delete_service_queues, scratch_schema
 from bench.harness import BenchContext, Result, make_http_client, uvicorn_server
-from bench.page_pairs import Op, page_pairs, page_result
+from bench.page_pairs import Op, page_pairs, page_result, pages_over
 from bench.scenarios import scenario
 from bench.scenarios.routing import load_store, service_env
 from services.routing.directory.demo import DEMO_PASSWORD
@@ -110,19 +110,7 @@ async def web_office(ctx: BenchContext) -> list[Result]:
 
 async def _measure(ctx: BenchContext, env: dict[str, str], store: dict[str, Any]
                    ) -> list[Result]:
-    quiet = {"BKH_ENVIRONMENT": "test", "BKH_LOG_LEVEL": "WARNING"}
-    async with (
-        uvicorn_server("services.routing.main:create_app", env=env, ready_path="/livez",
-                       extra_args=["--factory"]) as routing,
-        uvicorn_server("gateway.main:create_app", ready_path="/livez", extra_args=["--factory"],
-                       env={**quiet, "BKH_ROUTING_URL": routing.base_url,
-                            # Every sign-in and page comes from this one address here.
-                            "BKH_RATE_LIMIT_PER_CLIENT": "100000/minute",
-                            "BKH_RATE_LIMIT_ROUTES": "[]"}) as gateway,
-        uvicorn_server("services.web.main:create_web_app", ready_path="/livez",
-                       extra_args=["--factory"],
-                       env={**quiet, "BKH_GATEWAY_URL": gateway.base_url}) as web,
-    ):
+    async with pages_over("routing", env) as (routing, gateway, web):
         people = _people(store)
         signed = {name: await _sign_in(web.base_url, gateway.base_url, name)
                   for name in dict.fromkeys(people)}
